@@ -1,0 +1,354 @@
+package pki
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/rand"
+	"crypto/sha1"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"math/big"
+	"net"
+	"net/url"
+	"time"
+)
+
+// Usage says what a leaf certificate is for; it sets key usage and extended
+// key usage the way TLS stacks expect them.
+type Usage int
+
+// Leaf usages.
+const (
+	// ClientAuth is a TLS client certificate (EKU clientAuth).
+	ClientAuth Usage = iota
+	// ServerAuth is a TLS server certificate (EKU serverAuth).
+	ServerAuth
+	// ClientAndServerAuth carries both EKUs.
+	ClientAndServerAuth
+)
+
+// DefaultLeafValidity and DefaultCAValidity are used when Options leave the
+// validity period unset.
+const (
+	DefaultLeafValidity = 365 * 24 * time.Hour
+	DefaultCAValidity   = 10 * 365 * 24 * time.Hour
+)
+
+// clockSkew backdates NotBefore so that a certificate is valid at once on
+// machines whose clocks differ slightly.
+const clockSkew = 5 * time.Minute
+
+// Options describe a certificate to issue. The zero value issues an ECDSA
+// P-256 client certificate valid for a year from now with a random serial.
+type Options struct {
+	Subject        pkix.Name
+	DNSNames       []string
+	IPAddresses    []net.IP
+	URIs           []*url.URL
+	EmailAddresses []string
+
+	// NotBefore and NotAfter bound the validity; zero NotBefore is "now" less
+	// a few minutes of clock skew, zero NotAfter is NotBefore plus Validity.
+	NotBefore time.Time
+	NotAfter  time.Time
+	Validity  time.Duration
+
+	// Key is used as the certificate's key when set; otherwise a key of
+	// KeyAlgorithm is generated.
+	Key          crypto.Signer
+	KeyAlgorithm KeyAlgorithm
+
+	// Usage picks the EKU of a leaf; ignored for CAs unless ExtKeyUsage is set.
+	Usage Usage
+	// ExtKeyUsage and KeyUsage override what Usage implies, for tests that
+	// need unusual certificates.
+	ExtKeyUsage []x509.ExtKeyUsage
+	KeyUsage    x509.KeyUsage
+
+	// SerialNumber overrides the random 128-bit serial.
+	SerialNumber *big.Int
+
+	// MaxPathLen limits the CAs below a CA; -1 (or 0 with MaxPathLenZero
+	// false) means no limit.
+	MaxPathLen     int
+	MaxPathLenZero bool
+
+	// PermittedDNSDomains and ExcludedDNSDomains add name constraints to a CA.
+	PermittedDNSDomains []string
+	ExcludedDNSDomains  []string
+
+	// SignatureAlgorithm overrides the default for the issuer's key.
+	SignatureAlgorithm x509.SignatureAlgorithm
+
+	// ExtraExtensions are added verbatim.
+	ExtraExtensions []pkix.Extension
+
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Certificate is an issued certificate with its private key.
+type Certificate struct {
+	Cert *x509.Certificate
+	Key  crypto.Signer
+}
+
+// CertPEM returns the certificate as a PEM block.
+func (c *Certificate) CertPEM() []byte { return EncodeCertsPEM(c.Cert) }
+
+// KeyPEM returns the private key as an unencrypted PKCS #8 PEM block.
+func (c *Certificate) KeyPEM() ([]byte, error) { return EncodeKeyPEM(c.Key) }
+
+// CA is a certificate authority: a CA certificate and the key that signs with it.
+type CA struct {
+	Certificate
+	// Now is the clock used for what this CA issues when Options.Now is nil.
+	Now func() time.Time
+}
+
+// NewRootCA creates a self-signed root CA.
+func NewRootCA(opts Options) (*CA, error) {
+	key, err := keyFor(opts)
+	if err != nil {
+		return nil, err
+	}
+	tmpl, err := template(opts, true, key.Public())
+	if err != nil {
+		return nil, err
+	}
+	cert, err := sign(tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		return nil, fmt.Errorf("create root CA %q: %w", opts.Subject.CommonName, err)
+	}
+	return &CA{Certificate: Certificate{Cert: cert, Key: key}, Now: opts.Now}, nil
+}
+
+// NewIntermediate creates a CA signed by ca.
+func (ca *CA) NewIntermediate(opts Options) (*CA, error) {
+	c, err := ca.issue(opts, true)
+	if err != nil {
+		return nil, fmt.Errorf("create intermediate CA %q: %w", opts.Subject.CommonName, err)
+	}
+	return &CA{Certificate: *c, Now: ca.Now}, nil
+}
+
+// Issue signs a leaf certificate.
+func (ca *CA) Issue(opts Options) (*Certificate, error) {
+	c, err := ca.issue(opts, false)
+	if err != nil {
+		return nil, fmt.Errorf("issue certificate %q: %w", opts.Subject.CommonName, err)
+	}
+	return c, nil
+}
+
+func (ca *CA) issue(opts Options, isCA bool) (*Certificate, error) {
+	if opts.Now == nil {
+		opts.Now = ca.Now
+	}
+	key, err := keyFor(opts)
+	if err != nil {
+		return nil, err
+	}
+	tmpl, err := template(opts, isCA, key.Public())
+	if err != nil {
+		return nil, err
+	}
+	cert, err := sign(tmpl, ca.Cert, key.Public(), ca.Key)
+	if err != nil {
+		return nil, err
+	}
+	return &Certificate{Cert: cert, Key: key}, nil
+}
+
+func keyFor(opts Options) (crypto.Signer, error) {
+	if opts.Key != nil {
+		return opts.Key, nil
+	}
+	return GenerateKey(opts.KeyAlgorithm)
+}
+
+func template(opts Options, isCA bool, pub crypto.PublicKey) (*x509.Certificate, error) {
+	now := time.Now
+	if opts.Now != nil {
+		now = opts.Now
+	}
+	serial := opts.SerialNumber
+	if serial == nil {
+		var err error
+		if serial, err = RandomSerial(); err != nil {
+			return nil, err
+		}
+	}
+	notBefore := opts.NotBefore
+	if notBefore.IsZero() {
+		notBefore = now().Add(-clockSkew)
+	}
+	notAfter := opts.NotAfter
+	if notAfter.IsZero() {
+		validity := opts.Validity
+		if validity == 0 {
+			validity = DefaultLeafValidity
+			if isCA {
+				validity = DefaultCAValidity
+			}
+		}
+		notAfter = notBefore.Add(validity)
+	}
+	if !notAfter.After(notBefore) {
+		return nil, fmt.Errorf("validity ends (%s) before it starts (%s)", notAfter.Format(time.RFC3339), notBefore.Format(time.RFC3339))
+	}
+	skid, err := subjectKeyID(pub)
+	if err != nil {
+		return nil, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          serial,
+		Subject:               opts.Subject,
+		NotBefore:             notBefore.UTC(),
+		NotAfter:              notAfter.UTC(),
+		DNSNames:              opts.DNSNames,
+		IPAddresses:           opts.IPAddresses,
+		URIs:                  opts.URIs,
+		EmailAddresses:        opts.EmailAddresses,
+		BasicConstraintsValid: true,
+		IsCA:                  isCA,
+		SubjectKeyId:          skid,
+		ExtKeyUsage:           opts.ExtKeyUsage,
+		KeyUsage:              opts.KeyUsage,
+		SignatureAlgorithm:    opts.SignatureAlgorithm,
+		ExtraExtensions:       opts.ExtraExtensions,
+		PermittedDNSDomains:   opts.PermittedDNSDomains,
+		ExcludedDNSDomains:    opts.ExcludedDNSDomains,
+	}
+	if isCA {
+		tmpl.MaxPathLen = opts.MaxPathLen
+		tmpl.MaxPathLenZero = opts.MaxPathLenZero
+		if tmpl.KeyUsage == 0 {
+			tmpl.KeyUsage = x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature
+		}
+		return tmpl, nil
+	}
+	if tmpl.KeyUsage == 0 {
+		tmpl.KeyUsage = x509.KeyUsageDigitalSignature
+		if _, isRSA := pub.(interface{ Size() int }); isRSA && opts.Usage != ClientAuth {
+			tmpl.KeyUsage |= x509.KeyUsageKeyEncipherment
+		}
+	}
+	if tmpl.ExtKeyUsage == nil {
+		switch opts.Usage {
+		case ClientAuth:
+			tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
+		case ServerAuth:
+			tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+		case ClientAndServerAuth:
+			tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}
+		default:
+			return nil, fmt.Errorf("unknown usage %d", opts.Usage)
+		}
+	}
+	return tmpl, nil
+}
+
+func sign(tmpl, parent *x509.Certificate, pub crypto.PublicKey, key crypto.Signer) (*x509.Certificate, error) {
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, pub, key)
+	if err != nil {
+		return nil, err
+	}
+	return x509.ParseCertificate(der)
+}
+
+// subjectKeyID is the RFC 5280 method 1 key identifier: SHA-1 of the public key bits.
+func subjectKeyID(pub crypto.PublicKey) ([]byte, error) {
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return nil, fmt.Errorf("marshal public key: %w", err)
+	}
+	var spki struct {
+		Algorithm pkix.AlgorithmIdentifier
+		PublicKey asn1BitString
+	}
+	if _, err := asn1Unmarshal(der, &spki); err != nil {
+		return nil, fmt.Errorf("parse public key: %w", err)
+	}
+	sum := sha1.Sum(spki.PublicKey.Bytes)
+	return sum[:], nil
+}
+
+// RandomSerial returns a positive random 128-bit serial number.
+func RandomSerial() (*big.Int, error) {
+	limit := new(big.Int).Lsh(big.NewInt(1), 128)
+	for {
+		n, err := rand.Int(rand.Reader, limit)
+		if err != nil {
+			return nil, fmt.Errorf("random serial: %w", err)
+		}
+		if n.Sign() > 0 {
+			return n, nil
+		}
+	}
+}
+
+// EncodeCertsPEM encodes certificates as consecutive CERTIFICATE blocks.
+func EncodeCertsPEM(certs ...*x509.Certificate) []byte {
+	var buf bytes.Buffer
+	for _, c := range certs {
+		_ = pem.Encode(&buf, &pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
+	}
+	return buf.Bytes()
+}
+
+// ParseCertsPEM reads every CERTIFICATE block of a PEM document. It fails on a
+// document with no certificate or with a block it cannot parse; other block
+// types (keys, parameters) are an error too, so that a key pasted into a CA
+// file is noticed.
+func ParseCertsPEM(data []byte) ([]*x509.Certificate, error) {
+	var certs []*x509.Certificate
+	for {
+		var block *pem.Block
+		block, data = pem.Decode(data)
+		if block == nil {
+			break
+		}
+		if block.Type != "CERTIFICATE" {
+			return nil, fmt.Errorf("PEM block %d is %q, want CERTIFICATE", len(certs)+1, block.Type)
+		}
+		c, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("parse certificate %d: %w", len(certs)+1, err)
+		}
+		certs = append(certs, c)
+	}
+	if len(certs) == 0 {
+		return nil, errors.New("no CERTIFICATE PEM block found")
+	}
+	return certs, nil
+}
+
+// ParseCA reads a CA from its certificate and private key PEM, checking that
+// the key belongs to the certificate and that the certificate is a CA.
+func ParseCA(certPEM, keyPEM []byte) (*CA, error) {
+	certs, err := ParseCertsPEM(certPEM)
+	if err != nil {
+		return nil, fmt.Errorf("CA certificate: %w", err)
+	}
+	key, err := ParseKeyPEM(keyPEM)
+	if err != nil {
+		return nil, fmt.Errorf("CA key: %w", err)
+	}
+	cert := certs[0]
+	if !cert.IsCA {
+		return nil, fmt.Errorf("certificate %q is not a CA (basicConstraints CA:FALSE)", cert.Subject.CommonName)
+	}
+	if !publicKeysEqual(cert.PublicKey, key.Public()) {
+		return nil, fmt.Errorf("CA key does not match certificate %q", cert.Subject.CommonName)
+	}
+	return &CA{Certificate: Certificate{Cert: cert, Key: key}}, nil
+}
+
+func publicKeysEqual(a, b crypto.PublicKey) bool {
+	eq, ok := a.(interface{ Equal(crypto.PublicKey) bool })
+	return ok && eq.Equal(b)
+}
