@@ -1,0 +1,45 @@
+# The documented entry points. `make test` is what CI runs.
+GO      ?= go
+TOOL    := $(GO) tool -modfile=tools/go.mod
+PKGS    := ./...
+BENCHCOUNT ?= 6
+
+.PHONY: build test unit rego lint fmt-check vet generate check-generate bench dev clean
+
+build:
+	$(GO) build -o bin/certgate ./cmd/certgate
+
+## test: everything CI checks — formatting, vet, lint, generated code, Go tests, Rego tests.
+test: fmt-check vet lint check-generate unit rego
+
+unit:
+	$(GO) test -race -count=1 $(PKGS)
+
+rego:
+	$(TOOL) opa test rego/ -v
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^gen/')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet $(PKGS)
+
+lint:
+	$(TOOL) golangci-lint run $(PKGS)
+
+generate:
+	@if ls proto/*/*/*/*.proto >/dev/null 2>&1; then $(TOOL) buf generate; else echo "no .proto files yet"; fi
+
+check-generate: generate
+	@git diff --exit-code -- gen/ || (echo "generated code in gen/ is stale: run 'make generate' and commit"; exit 1)
+	@test -z "$$(git status --porcelain -- gen/)" || (echo "untracked generated files in gen/: run 'make generate' and commit"; git status --porcelain -- gen/; exit 1)
+
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem -count=$(BENCHCOUNT) ./identity/ ./trust/ ./policy/ ./server/
+
+dev: build
+	./bin/certgate dev
+
+clean:
+	rm -rf bin

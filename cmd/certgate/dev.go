@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/certgate/certgate/config"
+	"github.com/certgate/certgate/pki"
+	"github.com/certgate/certgate/trust"
+)
+
+const devExamples = `  certgate dev
+  certgate dev --dir /tmp/demo --grpc-listen 127.0.0.1:19191 --http-listen 127.0.0.1:19192
+`
+
+func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("dev", "dev [--dir DIR] [flags]", devExamples, stderr)
+	dir := fs.String("dir", ".certgate-dev", "`dir`ectory of the demo PKI (created on first run, reused later)")
+	grpcListen := fs.String("grpc-listen", "127.0.0.1:9191", "ext_authz gRPC listen `address`")
+	httpListen := fs.String("http-listen", "127.0.0.1:9192", "HTTP check listen `address`")
+	policyDir := fs.String("policy-dir", "", "`dir`ectory of .rego and data files (default: the embedded policy)")
+	logFormat := fs.String("log-format", "text", "json or text")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	demo, err := pki.EnsureDemo(*dir, time.Now)
+	if err != nil {
+		fmt.Fprintf(stderr, "certgate dev: %v\n", err)
+		return exitFail
+	}
+	cfg := config.Default()
+	cfg.Listen = config.Listen{GRPC: *grpcListen, HTTP: *httpListen}
+	cfg.Trust = config.Trust{CAFiles: []string{demo.Path("ca.pem")}, CRLFiles: []string{demo.Path("crl.pem")}, CRLMode: trust.CRLModeFullChain}
+	cfg.Headers.TrustForwarded = true // the HTTP endpoint reads Ssl-Client-Cert
+	cfg.Policy.Dir = *policyDir
+	cfg.Log.Format = *logFormat
+	if err := cfg.Validate(); err != nil {
+		fmt.Fprintf(stderr, "certgate dev: %v\n", err)
+		return exitUsage
+	}
+	if err := writeDevConfig(demo.Path("config.yaml"), cfg); err != nil {
+		fmt.Fprintf(stderr, "certgate dev: %v\n", err)
+		return exitFail
+	}
+	return serve(ctx, cfg, newLogger(stderr, cfg.Log), func(grpcAddr, httpAddr string) {
+		printDevHelp(stdout, demo, grpcAddr, httpAddr)
+	})
+}
+
+func writeDevConfig(path string, cfg config.Config) error {
+	data, err := yaml.Marshal(cfg)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	header := "# Written by `certgate dev`: the configuration it serves with.\n"
+	if err := os.WriteFile(path, append([]byte(header), data...), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// self is how the user invoked certgate, for commands they can paste.
+func self() string {
+	if strings.Contains(os.Args[0], "go-build") {
+		return "go run ./cmd/certgate"
+	}
+	if !strings.ContainsRune(os.Args[0], filepath.Separator) {
+		return os.Args[0]
+	}
+	if rel, err := filepath.Rel(".", os.Args[0]); err == nil && !strings.HasPrefix(rel, "..") {
+		return "./" + rel
+	}
+	return os.Args[0]
+}
+
+func printDevHelp(w io.Writer, demo *pki.Demo, grpcAddr, httpAddr string) {
+	state := "reused"
+	if demo.Created {
+		state = "created"
+	}
+	me := self()
+	fmt.Fprintf(w, "certgate dev: demo PKI %s in %s\n", state, demo.Dir)
+	fmt.Fprintf(w, "  ext_authz gRPC  %s    HTTP check  %s/v1/check\n\n", grpcAddr, "http://"+httpAddr)
+	fmt.Fprintln(w, "Try it from another terminal (each sends a real ext_authz Check, as Envoy does):")
+	try := []struct{ client, method, path, expect string }{
+		{"viewer", "GET", "/api/v1/vm", "200: viewers hold list_vms"},
+		{"viewer", "POST", "/api/v1/vm", "403: viewers lack start_vm"},
+		{"jenkins", "POST", "/api/v1/registry/vm/distribute", "200: granted to user jenkins"},
+		{"admin", "DELETE", "/api/v1/node", "200: admins hold every permission"},
+		{"revoked", "GET", "/api/v1/vm", "401: listed in crl.pem"},
+		{"stranger", "GET", "/api/v1/vm", "401: issued by an untrusted CA"},
+	}
+	for _, t := range try {
+		fmt.Fprintf(w, "  %s check --grpc %s --cert %s --method %s --path %s   # %s\n",
+			me, grpcAddr, demo.ClientCert(t.client), t.method, t.path, t.expect)
+	}
+	fmt.Fprintln(w, "\nThe same over the NGINX auth_request endpoint:")
+	fmt.Fprintf(w, "  %s check --http %s --cert %s --method GET --path /api/v1/vm\n", me, httpAddr, demo.ClientCert("viewer"))
+	fmt.Fprintln(w, "\nOffline, without the server:")
+	fmt.Fprintf(w, "  %s verify --ca %s --crl %s %s\n", me, demo.Path("ca.pem"), demo.Path("crl.pem"), demo.ClientCert("revoked"))
+	fmt.Fprintf(w, "  %s decide --config %s --cert %s --method POST --path /api/v1/vm\n", me, demo.Path("config.yaml"), demo.ClientCert("jenkins"))
+	fmt.Fprintln(w)
+}

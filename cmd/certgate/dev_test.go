@@ -1,0 +1,95 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer safe to read while the server writes.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func TestDevServesAndTheCommandsItPrintsWork(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr syncBuffer
+	done := make(chan int, 1)
+	dir := t.TempDir()
+	go func() {
+		done <- run(ctx, []string{"dev", "--dir", dir, "--grpc-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0"}, &stdout, &stderr)
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(stdout.String(), "Offline") {
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("certgate dev printed no help within 20s\nstdout: %s\nstderr: %s", stdout.String(), stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	var ran int
+	for _, line := range strings.Split(stdout.String(), "\n") {
+		line = strings.TrimSpace(line)
+		cmd, comment, _ := strings.Cut(line, "#")
+		fields := strings.Fields(cmd)
+		i := indexOf(fields, "check")
+		if i < 0 {
+			i = indexOf(fields, "verify")
+		}
+		if i < 0 {
+			i = indexOf(fields, "decide")
+		}
+		if i < 0 {
+			continue
+		}
+		want := exitFail
+		if strings.Contains(comment, "200") || (comment == "" && fields[i] != "verify") {
+			want = exitOK
+		}
+		if fields[i] == "decide" {
+			want = exitOK // jenkins may start a VM
+		}
+		code, out, errOut := runCLI(fields[i:]...)
+		if code != want {
+			t.Errorf("%q exited %d, want %d\nstdout: %s\nstderr: %s", cmd, code, want, out, errOut)
+		}
+		ran++
+	}
+	if ran < 8 {
+		t.Errorf("ran %d printed commands, want at least 8:\n%s", ran, stdout.String())
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != exitOK {
+			t.Errorf("certgate dev exited %d after cancel\nstderr: %s", code, stderr.String())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("certgate dev did not stop within 15s of cancel")
+	}
+}
+
+func indexOf(list []string, s string) int {
+	for i, v := range list {
+		if v == s {
+			return i
+		}
+	}
+	return -1
+}

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/certgate/certgate/config"
+	"github.com/certgate/certgate/trust"
+)
+
+// listFlag is a repeatable flag that also accepts comma-separated values.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error {
+	*l = append(*l, config.SplitList(v)...)
+	return nil
+}
+
+// configFlags are the flags that override the config file and environment.
+type configFlags struct {
+	file           string
+	grpcListen     string
+	httpListen     string
+	cas            listFlag
+	intermediates  listFlag
+	crls           listFlag
+	crlMode        string
+	policyDir      string
+	trustForwarded bool
+	logLevel       string
+	logFormat      string
+}
+
+func (f *configFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.file, "config", "", "YAML config `file`")
+	fs.StringVar(&f.grpcListen, "grpc-listen", "", "ext_authz gRPC listen `address`")
+	fs.StringVar(&f.httpListen, "http-listen", "", "HTTP check listen `address` (\"off\" disables it)")
+	fs.Var(&f.cas, "ca", "CA certificate `file` (repeatable)")
+	fs.Var(&f.intermediates, "intermediate", "intermediate CA certificate `file` (repeatable)")
+	fs.Var(&f.crls, "crl", "CRL `file`, PEM or DER (repeatable)")
+	fs.StringVar(&f.crlMode, "crl-mode", "", "revocation checking: full_chain, leaf or off")
+	fs.StringVar(&f.policyDir, "policy-dir", "", "`dir`ectory of .rego and data files (default: the embedded policy)")
+	fs.BoolVar(&f.trustForwarded, "trust-forwarded-headers", false, "believe ssl-client-cert, XFCC and client-cert headers")
+	fs.StringVar(&f.logLevel, "log-level", "", "debug, info, warn or error")
+	fs.StringVar(&f.logFormat, "log-format", "", "json or text")
+}
+
+// load builds the configuration: defaults, then the file, then CERTGATE_*
+// variables, then the flags that were set; then validates it.
+func (f *configFlags) load(fs *flag.FlagSet, base config.Config) (config.Config, error) {
+	cfg := base
+	if f.file != "" {
+		var err error
+		if cfg, err = config.Load(f.file); err != nil {
+			return cfg, err
+		}
+	}
+	if err := config.ApplyEnv(&cfg, os.LookupEnv); err != nil {
+		return cfg, err
+	}
+	fs.Visit(func(fl *flag.Flag) {
+		switch fl.Name {
+		case "grpc-listen":
+			cfg.Listen.GRPC = f.grpcListen
+		case "http-listen":
+			cfg.Listen.HTTP = f.httpListen
+			if f.httpListen == "off" {
+				cfg.Listen.HTTP = ""
+			}
+		case "ca":
+			cfg.Trust.CAFiles = f.cas
+		case "intermediate":
+			cfg.Trust.IntermediateFiles = f.intermediates
+		case "crl":
+			cfg.Trust.CRLFiles = f.crls
+		case "crl-mode":
+			cfg.Trust.CRLMode = trust.CRLMode(f.crlMode)
+		case "policy-dir":
+			cfg.Policy.Dir = f.policyDir
+		case "trust-forwarded-headers":
+			cfg.Headers.TrustForwarded = f.trustForwarded
+		case "log-level":
+			cfg.Log.Level = f.logLevel
+		case "log-format":
+			cfg.Log.Format = f.logFormat
+		}
+	})
+	if err := cfg.Validate(); err != nil {
+		return cfg, fmt.Errorf("invalid configuration:\n%w", err)
+	}
+	return cfg, nil
+}
+
+func newLogger(w io.Writer, c config.Log) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(c.Level))
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// newFlagSet returns a flag set that reports errors instead of exiting and
+// prints its usage with a synopsis and examples.
+func newFlagSet(name, synopsis, examples string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: certgate %s\n\nFlags:\n", synopsis)
+		fs.PrintDefaults()
+		if examples != "" {
+			fmt.Fprintf(stderr, "\nExamples:\n%s", examples)
+		}
+	}
+	return fs
+}
+
+// parseFlags parses args and maps -h to exit 0 and other errors to exit 2;
+// ok is false when the caller should return code.
+func parseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return exitOK, false
+		}
+		return exitUsage, false
+	}
+	return exitOK, true
+}
+
+func quote(s string) string { return strconv.Quote(s) }

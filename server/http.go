@@ -1,0 +1,133 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// CheckPath is the HTTP check endpoint for NGINX auth_request and
+// ingress-nginx auth-url; CheckPath + "/<path>" serves Envoy's HTTP
+// ext_authz mode (path_prefix).
+const CheckPath = "/v1/check"
+
+// NewHTTPHandler returns the HTTP listener's handler: the check endpoint,
+// /healthz (the process is up) and /readyz (a snapshot is loaded).
+func NewHTTPHandler(checker *Checker) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		snap := checker.Snapshot()
+		if snap == nil {
+			http.Error(w, "no policy snapshot loaded", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = fmt.Fprintf(w, "ready revision=%d\n", snap.Revision)
+	})
+	check := &httpCheck{checker: checker}
+	mux.Handle(CheckPath, check)
+	mux.Handle(CheckPath+"/", check)
+	return mux
+}
+
+type httpCheck struct{ checker *Checker }
+
+func (h *httpCheck) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	req, err := h.request(r)
+	var res Result
+	if err != nil {
+		res = Result{Status: http.StatusBadRequest, Reason: err.Error()}
+		h.checker.logDecision(r.Context(), h.checker.Snapshot(), &Request{Method: r.Method, Target: r.RequestURI, Adapter: "http"}, &res, h.checker.now())
+	} else {
+		res = h.checker.Check(r.Context(), req)
+	}
+	hdr := w.Header()
+	if res.Allow {
+		for _, u := range res.UpstreamHeaders {
+			hdr.Set(u.Name, u.Value)
+		}
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	for _, rh := range res.ResponseHeaders {
+		hdr.Set(rh.Name, rh.Value)
+	}
+	hdr.Set("Content-Type", "application/json")
+	hdr.Set("Cache-Control", "no-store")
+	w.WriteHeader(res.Status)
+	_, _ = w.Write(DenyBody(&res))
+}
+
+// request reads the original request the proxy asks about: from
+// X-Original-Method and X-Original-URI (NGINX) or X-Original-URL
+// (ingress-nginx) on /v1/check, or from the method and the path below
+// /v1/check (Envoy's HTTP mode).
+func (h *httpCheck) request(r *http.Request) (*Request, error) {
+	headers := lowerHeaders(r.Header)
+	req := &Request{Headers: headers, Adapter: "http", Host: headers["x-forwarded-host"], Scheme: headers["x-forwarded-proto"], Protocol: r.Proto}
+	raw := r.RequestURI
+	if rest, ok := strings.CutPrefix(raw, CheckPath+"/"); ok {
+		req.Method = r.Method
+		req.Target = "/" + rest
+		req.Host = r.Host
+		return req, nil
+	}
+	if raw != CheckPath && !strings.HasPrefix(raw, CheckPath+"?") {
+		return nil, fmt.Errorf("unexpected check target %q", truncate(raw, 64))
+	}
+	req.Method = headers["x-original-method"]
+	if req.Method == "" {
+		req.Method = r.Method
+	}
+	switch {
+	case headers["x-original-uri"] != "":
+		req.Target = headers["x-original-uri"]
+	case headers["x-original-url"] != "":
+		host, target, err := splitAbsoluteURL(headers["x-original-url"])
+		if err != nil {
+			return nil, err
+		}
+		req.Target = target
+		if req.Host == "" {
+			req.Host = host
+		}
+	default:
+		return nil, fmt.Errorf("missing X-Original-URI or X-Original-URL header")
+	}
+	if req.Host == "" {
+		req.Host = r.Host
+	}
+	return req, nil
+}
+
+// splitAbsoluteURL splits "https://host/path?q" into host and the raw
+// origin-form target, without decoding anything.
+func splitAbsoluteURL(u string) (host, target string, err error) {
+	_, rest, ok := strings.Cut(u, "://")
+	if !ok {
+		return "", "", fmt.Errorf("X-Original-URL %q is not an absolute URL", truncate(u, 64))
+	}
+	slash := strings.IndexAny(rest, "/?")
+	if slash < 0 {
+		return rest, "/", nil
+	}
+	target = rest[slash:]
+	if target[0] == '?' {
+		target = "/" + target
+	}
+	return rest[:slash], target, nil
+}
+
+// lowerHeaders flattens net/http headers into lower-case names, joining
+// repeated headers with "," like Envoy does, so duplicates stay visible.
+func lowerHeaders(h http.Header) map[string]string {
+	out := make(map[string]string, len(h)+1)
+	for name, values := range h {
+		out[strings.ToLower(name)] = strings.Join(values, ",")
+	}
+	return out
+}

@@ -1,0 +1,118 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/reflection"
+
+	"github.com/certgate/certgate/policy"
+	"github.com/certgate/certgate/trust"
+)
+
+// Limits on what one peer may send. Envoy's CheckRequest carries the
+// request headers and a PEM certificate; a few hundred KiB is generous.
+const (
+	MaxGRPCMessageBytes = 1 << 20
+	MaxHTTPHeaderBytes  = 256 << 10
+)
+
+// LoadSnapshot builds a complete snapshot from disk: the trust store and
+// the policy in dir ("" for the embedded default). Nothing is swapped in
+// here; a failure leaves the caller's current snapshot untouched.
+func LoadSnapshot(ctx context.Context, tc trust.Config, policyDir string, revision uint64) (*Snapshot, error) {
+	store, err := trust.Load(tc)
+	if err != nil {
+		return nil, fmt.Errorf("load trust store: %w", err)
+	}
+	engine, err := policy.Load(ctx, policyDir)
+	if err != nil {
+		return nil, fmt.Errorf("load policy: %w", err)
+	}
+	return &Snapshot{Trust: store, Policy: engine, Revision: revision, LoadedAt: time.Now()}, nil
+}
+
+// NewGRPCServer returns a gRPC server with the ext_authz v3 service, the
+// standard health service (serving for "" and the ext_authz service name)
+// and reflection registered.
+func NewGRPCServer(checker *Checker) *grpc.Server {
+	srv := grpc.NewServer(
+		grpc.MaxRecvMsgSize(MaxGRPCMessageBytes),
+		grpc.MaxSendMsgSize(MaxGRPCMessageBytes),
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
+	)
+	authv3.RegisterAuthorizationServer(srv, NewAuthorizationServer(checker))
+	hs := health.NewServer()
+	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+	hs.SetServingStatus(authv3.Authorization_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
+	healthpb.RegisterHealthServer(srv, hs)
+	reflection.Register(srv)
+	return srv
+}
+
+// NewHTTPServer returns the HTTP listener's server with explicit timeouts
+// and header limits.
+func NewHTTPServer(checker *Checker, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           NewHTTPHandler(checker),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    MaxHTTPHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}
+
+// Serve runs the gRPC and HTTP servers on the given listeners (either may be
+// nil) until ctx ends, then stops them gracefully. It returns the first
+// serving error.
+func Serve(ctx context.Context, checker *Checker, log *slog.Logger, grpcLis, httpLis net.Listener) error {
+	errc := make(chan error, 2)
+	var gs *grpc.Server
+	var hs *http.Server
+	if grpcLis != nil {
+		gs = NewGRPCServer(checker)
+		go func() { errc <- gs.Serve(grpcLis) }()
+	}
+	if httpLis != nil {
+		hs = NewHTTPServer(checker, log)
+		go func() {
+			if err := hs.Serve(httpLis); !errors.Is(err, http.ErrServerClosed) {
+				errc <- err
+				return
+			}
+			errc <- nil
+		}()
+	}
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if hs != nil {
+		_ = hs.Shutdown(shutdown)
+	}
+	if gs != nil {
+		stopped := make(chan struct{})
+		go func() { gs.GracefulStop(); close(stopped) }()
+		select {
+		case <-stopped:
+		case <-shutdown.Done():
+			gs.Stop()
+		}
+	}
+	return err
+}

@@ -1,0 +1,176 @@
+package test
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"encoding/json"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/certgate/certgate/identity"
+	"github.com/certgate/certgate/pki"
+	"github.com/certgate/certgate/pki/pkitest"
+	"github.com/certgate/certgate/server"
+	"github.com/certgate/certgate/trust"
+)
+
+// world is a PKI written to disk the way an operator lays it out: a root,
+// an issuing intermediate (configured, not presented), a second
+// intermediate that the root revoked, CRLs for every issuer, and client
+// certificates for the roles of the example policy.
+type world struct {
+	dir     string
+	caFile  string
+	inters  string
+	crls    []string
+	clients map[string][]byte // name → leaf PEM
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	now := time.Now()
+	root := pkitest.New(t, "certgate test root")
+	issuing := root.ChildCA("issuing CA")
+	revokedCA := root.ChildCA("revoked issuing CA")
+	foreign := pkitest.New(t, "foreign root")
+
+	w := &world{dir: t.TempDir(), clients: map[string][]byte{}}
+	leaf := func(name string, ca *pkitest.CA, opts ...pkitest.Option) *x509.Certificate {
+		c := ca.Leaf(name, opts...)
+		w.clients[name] = c.CertPEM()
+		return c.Cert
+	}
+	leaf("admin", issuing, pkitest.Orgs("admins"))
+	leaf("viewer", issuing, pkitest.Orgs("viewers"))
+	leaf("jenkins", issuing, pkitest.Orgs("ci"))
+	leaf("builder", issuing, pkitest.Orgs("builders", "viewers"))
+	revoked := leaf("revoked", issuing, pkitest.Orgs("ci"))
+	leaf("expired", issuing, pkitest.Orgs("ci"), pkitest.Validity(now.Add(-48*time.Hour), now.Add(-time.Hour)))
+	leaf("stranger", foreign, pkitest.Orgs("admins"))
+	leaf("under-revoked-ca", revokedCA, pkitest.Orgs("admins"))
+	leaf("server-only", issuing, pkitest.Orgs("admins"), pkitest.Usage(pki.ServerAuth))
+
+	w.caFile = w.write(t, "ca.pem", root.CertPEM())
+	w.inters = w.write(t, "intermediates.pem", pki.EncodeCertsPEM(issuing.Cert, revokedCA.Cert))
+	w.crls = []string{
+		w.writeCRL(t, "root.crl", root.CRL(revokedCA.Cert)),
+		w.writeCRL(t, "issuing.crl", issuing.CRL(revoked)),
+		w.writeCRL(t, "revoked-ca.crl", revokedCA.CRL()),
+	}
+	return w
+}
+
+func (w *world) write(t *testing.T, name string, data []byte) string {
+	t.Helper()
+	p := filepath.Join(w.dir, name)
+	if err := os.WriteFile(p, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func (w *world) writeCRL(t *testing.T, name string, crl *x509.RevocationList) string {
+	return w.write(t, name, pki.EncodeCRLPEM(crl.Raw))
+}
+
+func (w *world) trustConfig() trust.Config {
+	return trust.Config{CAFiles: []string{w.caFile}, IntermediateFiles: []string{w.inters}, CRLFiles: w.crls, CRLMode: trust.CRLModeFullChain}
+}
+
+// running is a certgate serving on real 127.0.0.1 listeners.
+type running struct {
+	grpcAddr, httpAddr string
+	checker            *server.Checker
+	logs               *logBuffer
+}
+
+// startCertgate serves the shipped policy for w on ephemeral ports until the
+// test ends.
+func startCertgate(t *testing.T, w *world, trustForwarded bool) *running {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	snap, err := server.LoadSnapshot(ctx, w.trustConfig(), "", 1)
+	if err != nil {
+		t.Fatalf("load snapshot: %v", err)
+	}
+	logs := &logBuffer{}
+	log := slog.New(slog.NewJSONHandler(logs, nil))
+	checker := server.NewChecker(snap, server.Options{Identity: identity.Options{TrustForwardedHeaders: trustForwarded}, Logger: log})
+	grpcLis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	httpLis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- server.Serve(ctx, checker, log, grpcLis, httpLis) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("serve: %v", err)
+			}
+		case <-time.After(15 * time.Second):
+			t.Error("server did not stop within 15s")
+		}
+	})
+	return &running{grpcAddr: grpcLis.Addr().String(), httpAddr: httpLis.Addr().String(), checker: checker, logs: logs}
+}
+
+// authzClient dials the ext_authz service over a real gRPC connection.
+func (r *running) authzClient(t *testing.T) authv3.AuthorizationClient {
+	t.Helper()
+	conn, err := grpc.NewClient(r.grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return authv3.NewAuthorizationClient(conn)
+}
+
+// logBuffer collects JSON log lines safely from many goroutines.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// decisions returns the decision log lines written so far.
+func (b *logBuffer) decisions(t *testing.T) []map[string]any {
+	t.Helper()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(b.buf.String()), "\n") {
+		if line == "" {
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("log line is not JSON: %q", line)
+		}
+		if m["msg"] == "decision" {
+			out = append(out, m)
+		}
+	}
+	return out
+}
