@@ -1,0 +1,139 @@
+# The shipped certgate policy: a route table maps method + path to a
+# permission, and groups (certificate O values) and users (certificate CN)
+# hold permissions. It only ever runs for identities whose chain certgate has
+# already verified; unauthenticated requests get a 401 before it is asked.
+#
+# Data:
+#   data.certgate.routes  [{"permission": p, "method": m, "path": pattern}]
+#   data.certgate.groups  {group: [permission]}
+#   data.certgate.users   {user: [permission]}
+#
+# Path patterns are compared segment by segment (split on "/"):
+#   "*"         matches exactly one non-empty segment;
+#   "/**"       at the end matches one or more further non-empty segments;
+#   anything else must be equal, case-sensitively.
+# A request path with a trailing slash ("/api/v1/vm/") does NOT match
+# "/api/v1/vm": upstreams route the two differently (a collection versus a
+# directory-style listing, or a redirect), so granting one must not silently
+# grant the other. The path is normalized by the server before it gets here;
+# this policy does not repair paths.
+package certgate.authz
+
+# decision is the one document the server reads. The default makes it
+# defined for every input: a request no route matches is denied.
+default decision := {
+	"allow": false,
+	"status": 403,
+	"reason": "no_route",
+	"permission": "",
+	"headers": {},
+	"response_headers": {},
+}
+
+# Allowed: some matched route's permission is held. When several are, the
+# first in sort order is reported, so the header and the decision log are
+# stable across evaluations.
+decision := {
+	"allow": true,
+	"status": 200,
+	"reason": grant_reason(permission),
+	"permission": permission,
+	"headers": {"x-certgate-permission": permission},
+	"response_headers": {},
+} if {
+	count(granted) > 0
+	permission := min(granted)
+}
+
+# Denied: a route matched but none of its permissions is held. The first
+# missing permission in sort order is named so the client can ask for it.
+decision := {
+	"allow": false,
+	"status": 403,
+	"reason": "missing_permission",
+	"permission": min(matched_permissions),
+	"headers": {},
+	"response_headers": {},
+} if {
+	count(matched_permissions) > 0
+	count(granted) == 0
+}
+
+grant_reason("authenticated") := "authenticated"
+
+grant_reason(p) := "granted" if p != "authenticated"
+
+# matched_permissions holds the permission of every route that matches the
+# request's method and path.
+matched_permissions contains route.permission if {
+	some route in data.certgate.routes
+	method_matches(route.method)
+	path_matches(route.path)
+}
+
+# granted holds the matched permissions this identity may use.
+granted contains p if {
+	some p in matched_permissions
+	permitted(p)
+}
+
+# "authenticated" is a pseudo-permission every verified identity holds.
+permitted("authenticated")
+
+# "*" held grants every permission.
+permitted(_) if "*" in held
+
+permitted(p) if p in held
+
+# held is the union of the permissions of every group of the identity and
+# of the identity's user entry.
+held contains p if {
+	some group in input.identity.groups
+	some p in data.certgate.groups[group]
+}
+
+held contains p if {
+	some p in data.certgate.users[input.identity.user]
+}
+
+# Route methods are written upper-case; "*" matches any method. The request
+# method is compared as sent: HTTP methods are case-sensitive.
+method_matches("*")
+
+method_matches(m) if upper(m) == input.request.method
+
+request_segments := split(input.request.path, "/")
+
+# A pattern without "/**" must have as many segments as the request path.
+path_matches(pattern) if {
+	not endswith(pattern, "/**")
+	segments := split(pattern, "/")
+	count(segments) == count(request_segments)
+	prefix_matches(segments)
+}
+
+# A pattern ending in "/**" matches its prefix plus at least one more
+# segment; none of the extra segments may be empty, so "/files/" and
+# "/files/a/" do not match "/files/**" (the trailing-slash rule again).
+path_matches(pattern) if {
+	endswith(pattern, "/**")
+	segments := split(trim_suffix(pattern, "/**"), "/")
+	count(request_segments) > count(segments)
+	prefix_matches(segments)
+	every s in array.slice(request_segments, count(segments), count(request_segments)) {
+		s != ""
+	}
+}
+
+prefix_matches(segments) if {
+	every i, s in segments {
+		segment_matches(s, request_segments[i])
+	}
+}
+
+segment_matches("*", s) if s != ""
+
+segment_matches(p, s) if {
+	p != "*"
+	p == s
+}

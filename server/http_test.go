@@ -1,0 +1,60 @@
+package server
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+)
+
+func TestHTTPCheckReadsTheOriginalRequest(t *testing.T) {
+	h := &httpCheck{}
+	tests := []struct {
+		name, uri            string
+		headers              map[string]string
+		method, target, host string
+	}{
+		{"NGINX sends X-Original-Method and X-Original-URI", "/v1/check",
+			map[string]string{"X-Original-Method": "POST", "X-Original-URI": "/api/v1/vm?x=1"}, "POST", "/api/v1/vm?x=1", "certgate"},
+		{"ingress-nginx sends a full X-Original-URL", "/v1/check",
+			map[string]string{"X-Original-Method": "DELETE", "X-Original-URL": "https://anka.example/api/v1/node?id=2"}, "DELETE", "/api/v1/node?id=2", "anka.example"},
+		{"an X-Original-URL with only a query gets a root path", "/v1/check",
+			map[string]string{"X-Original-URL": "https://anka.example?x=1"}, "GET", "/?x=1", "anka.example"},
+		{"Envoy's HTTP mode puts the path below /v1/check", "/v1/check/api/v1/vm/%2e%2e/node?x=1",
+			map[string]string{}, "PUT", "/api/v1/vm/%2e%2e/node?x=1", "certgate"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			method := http.MethodGet
+			if tt.method == "PUT" {
+				method = http.MethodPut
+			}
+			r := httptest.NewRequest(method, "http://certgate"+tt.uri, nil)
+			for k, v := range tt.headers {
+				r.Header.Set(k, v)
+			}
+			req, err := h.request(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if req.Method != tt.method || req.Target != tt.target || req.Host != tt.host {
+				t.Errorf("got method %q target %q host %q, want %q %q %q", req.Method, req.Target, req.Host, tt.method, tt.target, tt.host)
+			}
+		})
+	}
+}
+
+func TestHTTPCheckRefusesARequestWithoutTheOriginalURI(t *testing.T) {
+	h := &httpCheck{}
+	for name, hdr := range map[string][2]string{
+		"no original URI at all":        {"X-Original-Method", "GET"},
+		"an X-Original-URL without ://": {"X-Original-URL", "anka.example/api"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodGet, "http://certgate/v1/check", nil)
+			r.Header.Set(hdr[0], hdr[1])
+			if _, err := h.request(r); err == nil {
+				t.Fatal("request() accepted it")
+			}
+		})
+	}
+}
