@@ -7,6 +7,7 @@ import (
 	"crypto/sha1"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -204,9 +205,14 @@ func template(opts Options, isCA bool, pub crypto.PublicKey) (*x509.Certificate,
 	if err != nil {
 		return nil, err
 	}
+	rawSubject, err := marshalSubject(opts.Subject)
+	if err != nil {
+		return nil, err
+	}
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial,
 		Subject:               opts.Subject,
+		RawSubject:            rawSubject,
 		NotBefore:             notBefore.UTC(),
 		NotAfter:              notAfter.UTC(),
 		DNSNames:              opts.DNSNames,
@@ -351,4 +357,33 @@ func ParseCA(certPEM, keyPEM []byte) (*CA, error) {
 func publicKeysEqual(a, b crypto.PublicKey) bool {
 	eq, ok := a.(interface{ Equal(crypto.PublicKey) bool })
 	return ok && eq.Equal(b)
+}
+
+// marshalSubject encodes a subject with one RDN per attribute value, in the
+// order C, ST, L, O…, OU…, CN — the way `openssl req -subj "/O=a/O=b/CN=c"`
+// writes it. crypto/x509 would put several O values into one multi-valued
+// RDN, whose DER sorting loses the order certgate's groups rely on.
+func marshalSubject(n pkix.Name) ([]byte, error) {
+	var seq pkix.RDNSequence
+	add := func(oid asn1.ObjectIdentifier, values []string) {
+		for _, v := range values {
+			seq = append(seq, pkix.RelativeDistinguishedNameSET{{Type: oid, Value: v}})
+		}
+	}
+	add(asn1.ObjectIdentifier{2, 5, 4, 6}, n.Country)
+	add(asn1.ObjectIdentifier{2, 5, 4, 8}, n.Province)
+	add(asn1.ObjectIdentifier{2, 5, 4, 7}, n.Locality)
+	add(asn1.ObjectIdentifier{2, 5, 4, 10}, n.Organization)
+	add(asn1.ObjectIdentifier{2, 5, 4, 11}, n.OrganizationalUnit)
+	if n.CommonName != "" {
+		add(asn1.ObjectIdentifier{2, 5, 4, 3}, []string{n.CommonName})
+	}
+	for _, atv := range n.ExtraNames {
+		seq = append(seq, pkix.RelativeDistinguishedNameSET{atv})
+	}
+	der, err := asn1.Marshal(seq)
+	if err != nil {
+		return nil, fmt.Errorf("encode subject: %w", err)
+	}
+	return der, nil
 }

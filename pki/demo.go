@@ -90,7 +90,9 @@ func createDemo(d *Demo, now func() time.Time) (*CA, error) {
 	if err := os.MkdirAll(filepath.Join(d.Dir, "clients"), 0o700); err != nil {
 		return nil, fmt.Errorf("create demo PKI: %w", err)
 	}
-	ca, err := NewRootCA(Options{Subject: pkix.Name{CommonName: "certgate dev CA", Organization: []string{"certgate dev"}}, Now: now})
+	// The CA starts well in the past so that the expired client lies inside
+	// its validity: it is then expired, not merely issued by a future CA.
+	ca, err := NewRootCA(Options{Subject: pkix.Name{CommonName: "certgate dev CA", Organization: []string{"certgate dev"}}, Now: now, NotBefore: now().Add(-60 * 24 * time.Hour), Validity: DefaultCAValidity})
 	if err != nil {
 		return nil, err
 	}

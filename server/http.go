@@ -70,6 +70,11 @@ func (h *httpCheck) request(r *http.Request) (*Request, error) {
 	headers := lowerHeaders(r.Header)
 	req := &Request{Headers: headers, Adapter: "http", Host: headers["x-forwarded-host"], Scheme: headers["x-forwarded-proto"], Protocol: r.Proto}
 	raw := r.RequestURI
+	if !strings.HasPrefix(raw, "/") { // absolute-form request target
+		if _, target, err := splitAbsoluteURL(raw); err == nil {
+			raw = target
+		}
+	}
 	if rest, ok := strings.CutPrefix(raw, CheckPath+"/"); ok {
 		req.Method = r.Method
 		req.Target = "/" + rest

@@ -55,7 +55,7 @@ func TestDevServesAndTheCommandsItPrintsWork(t *testing.T) {
 		if i < 0 {
 			i = indexOf(fields, "decide")
 		}
-		if i < 0 {
+		if i < 0 || i+1 >= len(fields) || !strings.HasPrefix(fields[i+1], "--") {
 			continue
 		}
 		want := exitFail
