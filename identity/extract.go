@@ -115,7 +115,7 @@ func DecodeEscapedPEM(s string, maxCerts int) ([]*x509.Certificate, error) {
 		}
 		c, err := x509.ParseCertificate(block.Bytes)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+			return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
 		}
 		certs = append(certs, c)
 	}

@@ -28,7 +28,7 @@ type Decision struct {
 
 // decodeDecision reads a Decision from the AST value the query produced. It is
 // strict: every field must be present with its exact type, and no other field
-// may be, so that a typo in a policy ("respone_headers") or a status written
+// may be, so that a typo in a policy ("response_header") or a status written
 // as a string fails at load time instead of being silently ignored.
 func decodeDecision(v ast.Value) (Decision, error) {
 	obj, ok := v.(ast.Object)

@@ -22,7 +22,8 @@ func TestShippedRegoTestsPass(t *testing.T) {
 	ch, err := tester.NewRunner().
 		SetDefaultRegoVersion(ast.RegoV1).
 		SetStore(store).
-		Run(t.Context(), modules)
+		SetModules(modules).
+		RunTests(t.Context(), nil)
 	if err != nil {
 		t.Fatalf("run rego tests: %v", err)
 	}

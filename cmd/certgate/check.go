@@ -66,7 +66,7 @@ func checkGRPC(ctx context.Context, addr string, c client.Check, stdout, stderr 
 		fmt.Fprintf(stderr, "certgate check: %v\n", err)
 		return exitFail
 	}
-	defer conn.Close()
+	defer func() { _ = conn.Close() }()
 	resp, err := authv3.NewAuthorizationClient(conn).Check(ctx, client.EnvoyRequest(c))
 	if err != nil {
 		fmt.Fprintf(stderr, "certgate check: %v\n", err)
@@ -95,7 +95,7 @@ func checkHTTP(ctx context.Context, addr string, c client.Check, stdout, stderr 
 		fmt.Fprintf(stderr, "certgate check: %v\n", err)
 		return exitFail
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	if resp.StatusCode == http.StatusOK {
 		fmt.Fprintln(stdout, "ALLOW 200")

@@ -68,7 +68,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ready func(
 	if cfg.Listen.HTTP != "" {
 		if httpLis, err = net.Listen("tcp", cfg.Listen.HTTP); err != nil {
 			if grpcLis != nil {
-				grpcLis.Close()
+				_ = grpcLis.Close()
 			}
 			log.Error("cannot listen for HTTP", "address", cfg.Listen.HTTP, "error", err.Error())
 			return exitFail
