@@ -12,7 +12,7 @@ build:
 	$(GO) build -o bin/certgate ./cmd/certgate
 
 ## test: everything CI checks — formatting, vet, lint, generated code, Go tests, Rego tests.
-test: fmt-check vet lint check-generate unit rego
+test: fmt-check vet lint check-generate rego unit
 
 unit:
 	$(GO) test -race -count=1 $(PKGS)
