@@ -1,0 +1,62 @@
+package server
+
+import (
+	"context"
+	"crypto/x509"
+	"io"
+	"log/slog"
+	"net/http"
+	"testing"
+
+	"github.com/certgate/certgate/client"
+	"github.com/certgate/certgate/pki/pkitest"
+	"github.com/certgate/certgate/policy"
+	"github.com/certgate/certgate/trust"
+)
+
+func newTestChecker(tb testing.TB) (*Checker, *pkitest.CA) {
+	tb.Helper()
+	root := pkitest.New(tb, "root")
+	inter := root.ChildCA("inter")
+	store, err := trust.NewStore([]*x509.Certificate{root.Cert}, []*x509.Certificate{inter.Cert}, []*x509.RevocationList{root.CRL(), inter.CRL()}, trust.CRLModeFullChain, 0)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	engine, err := policy.Load(context.Background(), "")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	return NewChecker(&Snapshot{Trust: store, Policy: engine, Revision: 1}, Options{Logger: log}), inter
+}
+
+func TestCheckWithoutSnapshotDeniesWith500(t *testing.T) {
+	c := NewChecker(nil, Options{Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+	res := c.Check(context.Background(), &Request{Method: "GET", Target: "/api/v1/status"})
+	if res.Allow || res.Status != http.StatusInternalServerError {
+		t.Errorf("Check before any load = allow %v status %d, want deny 500", res.Allow, res.Status)
+	}
+}
+
+// BenchmarkCheck is the whole in-process pipeline for one Envoy-shaped
+// request: decode the certificate, verify the chain with full-chain CRL
+// checks, evaluate the shipped policy, log the decision (to io.Discard).
+func BenchmarkCheck(b *testing.B) {
+	c, inter := newTestChecker(b)
+	leaf := inter.Leaf("jenkins", pkitest.Orgs("ci"))
+	envoy := client.EnvoyRequest(client.Check{CertPEM: leaf.CertPEM(), Method: "POST", Target: "/api/v1/vm", Host: "anka.example"})
+	req := &Request{
+		Method:          "POST",
+		Target:          "/api/v1/vm",
+		Headers:         envoy.GetAttributes().GetRequest().GetHttp().GetHeaders(),
+		PeerCertificate: envoy.GetAttributes().GetSource().GetCertificate(),
+		Adapter:         "grpc",
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if res := c.Check(ctx, req); !res.Allow {
+			b.Fatalf("denied: %s", res.Reason)
+		}
+	}
+}
