@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -129,10 +128,7 @@ func (c *Checker) decide(ctx context.Context, snap *Snapshot, req *Request, now 
 		return Result{Status: http.StatusUnauthorized, Reason: "certificate: " + err.Error()}
 	}
 	if _, err := snap.Trust.Verify(presented.Chain, trust.VerifyOptions{Now: now}); err != nil {
-		var terr *trust.Error
-		if errors.As(err, &terr) {
-			return Result{Status: http.StatusUnauthorized, Reason: "chain " + string(terr.Reason) + ": " + err.Error()}
-		}
+		// trust.Error messages start with their Reason (revoked, expired, …).
 		return Result{Status: http.StatusUnauthorized, Reason: "chain: " + err.Error()}
 	}
 	id := identity.New(presented.Chain[0], presented.Source)
