@@ -45,8 +45,10 @@ var ForwardedCertHeaders = []string{
 }
 
 // Extract finds the client certificate of a request: Envoy's peer
-// certificate first, then, only when trusted, ssl-client-cert (with
-// ssl-client-verify: SUCCESS).
+// certificate first; then, only when forwarded headers are trusted,
+// ssl-client-cert (with ssl-client-verify: SUCCESS), x-forwarded-client-cert
+// (the nearest hop) and the RFC 9440 client-cert / client-cert-chain pair, in
+// that order. Untrusted headers are ignored, not an error.
 func Extract(envoyCert string, headers map[string]string, opts Options) (Presented, error) {
 	if envoyCert != "" {
 		chain, err := decodeLimited(envoyCert, opts, 1)
@@ -68,16 +70,44 @@ func Extract(envoyCert string, headers map[string]string, opts Options) (Present
 		}
 		return Presented{Chain: chain, Source: SourceHeader}, nil
 	}
+	if v, ok := headers["x-forwarded-client-cert"]; ok && v != "" {
+		chain, err := fromXFCC(v, opts)
+		if err != nil {
+			return Presented{}, fmt.Errorf("x-forwarded-client-cert: %w", err)
+		}
+		return Presented{Chain: chain, Source: SourceXFCC}, nil
+	}
+	if v, ok := headers["client-cert"]; ok && v != "" {
+		chain, err := fromRFC9440(v, headers["client-cert-chain"], opts)
+		if err != nil {
+			return Presented{}, err
+		}
+		return Presented{Chain: chain, Source: SourceHeader}, nil
+	}
 	return Presented{}, ErrNoCertificate
 }
 
-func decodeLimited(v string, opts Options, maxCerts int) ([]*x509.Certificate, error) {
-	max := opts.MaxHeaderBytes
-	if max == 0 {
-		max = DefaultMaxHeaderBytes
+func checkSize(v string, opts Options) error {
+	limit := opts.MaxHeaderBytes
+	if limit == 0 {
+		limit = DefaultMaxHeaderBytes
 	}
-	if len(v) > max {
-		return nil, fmt.Errorf("%w: %d bytes, more than the limit of %d", ErrMalformed, len(v), max)
+	if len(v) > limit {
+		return fmt.Errorf("%w: %d bytes, more than the limit of %d", ErrMalformed, len(v), limit)
+	}
+	return nil
+}
+
+func maxChain(opts Options) int {
+	if opts.MaxChainLength > 0 {
+		return opts.MaxChainLength
+	}
+	return DefaultMaxChainLength
+}
+
+func decodeLimited(v string, opts Options, maxCerts int) ([]*x509.Certificate, error) {
+	if err := checkSize(v, opts); err != nil {
+		return nil, err
 	}
 	return DecodeEscapedPEM(v, maxCerts)
 }
