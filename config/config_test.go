@@ -1,0 +1,93 @@
+package config_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/certgate/certgate/config"
+	"github.com/certgate/certgate/trust"
+)
+
+func TestLoadReadsTheFileOverTheDefaults(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "config.yaml")
+	yaml := "trust:\n  ca_files: [a.pem, b.pem]\n  crl_mode: leaf\nheaders:\n  trust_forwarded: true\n"
+	if err := os.WriteFile(p, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got, err := config.Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := config.Default()
+	want.Trust.CAFiles = []string{"a.pem", "b.pem"}
+	want.Trust.CRLMode = trust.CRLModeLeaf
+	want.Headers.TrustForwarded = true
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Load (-want +got):\n%s", diff)
+	}
+}
+
+func TestParseRejectsUnknownKeysAndSecondDocuments(t *testing.T) {
+	for name, yaml := range map[string]string{
+		"a misspelt key":         "trust:\n  ca_file: [a.pem]\n",
+		"an unknown section":     "tls:\n  x: 1\n",
+		"a second YAML document": "log:\n  level: info\n---\nlog:\n  level: debug\n",
+		"a wrong type":           "headers:\n  trust_forwarded: maybe\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			cfg := config.Default()
+			if err := config.Parse([]byte(yaml), &cfg); err == nil {
+				t.Fatal("Parse accepted it")
+			}
+		})
+	}
+	cfg := config.Default()
+	if err := config.Parse(nil, &cfg); err != nil {
+		t.Errorf("an empty file: %v", err)
+	}
+}
+
+func TestApplyEnvOverridesTheFile(t *testing.T) {
+	env := map[string]string{
+		config.EnvCAFiles:        "x.pem, y.pem",
+		config.EnvCRLMode:        "off",
+		config.EnvTrustForwarded: "true",
+		config.EnvGRPCListen:     "127.0.0.1:1",
+	}
+	cfg := config.Default()
+	if err := config.ApplyEnv(&cfg, func(k string) (string, bool) { v, ok := env[k]; return v, ok }); err != nil {
+		t.Fatal(err)
+	}
+	if !cmp.Equal(cfg.Trust.CAFiles, []string{"x.pem", "y.pem"}) || cfg.Trust.CRLMode != trust.CRLModeOff || !cfg.Headers.TrustForwarded || cfg.Listen.GRPC != "127.0.0.1:1" {
+		t.Errorf("ApplyEnv gave %+v", cfg)
+	}
+	bad := func(k string) (string, bool) { return "yes please", k == config.EnvTrustForwarded }
+	if err := config.ApplyEnv(&cfg, bad); err == nil || !strings.Contains(err.Error(), config.EnvTrustForwarded) {
+		t.Errorf("a non-boolean %s: error %v", config.EnvTrustForwarded, err)
+	}
+}
+
+func TestValidateReportsEveryProblem(t *testing.T) {
+	cfg := config.Default()
+	cfg.Listen.GRPC = "no-port"
+	cfg.Trust.CRLMode = "sometimes"
+	cfg.Log.Level = "loud"
+	err := cfg.Validate()
+	if err == nil {
+		t.Fatal("Validate accepted it")
+	}
+	for _, want := range []string{"listen.grpc", "ca_files", "crl_mode", "log.level"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %s", err, want)
+		}
+	}
+	cfg = config.Default()
+	cfg.Trust.CAFiles = []string{"ca.pem"}
+	if err := cfg.Validate(); err != nil {
+		t.Errorf("the defaults plus a CA: %v", err)
+	}
+}
