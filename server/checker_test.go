@@ -18,7 +18,7 @@ func newTestChecker(tb testing.TB) (*Checker, *pkitest.CA) {
 	tb.Helper()
 	root := pkitest.New(tb, "root")
 	inter := root.ChildCA("inter")
-	store, err := trust.NewStore([]*x509.Certificate{root.Cert}, []*x509.Certificate{inter.Cert}, []*x509.RevocationList{root.CRL(), inter.CRL()}, trust.CRLModeFullChain, 0)
+	store, err := trust.NewStore([]*x509.Certificate{root.Cert}, []*x509.Certificate{inter.Cert}, []*x509.RevocationList{root.CRL(), inter.CRL()}, trust.CRLModeFullChain)
 	if err != nil {
 		tb.Fatal(err)
 	}

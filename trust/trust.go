@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"os"
 	"time"
+
+	"github.com/certgate/certgate/pki"
 )
 
 // CRLMode says which certificates of a chain must be covered by a current CRL.
@@ -35,7 +37,6 @@ func (m CRLMode) Validate() error {
 type Config struct {
 	CAFiles, IntermediateFiles, CRLFiles []string
 	CRLMode                              CRLMode
-	CacheSize                            int
 }
 
 // Purpose is the extended key usage a chain must allow.
@@ -142,11 +143,11 @@ type Store struct {
 
 // Load reads the configured files and builds a Store.
 func Load(cfg Config) (*Store, error) {
-	roots, err := loadCerts(cfg.CAFiles, true)
+	roots, err := loadCerts(cfg.CAFiles)
 	if err != nil {
 		return nil, err
 	}
-	inters, err := loadCerts(cfg.IntermediateFiles, true)
+	inters, err := loadCerts(cfg.IntermediateFiles)
 	if err != nil {
 		return nil, err
 	}
@@ -181,7 +182,7 @@ func Load(cfg Config) (*Store, error) {
 }
 
 // NewStore builds a Store from parsed values.
-func NewStore(roots, intermediates []*x509.Certificate, crls []*x509.RevocationList, mode CRLMode, _ int) (*Store, error) {
+func NewStore(roots, intermediates []*x509.Certificate, crls []*x509.RevocationList, mode CRLMode) (*Store, error) {
 	return newStore(roots, intermediates, crls, make([]string, len(crls)), mode)
 }
 
@@ -228,36 +229,23 @@ func sign(n int) string {
 	return ""
 }
 
-func loadCerts(files []string, mustBeCA bool) ([]*x509.Certificate, error) {
+func loadCerts(files []string) ([]*x509.Certificate, error) {
 	var out []*x509.Certificate
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
 			return nil, fmt.Errorf("read CA file: %w", err)
 		}
-		var n int
-		for {
-			var block *pem.Block
-			block, data = pem.Decode(data)
-			if block == nil {
-				break
-			}
-			if block.Type != "CERTIFICATE" {
-				return nil, fmt.Errorf("CA file %s: PEM block %q, want CERTIFICATE", f, block.Type)
-			}
-			c, err := x509.ParseCertificate(block.Bytes)
-			if err != nil {
-				return nil, fmt.Errorf("CA file %s: %w", f, err)
-			}
-			if mustBeCA && !c.IsCA {
+		certs, err := pki.ParseCertsPEM(data)
+		if err != nil {
+			return nil, fmt.Errorf("CA file %s: %w", f, err)
+		}
+		for _, c := range certs {
+			if !c.IsCA {
 				return nil, fmt.Errorf("CA file %s: %q is not a CA certificate", f, c.Subject)
 			}
-			out = append(out, c)
-			n++
 		}
-		if n == 0 {
-			return nil, fmt.Errorf("CA file %s: no certificate found", f)
-		}
+		out = append(out, certs...)
 	}
 	return out, nil
 }
@@ -407,8 +395,9 @@ func hasUnknownCritical(crl *x509.RevocationList) bool {
 		if !ext.Critical {
 			continue
 		}
-		// Extensions crypto/x509 understands for CRLs: authority key id,
-		// CRL number, issuing distribution point is critical but unsupported.
+		// certgate implements no critical CRL extension (issuing
+		// distribution point, delta CRL indicator, …): such a CRL may mean
+		// less than it seems to, so it is not used (fail closed).
 		return true
 	}
 	return false

@@ -94,7 +94,7 @@ func TestVerify(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			store, err := trust.NewStore([]*x509.Certificate{h.root.Cert}, tt.inters, tt.crls, tt.mode, 0)
+			store, err := trust.NewStore([]*x509.Certificate{h.root.Cert}, tt.inters, tt.crls, tt.mode)
 			if err != nil {
 				t.Fatalf("NewStore: %v", err)
 			}
@@ -114,7 +114,7 @@ func TestRevocationLookupDoesNotDependOnCRLSize(t *testing.T) {
 	}
 	victim := h.inter.Leaf("victim", pkitest.Serial(50000)).Cert
 	crl := h.inter.CRLWith(pki.CRLOptions{Revoked: revoked})
-	store, err := trust.NewStore([]*x509.Certificate{h.root.Cert}, []*x509.Certificate{h.inter.Cert}, []*x509.RevocationList{h.root.CRL(), crl}, trust.CRLModeFullChain, 0)
+	store, err := trust.NewStore([]*x509.Certificate{h.root.Cert}, []*x509.Certificate{h.inter.Cert}, []*x509.RevocationList{h.root.CRL(), crl}, trust.CRLModeFullChain)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +174,7 @@ func BenchmarkVerifyCold(b *testing.B) {
 	root := pkitest.New(b, "root", clock)
 	inter := root.ChildCA("inter")
 	leaf := inter.Leaf("alice").Cert
-	store, err := trust.NewStore([]*x509.Certificate{root.Cert}, []*x509.Certificate{inter.Cert}, []*x509.RevocationList{root.CRL(), inter.CRL()}, trust.CRLModeFullChain, 0)
+	store, err := trust.NewStore([]*x509.Certificate{root.Cert}, []*x509.Certificate{inter.Cert}, []*x509.RevocationList{root.CRL(), inter.CRL()}, trust.CRLModeFullChain)
 	if err != nil {
 		b.Fatal(err)
 	}
