@@ -132,7 +132,7 @@ func fromXFCC(v string, opts Options) ([]*x509.Certificate, error) {
 	var leaf []*x509.Certificate
 	if last.Cert != "" {
 		if leaf, err = DecodeEscapedPEM(last.Cert, 1); err != nil {
-			return nil, fmt.Errorf("Cert: %w", err)
+			return nil, fmt.Errorf("element Cert: %w", err)
 		}
 	}
 	if last.Chain == "" {
@@ -143,7 +143,7 @@ func fromXFCC(v string, opts Options) ([]*x509.Certificate, error) {
 	}
 	chain, err := DecodeEscapedPEM(last.Chain, maxChain(opts))
 	if err != nil {
-		return nil, fmt.Errorf("Chain: %w", err)
+		return nil, fmt.Errorf("element Chain: %w", err)
 	}
 	if leaf != nil && !leaf[0].Equal(chain[0]) {
 		return nil, fmt.Errorf("%w: Chain does not start with Cert", ErrMalformed)

@@ -35,6 +35,11 @@ type world struct {
 	inters  string
 	crls    []string
 	clients map[string][]byte // name → leaf PEM
+	keys    map[string]*pki.Certificate
+	root    *pkitest.CA
+	issuing *pkitest.CA
+	// revokedCA is the intermediate the root revoked.
+	revokedCA *pkitest.CA
 }
 
 func newWorld(t *testing.T) *world {
@@ -45,10 +50,11 @@ func newWorld(t *testing.T) *world {
 	revokedCA := root.ChildCA("revoked issuing CA")
 	foreign := pkitest.New(t, "foreign root")
 
-	w := &world{dir: t.TempDir(), clients: map[string][]byte{}}
+	w := &world{dir: t.TempDir(), clients: map[string][]byte{}, keys: map[string]*pki.Certificate{}, root: root, issuing: issuing, revokedCA: revokedCA}
 	leaf := func(name string, ca *pkitest.CA, opts ...pkitest.Option) *x509.Certificate {
 		c := ca.Leaf(name, opts...)
 		w.clients[name] = c.CertPEM()
+		w.keys[name] = c
 		return c.Cert
 	}
 	leaf("admin", issuing, pkitest.Orgs("admins"))
