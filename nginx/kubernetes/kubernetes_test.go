@@ -1,0 +1,334 @@
+package kubernetes_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/certgate/certgate/config"
+)
+
+var separator = regexp.MustCompile(`(?m)^---[ \t]*$`)
+
+// decode reads every document of a manifest into its typed Kubernetes
+// object, strictly: a misspelt or misplaced field is an error, as it
+// would be for `kubectl apply --validate=strict`.
+func decode(t *testing.T, name string) []any {
+	t.Helper()
+	data, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := decodeAll(data)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return objs
+}
+
+func decodeAll(data []byte) ([]any, error) {
+	var objs []any
+	for i, doc := range separator.Split(string(data), -1) {
+		js, err := yaml.YAMLToJSON([]byte(doc))
+		if err != nil {
+			return nil, fmt.Errorf("document %d: %w", i, err)
+		}
+		if string(js) == "null" {
+			continue // comments only
+		}
+		var tm metav1.TypeMeta
+		if err := json.Unmarshal(js, &tm); err != nil {
+			return nil, fmt.Errorf("document %d: %w", i, err)
+		}
+		var obj any
+		switch tm.APIVersion + "/" + tm.Kind {
+		case "v1/Namespace":
+			obj = &corev1.Namespace{}
+		case "v1/ConfigMap":
+			obj = &corev1.ConfigMap{}
+		case "v1/Service":
+			obj = &corev1.Service{}
+		case "apps/v1/Deployment":
+			obj = &appsv1.Deployment{}
+		case "policy/v1/PodDisruptionBudget":
+			obj = &policyv1.PodDisruptionBudget{}
+		case "networking.k8s.io/v1/Ingress":
+			obj = &networkingv1.Ingress{}
+		default:
+			return nil, fmt.Errorf("document %d: unexpected %s %s", i, tm.APIVersion, tm.Kind)
+		}
+		dec := json.NewDecoder(bytes.NewReader(js))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(obj); err != nil {
+			return nil, fmt.Errorf("document %d (%s): %w", i, tm.Kind, err)
+		}
+		objs = append(objs, obj)
+	}
+	return objs, nil
+}
+
+func TestATypoFailsTheManifest(t *testing.T) {
+	cases := []struct{ name, file, from, to string }{
+		{"a misspelt field", "certgate.yaml", "  replicas: 2", "  replica: 2"},
+		{"a pod field on the container", "certgate.yaml", "          readOnlyRootFilesystem: true", "          readOnlyRootFilesystem: true\n          fsGroup: 65532"},
+		{"an unknown kind", "certgate.yaml", "kind: PodDisruptionBudget", "kind: PodDisruptionBudgets"},
+		{"a misspelt Ingress field", "ingress.yaml", "ingressClassName:", "ingressClass:"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			data, err := os.ReadFile(tc.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(data), tc.from) {
+				t.Fatalf("%s no longer contains %q", tc.file, tc.from)
+			}
+			_, err = decodeAll([]byte(strings.Replace(string(data), tc.from, tc.to, 1)))
+			if err == nil {
+				t.Fatalf("%s with %q -> %q decoded without error", tc.file, tc.from, tc.to)
+			}
+			t.Log(err)
+		})
+	}
+}
+
+func only[T any](t *testing.T, objs []any, match func(T) bool) T {
+	t.Helper()
+	var found []T
+	for _, o := range objs {
+		if v, ok := o.(T); ok && (match == nil || match(v)) {
+			found = append(found, v)
+		}
+	}
+	if len(found) != 1 {
+		var zero T
+		t.Fatalf("want exactly one %T, found %d", zero, len(found))
+	}
+	return found[0]
+}
+
+func TestCertgateManifest(t *testing.T) {
+	objs := decode(t, "certgate.yaml")
+
+	d := only[*appsv1.Deployment](t, objs, nil)
+	if d.Spec.Replicas == nil || *d.Spec.Replicas != 2 {
+		t.Errorf("replicas = %v, want 2", d.Spec.Replicas)
+	}
+	pod := d.Spec.Template.Spec
+	if len(pod.Containers) != 1 {
+		t.Fatalf("%d containers, want 1", len(pod.Containers))
+	}
+	c := pod.Containers[0]
+	if diff := cmp.Diff([]string{"serve", "--config", "/etc/certgate/config/config.yaml"}, c.Args); diff != "" {
+		t.Errorf("args (-want +got):\n%s", diff)
+	}
+	for name, probe := range map[string]*corev1.Probe{"/readyz": c.ReadinessProbe, "/healthz": c.LivenessProbe} {
+		if probe == nil || probe.HTTPGet == nil || probe.HTTPGet.Path != name || probe.HTTPGet.Port.String() != "http" {
+			t.Errorf("probe for %s = %+v, want httpGet %s on port http", name, probe, name)
+		}
+	}
+	ports := map[string]int32{}
+	for _, p := range c.Ports {
+		ports[p.Name] = p.ContainerPort
+	}
+	if diff := cmp.Diff(map[string]int32{"grpc": 9191, "http": 9192}, ports); diff != "" {
+		t.Errorf("container ports (-want +got):\n%s", diff)
+	}
+	sc := c.SecurityContext
+	if sc == nil || sc.ReadOnlyRootFilesystem == nil || !*sc.ReadOnlyRootFilesystem ||
+		sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation ||
+		sc.Capabilities == nil || !cmp.Equal(sc.Capabilities.Drop, []corev1.Capability{"ALL"}) {
+		t.Errorf("container securityContext = %+v, want read-only root, no privilege escalation, drop ALL", sc)
+	}
+	if psc := pod.SecurityContext; psc == nil || psc.RunAsNonRoot == nil || !*psc.RunAsNonRoot {
+		t.Error("pod securityContext lacks runAsNonRoot: true")
+	}
+	if c.Resources.Requests.Cpu().IsZero() || c.Resources.Requests.Memory().IsZero() || c.Resources.Limits.Memory().IsZero() {
+		t.Errorf("resources = %+v, want cpu and memory requests and a memory limit", c.Resources)
+	}
+	mounts := map[string]string{}
+	for _, m := range c.VolumeMounts {
+		mounts[m.Name] = m.MountPath
+	}
+	sources := map[string]string{}
+	for _, v := range pod.Volumes {
+		switch {
+		case v.ConfigMap != nil:
+			sources[v.Name] = "configmap/" + v.ConfigMap.Name
+		case v.Secret != nil:
+			sources[v.Name] = "secret/" + v.Secret.SecretName
+		}
+	}
+	if diff := cmp.Diff(map[string]string{
+		"config": "/etc/certgate/config", "policy": "/etc/certgate/policy",
+		"ca": "/etc/certgate/ca", "crl": "/etc/certgate/crl",
+	}, mounts); diff != "" {
+		t.Errorf("volume mounts (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(map[string]string{
+		"config": "configmap/certgate-config", "policy": "configmap/certgate-policy",
+		"ca": "secret/certgate-ca", "crl": "secret/certgate-crl",
+	}, sources); diff != "" {
+		t.Errorf("volumes (-want +got):\n%s", diff)
+	}
+
+	svc := only[*corev1.Service](t, objs, nil)
+	svcPorts := map[string]string{}
+	for _, p := range svc.Spec.Ports {
+		svcPorts[p.Name] = p.TargetPort.String()
+		if want := ports[p.Name]; p.Port != want {
+			t.Errorf("service port %s = %d, want %d", p.Name, p.Port, want)
+		}
+	}
+	if diff := cmp.Diff(map[string]string{"grpc": "grpc", "http": "http"}, svcPorts); diff != "" {
+		t.Errorf("service target ports (-want +got):\n%s", diff)
+	}
+	if !cmp.Equal(svc.Spec.Selector, d.Spec.Template.Labels) || !cmp.Equal(d.Spec.Selector.MatchLabels, d.Spec.Template.Labels) {
+		t.Errorf("selectors %v / %v do not match pod labels %v", svc.Spec.Selector, d.Spec.Selector.MatchLabels, d.Spec.Template.Labels)
+	}
+
+	pdb := only[*policyv1.PodDisruptionBudget](t, objs, nil)
+	if pdb.Spec.MinAvailable == nil || pdb.Spec.MinAvailable.IntValue() != 1 {
+		t.Errorf("PDB minAvailable = %v, want 1", pdb.Spec.MinAvailable)
+	}
+	if !cmp.Equal(pdb.Spec.Selector.MatchLabels, d.Spec.Template.Labels) {
+		t.Errorf("PDB selector %v does not match pod labels", pdb.Spec.Selector.MatchLabels)
+	}
+
+	t.Run("the embedded config.yaml is a valid certgate config", func(t *testing.T) {
+		cm := only(t, objs, func(cm *corev1.ConfigMap) bool { return cm.Name == "certgate-config" })
+		cfg := config.Default()
+		if err := config.Parse([]byte(cm.Data["config.yaml"]), &cfg); err != nil {
+			t.Fatal(err)
+		}
+		if err := cfg.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		want := config.Default()
+		want.Listen = config.Listen{GRPC: "0.0.0.0:9191", HTTP: "0.0.0.0:9192"}
+		want.Trust = config.Trust{
+			CAFiles:           []string{"/etc/certgate/ca/ca.pem"},
+			IntermediateFiles: []string{},
+			CRLFiles:          []string{"/etc/certgate/crl/crl.pem"},
+			CRLMode:           "full_chain",
+		}
+		want.Headers.TrustForwarded = true
+		want.Policy.Dir = "/etc/certgate/policy"
+		if diff := cmp.Diff(want, cfg); diff != "" {
+			t.Errorf("config.yaml (-want +got):\n%s", diff)
+		}
+	})
+
+	t.Run("the policy ConfigMap is the shipped policy", func(t *testing.T) {
+		cm := only(t, objs, func(cm *corev1.ConfigMap) bool { return cm.Name == "certgate-policy" })
+		for _, name := range []string{"authz.rego", "data.json"} {
+			want, err := os.ReadFile(filepath.Join("..", "..", "rego", name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(strings.TrimRight(string(want), "\n"), strings.TrimRight(cm.Data[name], "\n")); diff != "" {
+				t.Errorf("%s differs from rego/%s; copy it into certgate.yaml (-rego +configmap):\n%s", name, name, diff)
+			}
+		}
+		if len(cm.Data) != 2 {
+			t.Errorf("certgate-policy holds %d files, want authz.rego and data.json", len(cm.Data))
+		}
+	})
+}
+
+const prefix = "nginx.ingress.kubernetes.io/"
+
+// authSnippetHeaders returns what an auth-snippet sets with proxy_set_header.
+func authSnippetHeaders(t *testing.T, snippet string) map[string]string {
+	t.Helper()
+	got := map[string]string{}
+	for _, stmt := range strings.Split(snippet, ";") {
+		f := strings.Fields(stmt)
+		if len(f) == 0 {
+			continue
+		}
+		if f[0] != "proxy_set_header" || len(f) != 3 {
+			t.Fatalf("auth-snippet: unexpected %q", strings.TrimSpace(stmt))
+		}
+		name := strings.ToLower(f[1])
+		if _, dup := got[name]; dup {
+			t.Errorf("auth-snippet sets %s twice", f[1])
+		}
+		got[name] = strings.Trim(f[2], `"`)
+	}
+	return got
+}
+
+func TestIngresses(t *testing.T) {
+	common := map[string]string{
+		"auth-tls-secret":                       "anka/certgate-client-ca",
+		"auth-tls-verify-depth":                 "3",
+		"auth-tls-pass-certificate-to-upstream": "true",
+		"auth-url":                              "http://certgate.certgate.svc.cluster.local:9192/v1/check",
+		"auth-response-headers":                 "X-Certgate-User,X-Certgate-Groups,X-Certgate-Permission,X-Certgate-Fingerprint",
+	}
+	cases := []struct {
+		file  string
+		extra map[string]string
+	}{
+		// NGINX refuses unverified clients; ingress-nginx sets X-Original-URI.
+		{"ingress.yaml", map[string]string{"auth-tls-verify-client": "on", "auth-method": "GET"}},
+		// certgate sees every client; the snippet overwrites what it could believe.
+		{"ingress-snippet.yaml", map[string]string{"auth-tls-verify-client": "optional_no_ca", "auth-snippet": ""}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.file, func(t *testing.T) {
+			ing := only[*networkingv1.Ingress](t, decode(t, tc.file), nil)
+			want := map[string]string{}
+			for k, v := range common {
+				want[prefix+k] = v
+			}
+			for k, v := range tc.extra {
+				want[prefix+k] = v
+			}
+			got := map[string]string{}
+			for k, v := range ing.Annotations {
+				got[k] = v
+			}
+			snippet, hasSnippet := got[prefix+"auth-snippet"]
+			if hasSnippet {
+				got[prefix+"auth-snippet"] = "" // checked below
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("annotations (-want +got):\n%s", diff)
+			}
+			if hasSnippet {
+				wantSet := map[string]string{
+					"x-original-uri":          "$request_uri",
+					"x-forwarded-host":        "$host",
+					"x-forwarded-client-cert": "",
+					"client-cert":             "",
+					"client-cert-chain":       "",
+					"x-certgate-user":         "",
+					"x-certgate-groups":       "",
+					"x-certgate-permission":   "",
+					"x-certgate-fingerprint":  "",
+				}
+				if diff := cmp.Diff(wantSet, authSnippetHeaders(t, snippet)); diff != "" {
+					t.Errorf("auth-snippet (-want +got):\n%s", diff)
+				}
+			}
+			if len(ing.Spec.TLS) != 1 || len(ing.Spec.Rules) != 1 {
+				t.Errorf("want one TLS entry and one rule, got %d and %d", len(ing.Spec.TLS), len(ing.Spec.Rules))
+			}
+		})
+	}
+}

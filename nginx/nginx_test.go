@@ -1,0 +1,267 @@
+package nginx_test
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/certgate/certgate/pki"
+)
+
+// directive is one NGINX directive: its name and arguments, and the
+// blocks it sits in ("http", "server", "location = /_certgate_auth").
+type directive struct {
+	block string
+	name  string
+	args  []string
+}
+
+// parse reads an NGINX config into its directives. It knows comments,
+// quoted arguments and blocks: enough to check what the shipped files set,
+// not a full NGINX parser.
+func parse(t *testing.T, path string) []directive {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		out    []directive
+		words  []string
+		stack  []string
+		word   strings.Builder
+		inWord bool
+		quote  rune
+	)
+	flush := func() {
+		if inWord {
+			words = append(words, word.String())
+			word.Reset()
+			inWord = false
+		}
+	}
+	src := []rune(string(data))
+	for i := 0; i < len(src); i++ {
+		c := src[i]
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+				continue
+			}
+			if c == '\\' && i+1 < len(src) {
+				i++
+				c = src[i]
+			}
+			word.WriteRune(c)
+		case c == '#':
+			for i < len(src) && src[i] != '\n' {
+				i++
+			}
+		case c == '"' || c == '\'':
+			quote, inWord = c, true
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			flush()
+		case c == ';':
+			flush()
+			if len(words) > 0 {
+				out = append(out, directive{block: strings.Join(stack, " > "), name: words[0], args: words[1:]})
+			}
+			words = nil
+		case c == '{':
+			flush()
+			stack = append(stack, strings.Join(words, " "))
+			words = nil
+		case c == '}':
+			flush()
+			if len(stack) == 0 {
+				t.Fatalf("%s: unbalanced }", path)
+			}
+			stack = stack[:len(stack)-1]
+		default:
+			word.WriteRune(c)
+			inWord = true
+		}
+	}
+	if quote != 0 || len(stack) != 0 || len(words) != 0 {
+		t.Fatalf("%s: unterminated quote, block or directive", path)
+	}
+	return out
+}
+
+// headersSet returns what proxy_set_header sets in the block named block
+// (matched at the end of the block path). A header set twice is an error:
+// NGINX would send both values.
+func headersSet(t *testing.T, ds []directive, block string) map[string]string {
+	t.Helper()
+	got := map[string]string{}
+	for _, d := range ds {
+		if d.name != "proxy_set_header" || !strings.HasSuffix(d.block, block) {
+			continue
+		}
+		if len(d.args) != 2 {
+			t.Fatalf("proxy_set_header %q: want a name and a value", d.args)
+		}
+		name := strings.ToLower(d.args[0])
+		if _, dup := got[name]; dup {
+			t.Errorf("%s sets %s twice", block, d.args[0])
+		}
+		got[name] = d.args[1]
+	}
+	return got
+}
+
+func TestSnippetOverwritesEveryCertificateHeader(t *testing.T) {
+	ds := parse(t, "certgate.conf")
+	want := map[string]string{
+		// What certgate decides from, always NGINX's own values.
+		"ssl-client-cert":   "$ssl_client_escaped_cert",
+		"ssl-client-verify": "$ssl_client_verify",
+		"x-original-method": "$request_method",
+		"x-original-uri":    "$request_uri",
+		"x-forwarded-host":  "$host",
+		"x-forwarded-proto": "$scheme",
+		// Everything else certgate could believe, removed.
+		"x-original-url":          "",
+		"x-forwarded-client-cert": "",
+		"client-cert":             "",
+		"client-cert-chain":       "",
+		"x-certgate-user":         "",
+		"x-certgate-groups":       "",
+		"x-certgate-permission":   "",
+		"x-certgate-fingerprint":  "",
+		// Keepalive to certgate, no body.
+		"connection":     "",
+		"content-length": "",
+	}
+	if diff := cmp.Diff(want, headersSet(t, ds, "location = /_certgate_auth")); diff != "" {
+		t.Errorf("proxy_set_header in /_certgate_auth (-want +got):\n%s", diff)
+	}
+
+	settings := map[string][]string{}
+	for _, d := range ds {
+		if d.block == "location = /_certgate_auth" && d.name != "proxy_set_header" {
+			settings[d.name] = d.args
+		}
+	}
+	for name, args := range map[string][]string{
+		"internal":                {},
+		"proxy_pass":              {"http://certgate/v1/check"},
+		"proxy_http_version":      {"1.1"},
+		"proxy_pass_request_body": {"off"},
+		"proxy_connect_timeout":   {"1s"},
+		"proxy_read_timeout":      {"2s"},
+		"proxy_send_timeout":      {"2s"},
+	} {
+		got, ok := settings[name]
+		if !ok {
+			t.Errorf("/_certgate_auth lacks %s", name)
+			continue
+		}
+		if diff := cmp.Diff(args, got); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", name, diff)
+		}
+	}
+}
+
+func TestExamplePassesOnlyCertgatesVerdictUpstream(t *testing.T) {
+	ds := parse(t, "example.conf")
+	want := map[string]string{
+		"x-certgate-user":         "$certgate_user",
+		"x-certgate-groups":       "$certgate_groups",
+		"x-certgate-permission":   "$certgate_permission",
+		"x-certgate-fingerprint":  "$certgate_fingerprint",
+		"ssl-client-cert":         "",
+		"ssl-client-verify":       "",
+		"x-forwarded-client-cert": "",
+		"client-cert":             "",
+		"client-cert-chain":       "",
+		"host":                    "$host",
+		"x-forwarded-proto":       "$scheme",
+		"connection":              "",
+	}
+	if diff := cmp.Diff(want, headersSet(t, ds, "location /")); diff != "" {
+		t.Errorf("proxy_set_header in location / (-want +got):\n%s", diff)
+	}
+
+	got := map[string][]string{}
+	for _, d := range ds {
+		got[d.name] = append(got[d.name], strings.Join(d.args, " "))
+	}
+	for name, want := range map[string][]string{
+		"auth_request": {"/_certgate_auth"},
+		"auth_request_set": {
+			"$certgate_user $upstream_http_x_certgate_user",
+			"$certgate_groups $upstream_http_x_certgate_groups",
+			"$certgate_permission $upstream_http_x_certgate_permission",
+			"$certgate_fingerprint $upstream_http_x_certgate_fingerprint",
+		},
+		"ssl_verify_client": {"optional_no_ca"},
+		"ssl_verify_depth":  {"3"},
+		"include":           {"certgate-upstream.conf", "certgate.conf"},
+		"ssl_crl":           nil, // certgate checks CRLs; NGINX would need a reload for each
+	} {
+		if diff := cmp.Diff(want, got[name]); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", name, diff)
+		}
+	}
+}
+
+// nginxBinary finds nginx. Locally a missing nginx skips loudly; in CI
+// (CI=true) it fails, because .ci/run installs it.
+func nginxBinary(t *testing.T) string {
+	t.Helper()
+	if path, err := exec.LookPath("nginx"); err == nil {
+		return path
+	}
+	for _, p := range []string{"/usr/sbin/nginx", "/usr/local/sbin/nginx"} {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("nginx is not installed, and CI must check the shipped NGINX configs (apt-get install -y nginx-light)")
+	}
+	t.Skip("SKIPPING nginx -t of the shipped configs: nginx is not installed (apt-get install -y nginx-light)")
+	return ""
+}
+
+// TestExampleRunsAsShipped lays out a repository root in a temp dir (the
+// shipped nginx/*.conf, unchanged, and a demo PKI where `certgate dev`
+// puts it) and runs nginx -t exactly as the README says.
+func TestExampleRunsAsShipped(t *testing.T) {
+	bin := nginxBinary(t)
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "nginx"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"example.conf", "certgate.conf", "certgate-upstream.conf"} {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, "nginx", name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := pki.EnsureDemo(filepath.Join(root, ".certgate-dev"), time.Now); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(root, ".certgate-dev", "nginx"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-t", "-p", root, "-e", ".certgate-dev/nginx/error.log", "-c", "nginx/example.conf")
+	cmd.Dir = root
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("nginx -t: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "test is successful") {
+		t.Fatalf("nginx -t did not report success:\n%s", out)
+	}
+}
