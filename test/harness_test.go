@@ -42,7 +42,7 @@ type world struct {
 	revokedCA *pkitest.CA
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	t.Helper()
 	now := time.Now()
 	root := pkitest.New(t, "certgate test root")
@@ -77,7 +77,7 @@ func newWorld(t *testing.T) *world {
 	return w
 }
 
-func (w *world) write(t *testing.T, name string, data []byte) string {
+func (w *world) write(t testing.TB, name string, data []byte) string {
 	t.Helper()
 	p := filepath.Join(w.dir, name)
 	if err := os.WriteFile(p, data, 0o600); err != nil {
@@ -86,7 +86,7 @@ func (w *world) write(t *testing.T, name string, data []byte) string {
 	return p
 }
 
-func (w *world) writeCRL(t *testing.T, name string, crl *x509.RevocationList) string {
+func (w *world) writeCRL(t testing.TB, name string, crl *x509.RevocationList) string {
 	return w.write(t, name, pki.EncodeCRLPEM(crl.Raw))
 }
 
@@ -103,7 +103,7 @@ type running struct {
 
 // startCertgate serves the shipped policy for w on ephemeral ports until the
 // test ends.
-func startCertgate(t *testing.T, w *world, trustForwarded bool) *running {
+func startCertgate(t testing.TB, w *world, trustForwarded bool) *running {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	snap, err := server.LoadSnapshot(ctx, w.trustConfig(), "", 1)

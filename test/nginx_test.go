@@ -6,6 +6,8 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"fmt"
+	"io"
+	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -18,11 +20,12 @@ import (
 
 	"github.com/certgate/certgate/pki"
 	"github.com/certgate/certgate/pki/pkitest"
+	"github.com/certgate/certgate/server"
 )
 
 // nginxBinary finds nginx. Locally a missing nginx skips loudly; in CI
 // (CI=true) it fails, because .ci/run installs it.
-func nginxBinary(t *testing.T) string {
+func nginxBinary(t testing.TB) string {
 	t.Helper()
 	path, err := exec.LookPath("nginx")
 	if err == nil {
@@ -48,7 +51,7 @@ type nginxFront struct {
 }
 
 // echoUpstream answers every request with the request headers as JSON.
-func echoUpstream(t *testing.T) string {
+func echoUpstream(t testing.TB) string {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(r.Header)
@@ -57,7 +60,7 @@ func echoUpstream(t *testing.T) string {
 	return srv.Listener.Addr().String()
 }
 
-func freePort(t *testing.T) string {
+func freePort(t testing.TB) string {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -67,7 +70,7 @@ func freePort(t *testing.T) string {
 	return addr
 }
 
-func startNGINX(t *testing.T, w *world, certgateHTTP string, keys map[string]*pki.Certificate, root *x509.Certificate, clientCA []byte) *nginxFront {
+func startNGINX(t testing.TB, w *world, certgateHTTP string, keys map[string]*pki.Certificate, root *x509.Certificate, clientCA []byte) *nginxFront {
 	t.Helper()
 	bin := nginxBinary(t)
 	prefix := t.TempDir()
@@ -120,6 +123,13 @@ http {
         ssl_verify_client optional_no_ca;
         ssl_verify_depth 3;
         include %[8]s;
+        # The same upstream without asking certgate: the baseline of
+        # BenchmarkThroughNGINX.
+        location /open/ {
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_pass http://app;
+        }
         location / {
             auth_request /_certgate_auth;
             auth_request_set $certgate_user $upstream_http_x_certgate_user;
@@ -194,7 +204,7 @@ http {
 // upstreamSaw is what the echo upstream received.
 type upstreamSaw map[string][]string
 
-func (n *nginxFront) do(t *testing.T, client, method, target string, headers map[string]string) (int, upstreamSaw) {
+func (n *nginxFront) do(t testing.TB, client, method, target string, headers map[string]string) (int, upstreamSaw) {
 	t.Helper()
 	req, err := http.NewRequestWithContext(context.Background(), method, "https://"+n.addr+target, nil)
 	if err != nil {
@@ -280,7 +290,7 @@ func TestThroughRealNGINX(t *testing.T) {
 // newWorldWithKeys is newWorld plus the private keys TLS clients need, a
 // server certificate for NGINX, and the CA bundle NGINX verifies clients
 // with (root and intermediates, so it can build the chain itself).
-func newWorldWithKeys(t *testing.T) (*world, map[string]*pki.Certificate, *x509.Certificate, []byte) {
+func newWorldWithKeys(t testing.TB) (*world, map[string]*pki.Certificate, *x509.Certificate, []byte) {
 	t.Helper()
 	w := newWorld(t)
 	keys := w.keys
@@ -292,4 +302,57 @@ func newWorldWithKeys(t *testing.T) (*world, map[string]*pki.Certificate, *x509.
 	keys["nginx-server"] = server
 	bundle := append(pki.EncodeCertsPEM(root.Cert), pki.EncodeCertsPEM(w.issuing.Cert, w.revokedCA.Cert)...)
 	return w, keys, root.Cert, bundle
+}
+
+func TestNGINXWithCertgateDownDenies(t *testing.T) {
+	w, keys, root, clientCA := newWorldWithKeys(t)
+	n := startNGINX(t, w, freePort(t), keys, root, clientCA) // nothing listens there
+	if status, _ := n.do(t, "admin", "GET", "/api/v1/vm", nil); status != http.StatusInternalServerError {
+		t.Errorf("status %d with certgate down, want 500 (never the upstream)", status)
+	}
+}
+
+func TestACRLUpdateTakesEffectWithoutRestartingNGINX(t *testing.T) {
+	w, keys, root, clientCA := newWorldWithKeys(t)
+	r := startCertgate(t, w, true)
+	n := startNGINX(t, w, r.httpAddr, keys, root, clientCA)
+	if status, _ := n.do(t, "viewer", "GET", "/api/v1/vm", nil); status != http.StatusOK {
+		t.Fatalf("before the CRL update: status %d, want 200", status)
+	}
+	crl := w.issuing.CRLWith(pki.CRLOptions{Number: big.NewInt(2)}, keys["revoked"].Cert, keys["viewer"].Cert)
+	w.writeCRL(t, "issuing.crl", crl)
+	reloader := &server.Reloader{Checker: r.checker, Load: func(ctx context.Context, rev uint64) (*server.Snapshot, error) {
+		return server.LoadSnapshot(ctx, w.trustConfig(), "", rev)
+	}}
+	if err := reloader.Reload(context.Background(), "test"); err != nil {
+		t.Fatal(err)
+	}
+	if status, _ := n.do(t, "viewer", "GET", "/api/v1/vm", nil); status != http.StatusUnauthorized {
+		t.Errorf("after revoking viewer: status %d, want 401", status)
+	}
+}
+
+// BenchmarkThroughNGINX compares a request through NGINX with auth_request
+// to certgate against the same request to the same upstream without it,
+// keep-alive on both legs. Quote the ratio of the two ns/op of one run.
+func BenchmarkThroughNGINX(b *testing.B) {
+	w, keys, root, clientCA := newWorldWithKeys(b)
+	r := startCertgate(b, w, true)
+	n := startNGINX(b, w, r.httpAddr, keys, root, clientCA)
+	client := n.client("viewer")
+	for _, bc := range []struct{ name, target string }{{"no-auth_request", "/open/x"}, {"auth_request-certgate", "/api/v1/vm"}} {
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				resp, err := client.Get("https://" + n.addr + bc.target)
+				if err != nil {
+					b.Fatal(err)
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				_ = resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					b.Fatalf("status %d", resp.StatusCode)
+				}
+			}
+		})
+	}
 }
