@@ -1,136 +1,185 @@
 package identity_test
 
 import (
+	"encoding/base64"
 	"errors"
-	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/certgate/certgate/client"
 	"github.com/certgate/certgate/identity"
-	"github.com/certgate/certgate/pki"
-	"github.com/certgate/certgate/pki/pkitest"
 )
 
+// sfBinary encodes DER as an RFC 8941 byte sequence, as RFC 9440 sends it.
+func sfBinary(der []byte) string { return ":" + base64.StdEncoding.EncodeToString(der) + ":" }
+
 func TestExtract(t *testing.T) {
-	ca := pkitest.New(t, "root")
-	alice := ca.Leaf("alice", pkitest.Orgs("DevOps", "iOSDEV"))
-	keyPEM, err := alice.KeyPEM()
-	if err != nil {
-		t.Fatal(err)
-	}
-	escaped := client.EscapePEM(alice.CertPEM())
+	f := newFixture(t)
+	alice := escapeNGINX(f.alice.CertPEM())
+	aliceChain := escapeNGINX(f.aliceChainPEM())
+	bob := escapeNGINX(f.bob.CertPEM())
 	trusted := identity.Options{TrustForwardedHeaders: true}
+	nginx := func(cert, verify string) map[string]string {
+		return map[string]string{"ssl-client-cert": cert, "ssl-client-verify": verify}
+	}
+	xfcc := func(v string) map[string]string { return map[string]string{"x-forwarded-client-cert": v} }
+	rfc9440 := func(cert, chain string) map[string]string {
+		return map[string]string{"client-cert": cert, "client-cert-chain": chain}
+	}
+	longVerdict := "FAILED:" + strings.Repeat("unable to get local issuer certificate ", 5)
+
 	tests := []struct {
-		name    string
-		envoy   string
-		headers map[string]string
-		opts    identity.Options
-		source  identity.Source
-		wantErr error
+		name       string
+		envoy      string
+		headers    map[string]string
+		opts       identity.Options
+		wantSource identity.Source
+		wantChain  []string
+		wantErr    error
+		wantMsg    string
 	}{
-		{"Envoy's peer certificate is read", escaped, nil, identity.Options{}, identity.SourceEnvoy, nil},
-		{"a PEM with unescaped newlines is read too", string(alice.CertPEM()), nil, identity.Options{}, identity.SourceEnvoy, nil},
-		{"Envoy's certificate wins over headers", escaped, map[string]string{"ssl-client-cert": "garbage", "ssl-client-verify": "SUCCESS"}, trusted, identity.SourceEnvoy, nil},
-		{"no certificate at all", "", nil, identity.Options{}, "", identity.ErrNoCertificate},
-		{"an untrusted ssl-client-cert is ignored", "", map[string]string{"ssl-client-cert": escaped, "ssl-client-verify": "SUCCESS"}, identity.Options{}, "", identity.ErrNoCertificate},
-		{"a trusted ssl-client-cert with SUCCESS is read", "", map[string]string{"ssl-client-cert": escaped, "ssl-client-verify": "SUCCESS"}, trusted, identity.SourceHeader, nil},
-		{"ssl-client-verify FAILED is not authenticated", "", map[string]string{"ssl-client-cert": escaped, "ssl-client-verify": "FAILED:certificate has expired"}, trusted, "", identity.ErrProxyVerifyFailed},
-		{"ssl-client-verify NONE is not authenticated", "", map[string]string{"ssl-client-cert": escaped, "ssl-client-verify": "NONE"}, trusted, "", identity.ErrProxyVerifyFailed},
-		{"a missing ssl-client-verify is not authenticated", "", map[string]string{"ssl-client-cert": escaped}, trusted, "", identity.ErrProxyVerifyFailed},
-		{"a bad percent-escape is malformed", "%zz" + escaped, nil, identity.Options{}, "", identity.ErrMalformed},
-		{"a truncated percent-escape is malformed", escaped + "%4", nil, identity.Options{}, "", identity.ErrMalformed},
-		{"a double-encoded certificate is malformed", url.PathEscape(escaped), nil, identity.Options{}, "", identity.ErrMalformed},
-		{"two certificates where one is expected are malformed", client.EscapePEM(append(alice.CertPEM(), alice.CertPEM()...)), nil, identity.Options{}, "", identity.ErrMalformed},
-		{"a private key is malformed", client.EscapePEM(keyPEM), nil, identity.Options{}, "", identity.ErrMalformed},
-		{"trailing garbage is malformed", client.EscapePEM(append(alice.CertPEM(), "junk"...)), nil, identity.Options{}, "", identity.ErrMalformed},
-		{"DER instead of PEM is malformed", client.EscapePEM(alice.Cert.Raw), nil, identity.Options{}, "", identity.ErrMalformed},
-		{"a duplicated header is malformed", "", map[string]string{"ssl-client-cert": escaped + "," + escaped, "ssl-client-verify": "SUCCESS"}, trusted, "", identity.ErrMalformed},
-		{"an oversized header is malformed", strings.Repeat("A", identity.DefaultMaxHeaderBytes+1), nil, identity.Options{}, "", identity.ErrMalformed},
+		// Envoy's peer certificate.
+		{name: "Envoy's certificate escaped as NGINX escapes it is read", envoy: alice, wantSource: identity.SourceEnvoy, wantChain: []string{"alice"}},
+		{name: "Envoy's certificate with a literal '+' is read", envoy: escapeEnvoy(f.plus.CertPEM()), wantSource: identity.SourceEnvoy, wantChain: []string{"plus"}},
+		{name: "Envoy's certificate wins over trusted headers", envoy: alice, headers: nginx("garbage", "SUCCESS"), opts: trusted, wantSource: identity.SourceEnvoy, wantChain: []string{"alice"}},
+		{name: "two certificates in Envoy's attribute are malformed", envoy: aliceChain, wantErr: identity.ErrMalformed, wantMsg: "envoy source.certificate: malformed client certificate: more than 1 certificate(s)"},
+		{name: "a bad escape in Envoy's attribute is malformed", envoy: "%zz" + alice, wantErr: identity.ErrMalformed, wantMsg: `envoy source.certificate: malformed client certificate: invalid percent-escape "%zz" at byte 0`},
+		{name: "an oversized Envoy attribute is refused before decoding", envoy: strings.Repeat("%", identity.DefaultMaxHeaderBytes+1), wantErr: identity.ErrMalformed, wantMsg: "value is 65537 bytes, over the limit of 65536"},
+		{name: "a smaller MaxHeaderBytes is honoured", envoy: alice, opts: identity.Options{MaxHeaderBytes: 100}, wantErr: identity.ErrMalformed, wantMsg: "over the limit of 100"},
+		{name: "no certificate at all is ErrNoCertificate", wantErr: identity.ErrNoCertificate, wantMsg: "no client certificate presented"},
+
+		// Untrusted headers are not read at all.
+		{name: "an untrusted ssl-client-cert is ignored", headers: nginx(alice, "SUCCESS"), wantErr: identity.ErrNoCertificate},
+		{name: "an untrusted x-forwarded-client-cert is ignored", headers: xfcc(`Cert="` + alice + `"`), wantErr: identity.ErrNoCertificate},
+		{name: "an untrusted client-cert is ignored", headers: rfc9440(sfBinary(f.alice.Cert.Raw), ""), wantErr: identity.ErrNoCertificate},
+		{name: "an untrusted malformed header is ignored, not an error", headers: nginx("%zz", "FAILED"), wantErr: identity.ErrNoCertificate},
+
+		// NGINX: ssl-client-cert and ssl-client-verify.
+		{name: "a trusted ssl-client-cert verified by the proxy is read", headers: nginx(alice, "SUCCESS"), opts: trusted, wantSource: identity.SourceHeader, wantChain: []string{"alice"}},
+		{name: "ssl-client-verify FAILED is a proxy verification failure", headers: nginx(alice, "FAILED:certificate has expired"), opts: trusted, wantErr: identity.ErrProxyVerifyFailed, wantMsg: `ssl-client-verify is "FAILED:certificate has expired"`},
+		{name: "ssl-client-verify NONE is a proxy verification failure", headers: nginx(alice, "NONE"), opts: trusted, wantErr: identity.ErrProxyVerifyFailed, wantMsg: `ssl-client-verify is "NONE"`},
+		{name: "a missing ssl-client-verify is a proxy verification failure", headers: map[string]string{"ssl-client-cert": alice}, opts: trusted, wantErr: identity.ErrProxyVerifyFailed, wantMsg: "ssl-client-verify is missing"},
+		{name: "ssl-client-verify must be SUCCESS exactly", headers: nginx(alice, "success"), opts: trusted, wantErr: identity.ErrProxyVerifyFailed, wantMsg: `"success"`},
+		{name: "a duplicated ssl-client-verify is not SUCCESS", headers: nginx(alice, "SUCCESS,SUCCESS"), opts: trusted, wantErr: identity.ErrProxyVerifyFailed},
+		{name: "a long ssl-client-verify is cut short in the error", headers: nginx(alice, longVerdict), opts: trusted, wantErr: identity.ErrProxyVerifyFailed, wantMsg: `"` + longVerdict[:40] + `…"`},
+		{name: "a duplicated ssl-client-cert is malformed", headers: nginx(alice+","+bob, "SUCCESS"), opts: trusted, wantErr: identity.ErrMalformed, wantMsg: "ssl-client-cert has a comma at byte " + strconv.Itoa(len(alice)) + ": the header was sent more than once"},
+		{name: "a chain in ssl-client-cert is malformed", headers: nginx(aliceChain, "SUCCESS"), opts: trusted, wantErr: identity.ErrMalformed, wantMsg: "ssl-client-cert: malformed client certificate: more than 1 certificate(s)"},
+		{name: "a private key in ssl-client-cert is malformed", headers: nginx(escapeNGINX(mustKeyPEM(t, f)), "SUCCESS"), opts: trusted, wantErr: identity.ErrMalformed, wantMsg: "is a private key"},
+		{name: "an oversized ssl-client-cert is malformed", headers: nginx(alice, "SUCCESS"), opts: identity.Options{TrustForwardedHeaders: true, MaxHeaderBytes: 64}, wantErr: identity.ErrMalformed, wantMsg: "ssl-client-cert is " + strconv.Itoa(len(alice)) + " bytes, over the limit of 64"},
+		{name: "ssl-client-cert wins over x-forwarded-client-cert", headers: map[string]string{"ssl-client-cert": alice, "ssl-client-verify": "SUCCESS", "x-forwarded-client-cert": `Cert="` + bob + `"`}, opts: trusted, wantSource: identity.SourceHeader, wantChain: []string{"alice"}},
+		{name: "an empty ssl-client-cert falls through to x-forwarded-client-cert", headers: map[string]string{"ssl-client-cert": "", "ssl-client-verify": "NONE", "x-forwarded-client-cert": `Cert="` + bob + `"`}, opts: trusted, wantSource: identity.SourceXFCC, wantChain: []string{"bob"}},
+
+		// Envoy's x-forwarded-client-cert.
+		{name: "the nearest hop of x-forwarded-client-cert is the last element", headers: xfcc(`By=spiffe://edge;Cert="` + bob + `",By=spiffe://gw;Cert="` + alice + `";Subject="CN=alice, O=DevOps"`), opts: trusted, wantSource: identity.SourceXFCC, wantChain: []string{"alice"}},
+		{name: "an XFCC Cert escaped the Envoy way is read", headers: xfcc(`Cert="` + escapeEnvoy(f.plus.CertPEM()) + `"`), opts: trusted, wantSource: identity.SourceXFCC, wantChain: []string{"plus"}},
+		{name: "an XFCC Chain carries the intermediates", headers: xfcc(`Cert="` + alice + `";Chain="` + aliceChain + `"`), opts: trusted, wantSource: identity.SourceXFCC, wantChain: []string{"alice", "inter"}},
+		{name: "an XFCC Chain without Cert is read", headers: xfcc(`Chain="` + aliceChain + `"`), opts: trusted, wantSource: identity.SourceXFCC, wantChain: []string{"alice", "inter"}},
+		{name: "an XFCC Chain that does not start with Cert is malformed", headers: xfcc(`Cert="` + bob + `";Chain="` + aliceChain + `"`), opts: trusted, wantErr: identity.ErrMalformed, wantMsg: "element 1: Chain does not start with Cert"},
+		{name: "an XFCC Chain longer than MaxChainLength is malformed", headers: xfcc(`Chain="` + aliceChain + `"`), opts: identity.Options{TrustForwardedHeaders: true, MaxChainLength: 1}, wantErr: identity.ErrMalformed, wantMsg: "element 1 Chain: malformed client certificate: more than 1 certificate(s)"},
+		{name: "two certificates in an XFCC Cert are malformed", headers: xfcc(`Cert="` + aliceChain + `"`), opts: trusted, wantErr: identity.ErrMalformed, wantMsg: "element 1 Cert: malformed client certificate: more than 1 certificate(s)"},
+		{name: "a nearest hop without a certificate presents none", headers: xfcc(`Cert="` + alice + `",By=spiffe://gw;Hash=abc`), opts: trusted, wantErr: identity.ErrNoCertificate, wantMsg: "nearest hop (element 2) has no Cert or Chain"},
+		{name: "a malformed x-forwarded-client-cert is malformed", headers: xfcc(`Cert="` + alice), opts: trusted, wantErr: identity.ErrMalformed, wantMsg: "x-forwarded-client-cert: malformed client certificate: x-forwarded-client-cert element 1: the quote at byte 5 is never closed"},
+		{name: "an oversized x-forwarded-client-cert is malformed", headers: xfcc(`Cert="` + alice + `"`), opts: identity.Options{TrustForwardedHeaders: true, MaxHeaderBytes: 64}, wantErr: identity.ErrMalformed, wantMsg: "over the limit of 64"},
+		{name: "x-forwarded-client-cert wins over client-cert", headers: map[string]string{"x-forwarded-client-cert": `Cert="` + alice + `"`, "client-cert": sfBinary(f.bob.Cert.Raw)}, opts: trusted, wantSource: identity.SourceXFCC, wantChain: []string{"alice"}},
+
+		// RFC 9440 client-cert and client-cert-chain.
+		{name: "an RFC 9440 client-cert is read", headers: rfc9440(sfBinary(f.alice.Cert.Raw), ""), opts: trusted, wantSource: identity.SourceHeader, wantChain: []string{"alice"}},
+		{name: "an RFC 9440 client-cert-chain adds the intermediates", headers: rfc9440(sfBinary(f.alice.Cert.Raw), sfBinary(f.inter.Cert.Raw)+", "+sfBinary(f.root.Cert.Raw)), opts: trusted, wantSource: identity.SourceHeader, wantChain: []string{"alice", "inter", "root"}},
+		{name: "an RFC 9440 byte sequence without padding is read", headers: rfc9440(":"+base64.RawStdEncoding.EncodeToString(f.alice.Cert.Raw)+":", ""), opts: trusted, wantSource: identity.SourceHeader, wantChain: []string{"alice"}},
+		{name: "an RFC 9440 client-cert without colons is malformed", headers: rfc9440(base64.StdEncoding.EncodeToString(f.alice.Cert.Raw), ""), opts: trusted, wantErr: identity.ErrMalformed, wantMsg: "is not a structured-field byte sequence (:base64:)"},
+		{name: "an RFC 9440 client-cert with parameters is malformed", headers: rfc9440(sfBinary(f.alice.Cert.Raw)+";a=1", ""), opts: trusted, wantErr: identity.ErrMalformed, wantMsg: "client-cert: malformed client certificate"},
+		{name: "an RFC 9440 client-cert of bad base64 is malformed", headers: rfc9440(":@@@@:", ""), opts: trusted, wantErr: identity.ErrMalformed, wantMsg: "byte sequence is not base64"},
+		{name: "an RFC 9440 client-cert that is not a certificate is malformed", headers: rfc9440(sfBinary([]byte("not DER")), ""), opts: trusted, wantErr: identity.ErrMalformed, wantMsg: "client-cert: malformed client certificate: x509:"},
+		{name: "an empty RFC 9440 byte sequence is malformed", headers: rfc9440("::", ""), opts: trusted, wantErr: identity.ErrMalformed, wantMsg: "empty byte sequence"},
+		{name: "a duplicated RFC 9440 client-cert is malformed", headers: rfc9440(sfBinary(f.alice.Cert.Raw)+","+sfBinary(f.bob.Cert.Raw), ""), opts: trusted, wantErr: identity.ErrMalformed, wantMsg: "client-cert has a comma at byte"},
+		{name: "a bad item in client-cert-chain is malformed and named", headers: rfc9440(sfBinary(f.alice.Cert.Raw), sfBinary(f.inter.Cert.Raw)+",:@@@@:"), opts: trusted, wantErr: identity.ErrMalformed, wantMsg: "client-cert-chain item 2: malformed client certificate: byte sequence is not base64"},
+		{name: "a trailing comma in client-cert-chain is malformed", headers: rfc9440(sfBinary(f.alice.Cert.Raw), sfBinary(f.inter.Cert.Raw)+","), opts: trusted, wantErr: identity.ErrMalformed, wantMsg: `client-cert-chain item 2: malformed client certificate: "" is not a structured-field byte sequence`},
+		{name: "an RFC 9440 chain longer than MaxChainLength is malformed", headers: rfc9440(sfBinary(f.alice.Cert.Raw), sfBinary(f.inter.Cert.Raw)+","+sfBinary(f.root.Cert.Raw)), opts: identity.Options{TrustForwardedHeaders: true, MaxChainLength: 2}, wantErr: identity.ErrMalformed, wantMsg: "client-cert-chain: more than 2 certificates with the leaf"},
+		{name: "client-cert-chain without client-cert presents nothing", headers: rfc9440("", sfBinary(f.inter.Cert.Raw)), opts: trusted, wantErr: identity.ErrNoCertificate},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := identity.Extract(tt.envoy, tt.headers, tt.opts)
 			if tt.wantErr != nil {
-				if !errors.Is(err, tt.wantErr) {
-					t.Fatalf("Extract error = %v, want %v", err, tt.wantErr)
+				inputs := []string{tt.envoy}
+				for _, v := range tt.headers {
+					inputs = append(inputs, v)
 				}
+				checkErr(t, err, tt.wantErr, tt.wantMsg, inputs...)
 				return
 			}
 			if err != nil {
 				t.Fatalf("Extract: %v", err)
 			}
-			if got.Source != tt.source || len(got.Chain) != 1 || !got.Chain[0].Equal(alice.Cert) {
-				t.Errorf("Extract = source %q, %d certs; want %q and alice", got.Source, len(got.Chain), tt.source)
+			if got.Source != tt.wantSource {
+				t.Errorf("Source = %q, want %q", got.Source, tt.wantSource)
+			}
+			if diff := cmp.Diff(tt.wantChain, commonNames(got.Chain)); diff != "" {
+				t.Errorf("chain (-want +got):\n%s", diff)
 			}
 		})
 	}
 }
 
-func TestAPlusSignStaysLiteral(t *testing.T) {
-	// Base64 has '+'. Proxies escape it as %2B; an unescaped '+' must not
-	// turn into a space the way form decoding would.
-	ca := pkitest.New(t, "root")
-	for i := 0; i < 20; i++ {
-		pemData := ca.Leaf("plus").CertPEM()
-		if !strings.Contains(string(pemData), "+") {
-			continue
+func TestExtractErrorsAreDistinct(t *testing.T) {
+	// The server maps each sentinel on its own; none may imply another.
+	sentinels := []error{identity.ErrNoCertificate, identity.ErrMalformed, identity.ErrProxyVerifyFailed}
+	for i, a := range sentinels {
+		for j, b := range sentinels {
+			if i != j && errors.Is(a, b) {
+				t.Errorf("%v wraps %v", a, b)
+			}
 		}
-		lenient := strings.ReplaceAll(client.EscapePEM(pemData), "%2B", "+")
-		if _, err := identity.Extract(lenient, nil, identity.Options{}); err != nil {
-			t.Fatalf("a literal + was not kept: %v", err)
-		}
-		return
-	}
-	t.Fatal("no certificate with a + in its base64 in 20 tries")
-}
-
-func TestNewReadsTheIdentityFromTheCertificate(t *testing.T) {
-	ca := pkitest.New(t, "root")
-	spiffe, _ := url.Parse("spiffe://example.org/ci/jenkins")
-	c := ca.Leaf(`jenkins, O=admins`, pkitest.Orgs("DevOps", "iOS DEV"), pkitest.OrgUnits("build"), pkitest.With(func(o *pki.Options) {
-		o.DNSNames = []string{"jenkins.example"}
-		o.URIs = append(o.URIs, spiffe)
-		o.EmailAddresses = []string{"ci@example.org"}
-	}))
-	id := identity.New(c.Cert, identity.SourceXFCC)
-	want := identity.Identity{
-		User:              `jenkins, O=admins`,
-		Groups:            []string{"DevOps", "iOS DEV"},
-		OrgUnits:          []string{"build"},
-		Subject:           c.Cert.Subject.String(),
-		Issuer:            c.Cert.Issuer.String(),
-		Serial:            c.Cert.SerialNumber.Text(16),
-		FingerprintSHA256: id.FingerprintSHA256,
-		SANs:              identity.SANs{DNS: []string{"jenkins.example"}, IP: []string{}, Email: []string{"ci@example.org"}, URI: []string{"spiffe://example.org/ci/jenkins"}},
-		SPIFFEID:          "spiffe://example.org/ci/jenkins",
-		NotBefore:         c.Cert.NotBefore,
-		NotAfter:          c.Cert.NotAfter,
-		Source:            identity.SourceXFCC,
-	}
-	if diff := cmp.Diff(want, id); diff != "" {
-		t.Errorf("New (-want +got):\n%s", diff)
-	}
-	if len(id.FingerprintSHA256) != 64 {
-		t.Errorf("fingerprint %q is not hex SHA-256", id.FingerprintSHA256)
 	}
 }
 
-func FuzzDecodeEscapedPEM(f *testing.F) {
-	ca := pkitest.New(f, "root")
-	f.Add(client.EscapePEM(ca.Leaf("seed").CertPEM()))
-	f.Add(string(ca.Leaf("seed").CertPEM()))
-	f.Add("%zz")
-	f.Add("-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n")
-	f.Fuzz(func(t *testing.T, s string) {
-		certs, err := identity.DecodeEscapedPEM(s, 3)
-		if err == nil && (len(certs) == 0 || len(certs) > 3) {
-			t.Fatalf("decoded %d certificates without error", len(certs))
+func TestForwardedCertHeadersAreLowerCaseAndUnique(t *testing.T) {
+	seen := map[string]bool{}
+	for _, h := range identity.ForwardedCertHeaders {
+		if h != strings.ToLower(h) || seen[h] {
+			t.Errorf("header %q is not lower case or is listed twice", h)
 		}
-		if err != nil && !errors.Is(err, identity.ErrMalformed) {
-			t.Fatalf("error %v does not wrap ErrMalformed", err)
+		seen[h] = true
+	}
+	for _, h := range []string{"ssl-client-cert", "ssl-client-verify", "ssl-client-s-dn", "ssl-client-i-dn", "ssl-client-serial", "ssl-client-fingerprint", "x-forwarded-client-cert", "client-cert", "client-cert-chain", "x-ssl-client-cert"} {
+		if !seen[h] {
+			t.Errorf("ForwardedCertHeaders lacks %q", h)
 		}
-	})
+	}
+}
+
+func mustKeyPEM(t *testing.T, f fixture) []byte {
+	t.Helper()
+	key, err := f.alice.KeyPEM()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key
+}
+
+func BenchmarkExtract(b *testing.B) {
+	f := newFixture(b)
+	trusted := identity.Options{TrustForwardedHeaders: true}
+	cases := []struct {
+		name    string
+		envoy   string
+		headers map[string]string
+	}{
+		{"envoy", escapeNGINX(f.alice.CertPEM()), nil},
+		{"ssl-client-cert", "", map[string]string{"ssl-client-cert": escapeNGINX(f.alice.CertPEM()), "ssl-client-verify": "SUCCESS"}},
+		{"xfcc", "", map[string]string{"x-forwarded-client-cert": `By=spiffe://gw;Hash=abc;Cert="` + escapeNGINX(f.alice.CertPEM()) + `";Chain="` + escapeNGINX(f.aliceChainPEM()) + `";Subject="CN=alice"`}},
+		{"rfc9440", "", map[string]string{"client-cert": sfBinary(f.alice.Cert.Raw), "client-cert-chain": sfBinary(f.inter.Cert.Raw)}},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := identity.Extract(c.envoy, c.headers, trusted); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

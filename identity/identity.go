@@ -1,6 +1,12 @@
 package identity
 
-import "time"
+import (
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"strings"
+	"time"
+)
 
 // Source names where a certificate was read from. It is part of the Rego input
 // (input.identity.source) and of every decision log line.
@@ -48,4 +54,62 @@ type Identity struct {
 	NotBefore time.Time `json:"not_before"`
 	NotAfter  time.Time `json:"not_after"`
 	Source    Source    `json:"source"`
+}
+
+// New builds the Identity of a parsed certificate. Every slice is non-nil, so
+// the JSON (and Rego) form shows [] rather than null, and none aliases the
+// certificate: a caller may change the Identity without changing cert.
+func New(cert *x509.Certificate, src Source) Identity {
+	id := Identity{
+		Groups:   []string{},
+		OrgUnits: []string{},
+		SANs:     SANs{DNS: []string{}, IP: []string{}, Email: []string{}, URI: []string{}},
+		Source:   src,
+	}
+	if cert == nil {
+		return id
+	}
+	sum := sha256.Sum256(cert.Raw)
+	id.User = cert.Subject.CommonName
+	id.Groups = cloneStrings(cert.Subject.Organization)
+	id.OrgUnits = cloneStrings(cert.Subject.OrganizationalUnit)
+	id.Subject = cert.Subject.String()
+	id.Issuer = cert.Issuer.String()
+	id.FingerprintSHA256 = hex.EncodeToString(sum[:])
+	id.SANs.DNS = cloneStrings(cert.DNSNames)
+	id.SANs.Email = cloneStrings(cert.EmailAddresses)
+	id.NotBefore = cert.NotBefore
+	id.NotAfter = cert.NotAfter
+	if cert.SerialNumber != nil {
+		// big.Int.Text writes lower-case digits and a leading '-' for a
+		// negative serial, which some old CAs did issue.
+		id.Serial = cert.SerialNumber.Text(16)
+	}
+	if len(cert.IPAddresses) > 0 {
+		id.SANs.IP = make([]string, 0, len(cert.IPAddresses))
+		for _, ip := range cert.IPAddresses {
+			id.SANs.IP = append(id.SANs.IP, ip.String())
+		}
+	}
+	if len(cert.URIs) > 0 {
+		id.SANs.URI = make([]string, 0, len(cert.URIs))
+		for _, u := range cert.URIs {
+			if u == nil {
+				continue
+			}
+			s := u.String()
+			id.SANs.URI = append(id.SANs.URI, s)
+			if id.SPIFFEID == "" && strings.EqualFold(u.Scheme, "spiffe") {
+				id.SPIFFEID = s
+			}
+		}
+	}
+	return id
+}
+
+// cloneStrings returns a copy of s that is never nil.
+func cloneStrings(s []string) []string {
+	out := make([]string, len(s))
+	copy(out, s)
+	return out
 }

@@ -2,193 +2,218 @@ package identity
 
 import (
 	"crypto/x509"
-	"encoding/base64"
 	"fmt"
 	"strings"
 )
 
 // XFCCElement is one comma-separated element of Envoy's
-// x-forwarded-client-cert header: the client certificate details one proxy
-// hop saw.
+// x-forwarded-client-cert header: what one proxy hop knew about its client.
+// Values are as sent, unquoted: Cert and Chain are still URL-encoded PEM (see
+// DecodeEscapedPEM). URI and DNS hold every occurrence of their key, in order.
 type XFCCElement struct {
 	By, Hash, Cert, Chain, Subject string
 	URI, DNS                       []string
 }
 
-// ParseXFCC parses an x-forwarded-client-cert value. Elements are separated
-// by ',', key=value pairs by ';'; keys are case-insensitive; values may be
-// double-quoted, and quoted values may contain ',', ';', '=' and \".
-// Unknown keys are ignored.
+// ParseXFCC parses an x-forwarded-client-cert value into its elements, in
+// header order; with Envoy's APPEND_FORWARD the last one is the nearest hop.
+//
+// Elements are separated by ',' and key=value pairs by ';'. Keys are
+// case-insensitive; By, Hash, Cert, Chain and Subject may appear once per
+// element, URI and DNS any number of times, and unknown keys are ignored. A
+// value may be double-quoted, and a quoted value may hold ',', ';', '=' and
+// \" (a literal quote). Whitespace around separators is allowed, and so is an
+// empty value (Envoy sends URI= for a certificate without one). An empty
+// element or pair, an empty key, a stray or unterminated quote and a repeated
+// key are malformed; errors wrap ErrMalformed.
 func ParseXFCC(v string) ([]XFCCElement, error) {
+	if strings.TrimLeft(v, " \t") == "" {
+		return nil, fmt.Errorf("%w: x-forwarded-client-cert is empty", ErrMalformed)
+	}
 	var (
-		out  []XFCCElement
-		pair strings.Builder
-		raw  []string // the pairs of the current element
+		out  = make([]XFCCElement, 0, 1)
+		el   XFCCElement
+		seen uint8 // xfccBy… bits of the keys el already has
+		i    int
 	)
-	flushPair := func() {
-		raw = append(raw, pair.String())
-		pair.Reset()
-	}
-	flushElement := func() error {
-		flushPair()
-		el, err := xfccElement(raw)
-		if err != nil {
-			return err
-		}
-		out = append(out, el)
-		raw = raw[:0]
-		return nil
-	}
-	inQuotes := false
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		switch {
-		case inQuotes && c == '\\' && i+1 < len(v):
-			pair.WriteByte(c)
-			pair.WriteByte(v[i+1])
+	for {
+		n := len(out) + 1
+		i = skipOWS(v, i)
+		start := i
+		for i < len(v) && isTokenChar(v[i]) {
 			i++
-		case c == '"':
-			inQuotes = !inQuotes
-			pair.WriteByte(c)
-		case !inQuotes && c == ';':
-			flushPair()
-		case !inQuotes && c == ',':
-			if err := flushElement(); err != nil {
+		}
+		key := v[start:i]
+		if key == "" {
+			return nil, fmt.Errorf("%w: x-forwarded-client-cert element %d: want a key at byte %d, found %s", ErrMalformed, n, i, describeAt(v, i))
+		}
+		i = skipOWS(v, i)
+		if i >= len(v) || v[i] != '=' {
+			return nil, fmt.Errorf("%w: x-forwarded-client-cert element %d: key %q at byte %d has no '='", ErrMalformed, n, truncate(key), start)
+		}
+		i = skipOWS(v, i+1)
+		var (
+			value string
+			err   error
+		)
+		if i < len(v) && v[i] == '"' {
+			value, i, err = xfccQuoted(v, i, n)
+			if err != nil {
 				return nil, err
 			}
+		} else {
+			start := i
+			for i < len(v) && v[i] != ',' && v[i] != ';' {
+				if v[i] == '"' {
+					return nil, fmt.Errorf("%w: x-forwarded-client-cert element %d: stray quote at byte %d in the value of %q", ErrMalformed, n, i, truncate(key))
+				}
+				i++
+			}
+			value = strings.TrimRight(v[start:i], " \t")
+		}
+		if err := el.set(key, value, &seen); err != nil {
+			return nil, fmt.Errorf("%w: x-forwarded-client-cert element %d: %w", ErrMalformed, n, err)
+		}
+		i = skipOWS(v, i)
+		if i == len(v) {
+			return append(out, el), nil
+		}
+		switch v[i] {
+		case ';':
+		case ',':
+			out = append(out, el)
+			el, seen = XFCCElement{}, 0
 		default:
-			pair.WriteByte(c)
+			return nil, fmt.Errorf("%w: x-forwarded-client-cert element %d: want ';' or ',' after the value of %q at byte %d, found %s", ErrMalformed, n, truncate(key), i, describeAt(v, i))
 		}
+		i++
 	}
-	if inQuotes {
-		return nil, fmt.Errorf("%w: x-forwarded-client-cert has an unterminated quote", ErrMalformed)
-	}
-	if err := flushElement(); err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
-func xfccElement(pairs []string) (XFCCElement, error) {
-	var el XFCCElement
-	for _, p := range pairs {
-		p = strings.TrimSpace(p)
-		if p == "" {
-			continue
-		}
-		key, value, ok := strings.Cut(p, "=")
-		if !ok || strings.TrimSpace(key) == "" {
-			return el, fmt.Errorf("%w: x-forwarded-client-cert pair %q is not key=value", ErrMalformed, truncate(p, 40))
-		}
-		value, err := unquoteXFCC(strings.TrimSpace(value))
-		if err != nil {
-			return el, err
-		}
-		switch strings.ToLower(strings.TrimSpace(key)) {
-		case "by":
-			el.By = value
-		case "hash":
-			el.Hash = value
-		case "cert":
-			el.Cert = value
-		case "chain":
-			el.Chain = value
-		case "subject":
-			el.Subject = value
-		case "uri":
-			el.URI = append(el.URI, value)
-		case "dns":
-			el.DNS = append(el.DNS, value)
-		}
+// Bits for the keys an element may hold only once.
+const (
+	xfccBy uint8 = 1 << iota
+	xfccHash
+	xfccCert
+	xfccChain
+	xfccSubject
+)
+
+// set stores one pair. A second Cert (or By, …) in one element would leave
+// it to chance which one a reader believes, so it is refused.
+func (el *XFCCElement) set(key, value string, seen *uint8) error {
+	var (
+		bit uint8
+		dst *string
+	)
+	switch {
+	case strings.EqualFold(key, "By"):
+		bit, dst = xfccBy, &el.By
+	case strings.EqualFold(key, "Hash"):
+		bit, dst = xfccHash, &el.Hash
+	case strings.EqualFold(key, "Cert"):
+		bit, dst = xfccCert, &el.Cert
+	case strings.EqualFold(key, "Chain"):
+		bit, dst = xfccChain, &el.Chain
+	case strings.EqualFold(key, "Subject"):
+		bit, dst = xfccSubject, &el.Subject
+	case strings.EqualFold(key, "URI"):
+		el.URI = append(el.URI, value)
+		return nil
+	case strings.EqualFold(key, "DNS"):
+		el.DNS = append(el.DNS, value)
+		return nil
+	default:
+		return nil
 	}
-	return el, nil
+	if *seen&bit != 0 {
+		return fmt.Errorf("key %q appears twice", truncate(key))
+	}
+	*seen |= bit
+	*dst = value
+	return nil
 }
 
-func unquoteXFCC(v string) (string, error) {
-	if !strings.HasPrefix(v, `"`) {
-		if strings.Contains(v, `"`) {
-			return "", fmt.Errorf("%w: x-forwarded-client-cert value %q has a stray quote", ErrMalformed, truncate(v, 40))
+// xfccQuoted reads the quoted value that starts at v[i] == '"' and returns it
+// unquoted, with the index just past the closing quote. A backslash takes the
+// next byte with it; only \" is unescaped, because Envoy escapes nothing else
+// (a backslash in a Subject stays as RFC 4514 wrote it).
+func xfccQuoted(v string, i, n int) (string, int, error) {
+	start := i + 1
+	escapedQuote := false
+	for j := start; j < len(v); j++ {
+		switch v[j] {
+		case '\\':
+			if j+1 < len(v) && v[j+1] == '"' {
+				escapedQuote = true
+			}
+			j++
+		case '"':
+			s := v[start:j]
+			if escapedQuote {
+				s = strings.ReplaceAll(s, `\"`, `"`)
+			}
+			return s, j + 1, nil
 		}
-		return v, nil
 	}
-	if len(v) < 2 || !strings.HasSuffix(v, `"`) {
-		return "", fmt.Errorf("%w: x-forwarded-client-cert value %q is not closed by a quote", ErrMalformed, truncate(v, 40))
+	return "", 0, fmt.Errorf("%w: x-forwarded-client-cert element %d: the quote at byte %d is never closed", ErrMalformed, n, i)
+}
+
+// describeAt names what is at v[i] for an error message.
+func describeAt(v string, i int) string {
+	if i >= len(v) {
+		return "the end of the header"
 	}
-	return strings.ReplaceAll(v[1:len(v)-1], `\"`, `"`), nil
+	return fmt.Sprintf("%q", v[i:i+1])
+}
+
+func skipOWS(v string, i int) int {
+	for i < len(v) && (v[i] == ' ' || v[i] == '\t') {
+		i++
+	}
+	return i
+}
+
+// isTokenChar reports whether c may appear in an HTTP token (RFC 9110).
+func isTokenChar(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
 }
 
 // fromXFCC reads the nearest hop's certificate: with Envoy's APPEND_FORWARD
-// that is the last element. Chain, when present, is used (leaf first) and
-// must start with Cert if both are given.
+// that is the last element. Chain, when present, is the whole chain leaf
+// first and must start with Cert when both are given.
 func fromXFCC(v string, opts Options) ([]*x509.Certificate, error) {
-	if err := checkSize(v, opts); err != nil {
+	if err := checkSize("value", v, opts); err != nil {
 		return nil, err
 	}
 	elements, err := ParseXFCC(v)
 	if err != nil {
 		return nil, err
 	}
-	last := elements[len(elements)-1]
+	n := len(elements)
+	last := elements[n-1]
+	if last.Cert == "" && last.Chain == "" {
+		return nil, fmt.Errorf("nearest hop (element %d) has no Cert or Chain: %w", n, ErrNoCertificate)
+	}
 	var leaf []*x509.Certificate
 	if last.Cert != "" {
 		if leaf, err = DecodeEscapedPEM(last.Cert, 1); err != nil {
-			return nil, fmt.Errorf("element Cert: %w", err)
+			return nil, fmt.Errorf("element %d Cert: %w", n, err)
+		}
+		if last.Chain == "" {
+			return leaf, nil
 		}
 	}
-	if last.Chain == "" {
-		if leaf == nil {
-			return nil, ErrNoCertificate
-		}
-		return leaf, nil
-	}
-	chain, err := DecodeEscapedPEM(last.Chain, maxChain(opts))
+	chain, err := DecodeEscapedPEM(last.Chain, opts.maxChainLength())
 	if err != nil {
-		return nil, fmt.Errorf("element Chain: %w", err)
+		return nil, fmt.Errorf("element %d Chain: %w", n, err)
 	}
 	if leaf != nil && !leaf[0].Equal(chain[0]) {
-		return nil, fmt.Errorf("%w: Chain does not start with Cert", ErrMalformed)
+		return nil, fmt.Errorf("%w: element %d: Chain does not start with Cert", ErrMalformed, n)
 	}
 	return chain, nil
-}
-
-// fromRFC9440 reads the Client-Cert and Client-Cert-Chain headers of RFC
-// 9440: structured-field byte sequences (":base64-DER:").
-func fromRFC9440(cert, chain string, opts Options) ([]*x509.Certificate, error) {
-	if err := checkSize(cert+chain, opts); err != nil {
-		return nil, err
-	}
-	leaf, err := parseSFBinary(strings.TrimSpace(cert))
-	if err != nil {
-		return nil, fmt.Errorf("client-cert: %w", err)
-	}
-	out := []*x509.Certificate{leaf}
-	if strings.TrimSpace(chain) == "" {
-		return out, nil
-	}
-	for _, item := range strings.Split(chain, ",") {
-		if len(out) == maxChain(opts) {
-			return nil, fmt.Errorf("%w: client-cert-chain has more than %d certificates", ErrMalformed, maxChain(opts)-1)
-		}
-		c, err := parseSFBinary(strings.TrimSpace(item))
-		if err != nil {
-			return nil, fmt.Errorf("client-cert-chain: %w", err)
-		}
-		out = append(out, c)
-	}
-	return out, nil
-}
-
-func parseSFBinary(v string) (*x509.Certificate, error) {
-	if len(v) < 2 || v[0] != ':' || v[len(v)-1] != ':' {
-		return nil, fmt.Errorf("%w: not a structured-field byte sequence (:base64:)", ErrMalformed)
-	}
-	der, err := base64.StdEncoding.DecodeString(v[1 : len(v)-1])
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
-	}
-	c, err := x509.ParseCertificate(der)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
-	}
-	return c, nil
 }
