@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -17,19 +18,26 @@ import (
 
 // Config is the whole configuration of `certgate serve`.
 type Config struct {
-	Listen  Listen  `yaml:"listen"`
-	Trust   Trust   `yaml:"trust"`
-	Headers Headers `yaml:"headers"`
-	Policy  Policy  `yaml:"policy"`
-	Log     Log     `yaml:"log"`
+	Listen      Listen      `yaml:"listen"`
+	Trust       Trust       `yaml:"trust"`
+	Headers     Headers     `yaml:"headers"`
+	Policy      Policy      `yaml:"policy"`
+	Log         Log         `yaml:"log"`
+	DecisionLog DecisionLog `yaml:"decision_log"`
+	Reload      Reload      `yaml:"reload"`
+	Admin       Admin       `yaml:"admin"`
 }
 
 // Listen holds the listener addresses.
 type Listen struct {
 	// GRPC serves Envoy's ext_authz v3 Check, gRPC health and reflection.
 	GRPC string `yaml:"grpc"`
-	// HTTP serves the NGINX auth_request endpoint, /healthz and /readyz; empty disables it.
+	// HTTP serves the NGINX auth_request endpoint, /healthz, /readyz and
+	// /metrics; empty disables it.
 	HTTP string `yaml:"http"`
+	// ShutdownGrace is how long in-flight calls may take to finish after
+	// SIGTERM before the listeners are closed hard.
+	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
 }
 
 // Trust names the CA, intermediate and CRL files and the CRL mode.
@@ -38,6 +46,12 @@ type Trust struct {
 	IntermediateFiles []string      `yaml:"intermediate_files"`
 	CRLFiles          []string      `yaml:"crl_files"`
 	CRLMode           trust.CRLMode `yaml:"crl_mode"`
+	// OnStaleCRL is what a CRL past its nextUpdate means: deny (401, the
+	// default) or warn (keep using it, log and count every such decision).
+	OnStaleCRL trust.StaleCRLPolicy `yaml:"on_stale_crl"`
+	// CRLWarnBefore is how long before a CRL's nextUpdate certgate starts
+	// warning that it needs renewing.
+	CRLWarnBefore time.Duration `yaml:"crl_warn_before"`
 }
 
 // Headers says whether forwarded certificate headers are believed.
@@ -60,11 +74,47 @@ type Log struct {
 	Format string `yaml:"format"` // json or text
 }
 
+// DecisionLog configures the one-JSON-line-per-decision log.
+type DecisionLog struct {
+	// Output is "stdout", "stderr", "off" or a file path (appended to).
+	Output string `yaml:"output"`
+	// SampleAllowed is the fraction of allowed decisions logged, 0 to 1.
+	// Denied decisions are always logged.
+	SampleAllowed float64 `yaml:"sample_allowed"`
+}
+
+// Reload configures reloading on file changes.
+type Reload struct {
+	// Watch reloads when a CA, CRL or policy file changes on disk.
+	Watch bool `yaml:"watch"`
+	// Debounce waits this long after the last change before reloading, so
+	// that a file written in several steps is read once, whole.
+	Debounce time.Duration `yaml:"debounce"`
+}
+
+// Admin configures the admin API (status, reload, explain).
+type Admin struct {
+	// Listen is "unix:PATH" (the default), a loopback "host:port", or empty
+	// to disable the admin API.
+	Listen string `yaml:"listen"`
+	// CertFile and KeyFile turn on TLS on a TCP admin listener and require a
+	// client certificate that the loaded policy grants certgate_admin.
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+}
+
+// DefaultAdminSocket is where the admin API listens unless told otherwise.
+const DefaultAdminSocket = "unix:/run/certgate/admin.sock"
+
 // Default returns the configuration used when nothing else is said.
 func Default() Config {
 	return Config{
-		Listen: Listen{GRPC: "127.0.0.1:9191", HTTP: "127.0.0.1:9192"},
-		Log:    Log{Level: "info", Format: "json"},
+		Listen:      Listen{GRPC: "127.0.0.1:9191", HTTP: "127.0.0.1:9192", ShutdownGrace: 10 * time.Second},
+		Trust:       Trust{OnStaleCRL: trust.StaleCRLDeny, CRLWarnBefore: 24 * time.Hour},
+		Log:         Log{Level: "info", Format: "json"},
+		DecisionLog: DecisionLog{Output: "stdout", SampleAllowed: 1},
+		Reload:      Reload{Watch: true, Debounce: 500 * time.Millisecond},
+		Admin:       Admin{Listen: DefaultAdminSocket},
 	}
 }
 
@@ -110,17 +160,22 @@ const (
 	EnvTrustForwarded = "CERTGATE_TRUST_FORWARDED_HEADERS"
 	EnvLogLevel       = "CERTGATE_LOG_LEVEL"
 	EnvLogFormat      = "CERTGATE_LOG_FORMAT"
+	EnvOnStaleCRL     = "CERTGATE_ON_STALE_CRL"
+	EnvDecisionLog    = "CERTGATE_DECISION_LOG"
+	EnvAdminListen    = "CERTGATE_ADMIN_LISTEN"
 )
 
 // ApplyEnv overrides cfg with the CERTGATE_* variables that lookup finds
 // (pass os.LookupEnv). A set but empty list variable clears the list.
 func ApplyEnv(cfg *Config, lookup func(string) (string, bool)) error {
 	str := map[string]*string{
-		EnvGRPCListen: &cfg.Listen.GRPC,
-		EnvHTTPListen: &cfg.Listen.HTTP,
-		EnvPolicyDir:  &cfg.Policy.Dir,
-		EnvLogLevel:   &cfg.Log.Level,
-		EnvLogFormat:  &cfg.Log.Format,
+		EnvGRPCListen:  &cfg.Listen.GRPC,
+		EnvHTTPListen:  &cfg.Listen.HTTP,
+		EnvPolicyDir:   &cfg.Policy.Dir,
+		EnvLogLevel:    &cfg.Log.Level,
+		EnvLogFormat:   &cfg.Log.Format,
+		EnvDecisionLog: &cfg.DecisionLog.Output,
+		EnvAdminListen: &cfg.Admin.Listen,
 	}
 	for name, dst := range str {
 		if v, ok := lookup(name); ok {
@@ -139,6 +194,9 @@ func ApplyEnv(cfg *Config, lookup func(string) (string, bool)) error {
 	}
 	if v, ok := lookup(EnvCRLMode); ok {
 		cfg.Trust.CRLMode = trust.CRLMode(v)
+	}
+	if v, ok := lookup(EnvOnStaleCRL); ok {
+		cfg.Trust.OnStaleCRL = trust.StaleCRLPolicy(v)
 	}
 	if v, ok := lookup(EnvTrustForwarded); ok {
 		b, err := strconv.ParseBool(v)
@@ -183,6 +241,27 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("trust.crl_mode: %w", err))
 		}
 	}
+	if err := c.Trust.OnStaleCRL.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("trust.on_stale_crl: %w", err))
+	}
+	if c.Trust.CRLWarnBefore < 0 {
+		errs = append(errs, errors.New("trust.crl_warn_before: must not be negative"))
+	}
+	if c.Listen.ShutdownGrace < 0 {
+		errs = append(errs, errors.New("listen.shutdown_grace: must not be negative"))
+	}
+	if c.DecisionLog.SampleAllowed < 0 || c.DecisionLog.SampleAllowed > 1 {
+		errs = append(errs, fmt.Errorf("decision_log.sample_allowed %v: want a fraction from 0 to 1", c.DecisionLog.SampleAllowed))
+	}
+	if c.DecisionLog.Output == "" {
+		errs = append(errs, errors.New(`decision_log.output: want stdout, stderr, off or a file path`))
+	}
+	if c.Reload.Debounce < 0 {
+		errs = append(errs, errors.New("reload.debounce: must not be negative"))
+	}
+	if err := c.Admin.validate(); err != nil {
+		errs = append(errs, err)
+	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:
@@ -203,5 +282,44 @@ func (c Config) TrustConfig() trust.Config {
 		IntermediateFiles: c.Trust.IntermediateFiles,
 		CRLFiles:          c.Trust.CRLFiles,
 		CRLMode:           c.Trust.CRLMode,
+		OnStaleCRL:        c.Trust.OnStaleCRL,
 	}
+}
+
+// AdminAddress splits Admin.Listen into a network ("unix" or "tcp") and an
+// address.
+func (a Admin) AdminAddress() (network, address string) {
+	if path, ok := strings.CutPrefix(a.Listen, "unix:"); ok {
+		return "unix", path
+	}
+	return "tcp", a.Listen
+}
+
+// validate refuses an admin API that anyone on the network could reach: a
+// TCP address must be loopback unless client certificates are required.
+func (a Admin) validate() error {
+	if a.Listen == "" {
+		return nil
+	}
+	if (a.CertFile == "") != (a.KeyFile == "") {
+		return errors.New("admin: set both cert_file and key_file, or neither")
+	}
+	network, addr := a.AdminAddress()
+	if network == "unix" {
+		if addr == "" {
+			return errors.New("admin.listen: unix: needs a socket path")
+		}
+		if a.CertFile != "" {
+			return errors.New("admin: cert_file needs a TCP admin.listen; a Unix socket is protected by its file permissions")
+		}
+		return nil
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("admin.listen %q: want unix:PATH or host:port: %w", a.Listen, err)
+	}
+	if ip := net.ParseIP(host); (ip == nil || !ip.IsLoopback()) && host != "localhost" && a.CertFile == "" {
+		return fmt.Errorf("admin.listen %q: a non-loopback admin address needs cert_file and key_file (client certificates with certgate_admin)", a.Listen)
+	}
+	return nil
 }

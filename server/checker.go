@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -36,43 +37,76 @@ type Snapshot struct {
 }
 
 // Options configure a Checker. The zero value trusts no forwarded header,
-// logs to slog.Default and uses the wall clock.
+// logs (decisions included) to slog.Default, caches up to
+// DefaultVerdictCacheSize verdicts, records no metrics and uses the wall
+// clock.
 type Options struct {
 	Identity identity.Options
 	Logger   *slog.Logger
-	Now      func() time.Time
+	// DecisionLog receives one line per decision; nil logs every decision
+	// to Logger instead.
+	DecisionLog *DecisionLog
+	Metrics     *Metrics
+	// VerdictCacheSize bounds the verdict cache; negative disables it.
+	VerdictCacheSize int
+	Now              func() time.Time
 }
 
 // Checker runs the decision pipeline for both adapters.
 type Checker struct {
-	snapshot atomic.Pointer[Snapshot]
-	identity identity.Options
-	log      *slog.Logger
-	now      func() time.Time
+	state     atomic.Pointer[serving]
+	identity  identity.Options
+	log       *slog.Logger
+	decisions *DecisionLog
+	metrics   *Metrics
+	ids       *decisionIDs
+	cacheSize int
+	now       func() time.Time
+}
+
+// serving pairs a snapshot with the verdict cache that belongs to it, so
+// that a swap replaces both at once.
+type serving struct {
+	snap     *Snapshot
+	verdicts *verdictCache
 }
 
 // NewChecker returns a Checker serving snap (which may be nil until the
 // first successful load; requests are then denied with 500).
 func NewChecker(snap *Snapshot, opts Options) *Checker {
-	c := &Checker{identity: opts.Identity, log: opts.Logger, now: opts.Now}
+	c := &Checker{identity: opts.Identity, log: opts.Logger, decisions: opts.DecisionLog, metrics: opts.Metrics,
+		ids: newDecisionIDs(), cacheSize: opts.VerdictCacheSize, now: opts.Now}
 	if c.log == nil {
 		c.log = slog.Default()
+	}
+	if c.decisions == nil {
+		c.decisions = decisionLogTo(c.log)
+	}
+	if c.cacheSize == 0 {
+		c.cacheSize = DefaultVerdictCacheSize
 	}
 	if c.now == nil {
 		c.now = time.Now
 	}
 	if snap != nil {
-		c.snapshot.Store(snap)
+		c.Swap(snap)
 	}
 	return c
 }
 
-// Swap makes snap the snapshot that new requests use; requests in flight
-// finish on the one they started with.
-func (c *Checker) Swap(snap *Snapshot) { c.snapshot.Store(snap) }
+// Swap makes snap the snapshot that new requests use, with an empty verdict
+// cache; requests in flight finish on the one they started with.
+func (c *Checker) Swap(snap *Snapshot) {
+	c.state.Store(&serving{snap: snap, verdicts: newVerdictCache(c.cacheSize)})
+}
 
 // Snapshot returns the snapshot in use, or nil before the first load.
-func (c *Checker) Snapshot() *Snapshot { return c.snapshot.Load() }
+func (c *Checker) Snapshot() *Snapshot {
+	if st := c.state.Load(); st != nil {
+		return st.snap
+	}
+	return nil
+}
 
 // Request is a proxy's question in adapter-neutral form.
 type Request struct {
@@ -107,37 +141,128 @@ type Result struct {
 	RemoveHeaders []string
 	// ResponseHeaders go to the client on a deny (policy's response_headers).
 	ResponseHeaders []Header
+	// DecisionID names the decision's line in the decision log.
+	DecisionID string
+	// Revision is the snapshot the decision was made on (0: none loaded).
+	Revision uint64
+	// StaleCRL is set when the chain was checked against a CRL past its
+	// nextUpdate (trust.on_stale_crl: warn).
+	StaleCRL bool
 }
 
 // Check decides one request. It never panics on input and never allows on
 // an error: every failure maps to a deny with the status of the contract.
 func (c *Checker) Check(ctx context.Context, req *Request) Result {
 	start := c.now()
-	snap := c.snapshot.Load()
-	res := c.decide(ctx, snap, req, start)
-	c.logDecision(ctx, snap, req, &res, start)
+	st := c.state.Load()
+	var snap *Snapshot
+	var verdicts *verdictCache
+	if st != nil {
+		snap, verdicts = st.snap, st.verdicts
+	}
+	var res Result
+	var hit, cacheUsed bool
+	if snap == nil {
+		res = Result{Status: http.StatusInternalServerError, Reason: "no policy snapshot loaded"}
+	} else {
+		var v *verdict
+		v, hit, cacheUsed = c.authenticate(snap, verdicts, req, start)
+		res = c.decide(ctx, snap, v, req)
+		res.Revision = snap.Revision
+	}
+	c.record(ctx, snap, req, &res, start, hit, cacheUsed)
 	return res
 }
 
-func (c *Checker) decide(ctx context.Context, snap *Snapshot, req *Request, now time.Time) Result {
-	if snap == nil {
-		return Result{Status: http.StatusInternalServerError, Reason: "no policy snapshot loaded"}
+// Reject records a deny that an adapter decided before the pipeline could
+// run (a request it cannot read), so that it is logged and counted like
+// every other decision.
+func (c *Checker) Reject(ctx context.Context, req *Request, status int, reason string) Result {
+	start := c.now()
+	snap := c.Snapshot()
+	res := Result{Status: status, Reason: reason}
+	if snap != nil {
+		res.Revision = snap.Revision
 	}
-	presented, err := identity.Extract(req.PeerCertificate, req.Headers, c.identity)
+	c.record(ctx, snap, req, &res, start, false, false)
+	return res
+}
+
+func (c *Checker) record(ctx context.Context, snap *Snapshot, req *Request, res *Result, start time.Time, hit, cacheUsed bool) {
+	res.DecisionID = c.ids.next()
+	source := requestSource(req, res.Identity)
+	took := c.now().Sub(start)
+	c.metrics.observeDecision(res, source, took, hit, cacheUsed)
+	if c.decisions.wants(res) {
+		c.decisions.write(ctx, snap, req, res, source, took)
+	}
+}
+
+// authenticate turns the presented certificate into a verdict, from the
+// cache when the same bytes were verified under this snapshot before.
+func (c *Checker) authenticate(snap *Snapshot, verdicts *verdictCache, req *Request, now time.Time) (v *verdict, hit, cacheUsed bool) {
+	key, cacheable := presentedKey(req, c.identity.TrustForwardedHeaders)
+	cacheable = cacheable && verdicts != nil
+	if cacheable {
+		if v, ok := verdicts.get(key, now); ok {
+			return v, true, true
+		}
+	}
+	v = verify(snap.Trust, req, c.identity, now)
+	if cacheable && v.until.After(now) {
+		verdicts.put(key, v)
+	}
+	return v, false, cacheable
+}
+
+// verify decodes and verifies the presented chain. Failures that cannot
+// change while the snapshot stays (a malformed header, an unknown CA, a
+// revoked serial) are remembered for failureTTL; the ones time may cure
+// (not yet valid, no current CRL) are not remembered at all.
+func verify(store *trust.Store, req *Request, opts identity.Options, now time.Time) *verdict {
+	presented, err := identity.Extract(req.PeerCertificate, req.Headers, opts)
 	if err != nil {
-		return Result{Status: http.StatusUnauthorized, Reason: "certificate: " + err.Error()}
+		return &verdict{reason: "certificate: " + err.Error(), from: now, until: now.Add(failureTTL)}
 	}
-	if _, err := snap.Trust.Verify(presented.Chain, trust.VerifyOptions{Now: now}); err != nil {
+	verified, err := store.Verify(presented.Chain, trust.VerifyOptions{Now: now})
+	if err != nil {
 		// trust.Error messages start with their Reason (revoked, expired, …).
-		return Result{Status: http.StatusUnauthorized, Reason: "chain: " + err.Error()}
+		v := &verdict{reason: "chain: " + err.Error(), from: now, until: now.Add(failureTTL)}
+		var te *trust.Error
+		if errors.As(err, &te) && (te.Reason == trust.ReasonNotYetValid || te.Reason == trust.ReasonCRLUnavailable) {
+			v.until = now // not cached
+		}
+		return v
 	}
 	id := identity.New(presented.Chain[0], presented.Source)
+	v := &verdict{id: &id, staleCRL: verified.StaleCRL, from: now, until: verified.ValidUntil}
+	for _, cert := range verified.Chain {
+		if cert.NotBefore.After(v.from) {
+			v.from = cert.NotBefore
+		}
+	}
+	if v.from.After(now) {
+		v.from = now
+	}
+	if verified.StaleCRL && v.until.After(now.Add(failureTTL)) {
+		// Re-check soon: a fresh CRL may arrive with the next snapshot,
+		// and each stale decision must be visible.
+		v.until = now.Add(failureTTL)
+	}
+	return v
+}
+
+func (c *Checker) decide(ctx context.Context, snap *Snapshot, v *verdict, req *Request) Result {
+	if v.id == nil {
+		return Result{Status: http.StatusUnauthorized, Reason: v.reason}
+	}
+	id := v.id
 	target, err := NormalizePath(req.Target)
 	if err != nil {
-		return Result{Status: http.StatusBadRequest, Reason: err.Error(), Identity: &id}
+		return Result{Status: http.StatusBadRequest, Reason: err.Error(), Identity: id, StaleCRL: v.staleCRL}
 	}
 	in := &policy.Input{
-		Identity: &id,
+		Identity: id,
 		Request: policy.Request{
 			Method:   req.Method,
 			Path:     target.Path,
@@ -151,9 +276,27 @@ func (c *Checker) decide(ctx context.Context, snap *Snapshot, req *Request, now 
 	}
 	d, err := snap.Policy.Decide(ctx, in)
 	if err != nil {
-		return Result{Status: http.StatusInternalServerError, Reason: "policy: " + err.Error(), Identity: &id}
+		return Result{Status: http.StatusInternalServerError, Reason: "policy: " + err.Error(), Identity: id, StaleCRL: v.staleCRL}
 	}
-	return c.result(d, &id, req.Headers)
+	res := c.result(d, id, req.Headers)
+	res.StaleCRL = v.staleCRL
+	return res
+}
+
+// requestSource names where the certificate came from, for metrics and the
+// decision log, even when it never became an identity.
+func requestSource(req *Request, id *identity.Identity) string {
+	switch {
+	case id != nil:
+		return string(id.Source)
+	case req.PeerCertificate != "":
+		return string(identity.SourceEnvoy)
+	case req.Headers["x-forwarded-client-cert"] != "":
+		return string(identity.SourceXFCC)
+	case req.Headers["ssl-client-cert"] != "" || req.Headers["client-cert"] != "":
+		return string(identity.SourceHeader)
+	}
+	return "none"
 }
 
 // result turns a policy decision into a Result. A decision that allows with
@@ -216,39 +359,6 @@ func isIdentityHeader(name string) bool {
 		}
 	}
 	return false
-}
-
-func (c *Checker) logDecision(ctx context.Context, snap *Snapshot, req *Request, res *Result, start time.Time) {
-	level := slog.LevelInfo
-	if res.Status >= 500 {
-		level = slog.LevelError
-	}
-	if !c.log.Enabled(ctx, level) {
-		return
-	}
-	attrs := []slog.Attr{
-		slog.Bool("allow", res.Allow),
-		slog.Int("status", res.Status),
-		slog.String("reason", res.Reason),
-		slog.String("method", req.Method),
-		slog.String("path", truncate(req.Target, 512)),
-		slog.String("permission", res.Permission),
-		slog.String("adapter", req.Adapter),
-		slog.Duration("duration", c.now().Sub(start)),
-	}
-	if res.Identity != nil {
-		attrs = append(attrs,
-			slog.String("user", res.Identity.User),
-			slog.Any("groups", res.Identity.Groups),
-			slog.String("source", string(res.Identity.Source)),
-			slog.String("serial", res.Identity.Serial),
-			slog.String("fingerprint", res.Identity.FingerprintSHA256),
-		)
-	}
-	if snap != nil {
-		attrs = append(attrs, slog.Uint64("revision", snap.Revision))
-	}
-	c.log.LogAttrs(ctx, level, "decision", attrs...)
 }
 
 func truncate(s string, n int) string {

@@ -40,8 +40,7 @@ func (h *httpCheck) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	req, err := h.request(r)
 	var res Result
 	if err != nil {
-		res = Result{Status: http.StatusBadRequest, Reason: err.Error()}
-		h.checker.logDecision(r.Context(), h.checker.Snapshot(), &Request{Method: r.Method, Target: r.RequestURI, Adapter: "http"}, &res, h.checker.now())
+		res = h.checker.Reject(r.Context(), &Request{Method: r.Method, Target: r.RequestURI, Adapter: "http"}, http.StatusBadRequest, err.Error())
 	} else {
 		res = h.checker.Check(r.Context(), req)
 	}

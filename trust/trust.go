@@ -33,10 +33,33 @@ func (m CRLMode) Validate() error {
 	return fmt.Errorf("unknown CRL mode %q (want full_chain, leaf or off)", string(m))
 }
 
+// StaleCRLPolicy says what a stale CRL (past its nextUpdate) means.
+type StaleCRLPolicy string
+
+// The stale-CRL policies.
+const (
+	// StaleCRLDeny treats a certificate whose issuer has no current CRL as
+	// not authenticated (fail closed). The default.
+	StaleCRLDeny StaleCRLPolicy = "deny"
+	// StaleCRLWarn keeps using the newest expired CRL of that issuer and
+	// marks the verification stale, so callers can log and count it.
+	StaleCRLWarn StaleCRLPolicy = "warn"
+)
+
+// Validate reports an unknown policy.
+func (p StaleCRLPolicy) Validate() error {
+	switch p {
+	case "", StaleCRLDeny, StaleCRLWarn:
+		return nil
+	}
+	return fmt.Errorf("unknown stale CRL policy %q (want deny or warn)", string(p))
+}
+
 // Config names the files a Store is loaded from.
 type Config struct {
 	CAFiles, IntermediateFiles, CRLFiles []string
 	CRLMode                              CRLMode
+	OnStaleCRL                           StaleCRLPolicy
 }
 
 // Purpose is the extended key usage a chain must allow.
@@ -57,8 +80,14 @@ type VerifyOptions struct {
 
 // Verified is a successful verification.
 type Verified struct {
-	Chain  []*x509.Certificate
-	Cached bool
+	Chain []*x509.Certificate
+	// ValidUntil is when this verdict stops holding: the earliest notAfter
+	// of the chain and nextUpdate of the CRLs used. A cache may keep the
+	// verdict until then, as long as the Store does not change.
+	ValidUntil time.Time
+	// StaleCRL is set when a CRL past its nextUpdate was used, which only
+	// happens under StaleCRLWarn.
+	StaleCRL bool
 }
 
 // Reason classifies a verification failure.
@@ -100,9 +129,10 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // Status describes the loaded CAs and CRLs.
 type Status struct {
-	CAs  []CAStatus
-	CRLs []CRLStatus
-	Mode CRLMode
+	CAs        []CAStatus
+	CRLs       []CRLStatus
+	Mode       CRLMode
+	OnStaleCRL StaleCRLPolicy
 }
 
 // CAStatus describes one CA.
@@ -139,6 +169,7 @@ type Store struct {
 	crls          map[string][]*crlEntry // by raw issuer
 	all           []*crlEntry
 	mode          CRLMode
+	onStale       StaleCRLPolicy
 }
 
 // Load reads the configured files and builds a Store.
@@ -178,7 +209,21 @@ func Load(cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := cfg.OnStaleCRL.Validate(); err != nil {
+		return nil, err
+	}
+	s.onStale = cfg.OnStaleCRL
 	return s, nil
+}
+
+// WithStaleCRLPolicy returns a copy of s that applies p to stale CRLs.
+func (s *Store) WithStaleCRLPolicy(p StaleCRLPolicy) (*Store, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	c := *s
+	c.onStale = p
+	return &c, nil
 }
 
 // NewStore builds a Store from parsed values.
@@ -334,20 +379,27 @@ func (s *Store) Verify(chain []*x509.Certificate, opts VerifyOptions) (*Verified
 	// revocation check; the first failure is reported otherwise.
 	var first error
 	for _, path := range paths {
-		if err := s.checkRevocation(path, now); err != nil {
+		v, err := s.checkRevocation(path, now)
+		if err != nil {
 			if first == nil {
 				first = err
 			}
 			continue
 		}
-		return &Verified{Chain: path}, nil
+		return v, nil
 	}
 	return nil, first
 }
 
-func (s *Store) checkRevocation(path []*x509.Certificate, now time.Time) error {
+// checkRevocation checks every certificate of path against its issuer's CRL
+// and returns the verdict with the time it stops holding.
+func (s *Store) checkRevocation(path []*x509.Certificate, now time.Time) (*Verified, error) {
+	v := &Verified{Chain: path, ValidUntil: path[0].NotAfter}
+	for _, c := range path[1:] {
+		v.ValidUntil = earliest(v.ValidUntil, c.NotAfter)
+	}
 	if s.mode == CRLModeOff {
-		return nil
+		return v, nil
 	}
 	for i := 0; i < len(path)-1; i++ {
 		cert, issuer := path[i], path[i+1]
@@ -355,26 +407,40 @@ func (s *Store) checkRevocation(path []*x509.Certificate, now time.Time) error {
 		if i == 0 {
 			level = "leaf"
 		}
-		entry := s.currentCRL(cert, issuer, now)
+		entry, stale := s.currentCRL(cert, issuer, now)
 		if entry == nil {
 			if s.mode == CRLModeFullChain || i == 0 {
-				return &Error{Reason: ReasonCRLUnavailable, Subject: cert.Subject.String(), Serial: cert.SerialNumber.Text(16), Detail: fmt.Sprintf("no current CRL from %q for the %s", issuer.Subject, level)}
+				return nil, &Error{Reason: ReasonCRLUnavailable, Subject: cert.Subject.String(), Serial: cert.SerialNumber.Text(16), Detail: fmt.Sprintf("no current CRL from %q for the %s", issuer.Subject, level)}
 			}
 			continue
 		}
+		if stale {
+			v.StaleCRL = true
+		} else {
+			v.ValidUntil = earliest(v.ValidUntil, entry.crl.NextUpdate)
+		}
 		key := string(cert.SerialNumber.Bytes()) + sign(cert.SerialNumber.Sign())
 		if _, revoked := entry.revoked[key]; revoked {
-			return &Error{Reason: ReasonRevoked, Subject: cert.Subject.String(), Serial: cert.SerialNumber.Text(16), Detail: fmt.Sprintf("%s serial %s is listed in the CRL of %q", level, cert.SerialNumber.Text(16), issuer.Subject)}
+			return nil, &Error{Reason: ReasonRevoked, Subject: cert.Subject.String(), Serial: cert.SerialNumber.Text(16), Detail: fmt.Sprintf("%s serial %s is listed in the CRL of %q", level, cert.SerialNumber.Text(16), issuer.Subject)}
 		}
 	}
-	return nil
+	return v, nil
 }
 
-// currentCRL returns the current CRL with the highest number that issuer signed.
-func (s *Store) currentCRL(cert, issuer *x509.Certificate, now time.Time) *crlEntry {
-	var best *crlEntry
+func earliest(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+// currentCRL returns the current CRL with the highest number that issuer
+// signed. Under StaleCRLWarn, when no CRL is current, it returns the newest
+// one whose nextUpdate has passed, and stale=true.
+func (s *Store) currentCRL(cert, issuer *x509.Certificate, now time.Time) (best *crlEntry, stale bool) {
+	var newestStale *crlEntry
 	for _, e := range s.crls[string(cert.RawIssuer)] {
-		if e.crl.NextUpdate.IsZero() || now.Before(e.crl.ThisUpdate) || !now.Before(e.crl.NextUpdate) {
+		if e.crl.NextUpdate.IsZero() || now.Before(e.crl.ThisUpdate) {
 			continue
 		}
 		if hasUnknownCritical(e.crl) {
@@ -383,11 +449,25 @@ func (s *Store) currentCRL(cert, issuer *x509.Certificate, now time.Time) *crlEn
 		if e.crl.CheckSignatureFrom(issuer) != nil {
 			continue
 		}
-		if best == nil || (e.crl.Number != nil && best.crl.Number != nil && e.crl.Number.Cmp(best.crl.Number) > 0) {
+		if !now.Before(e.crl.NextUpdate) {
+			if newestStale == nil || newer(e, newestStale) {
+				newestStale = e
+			}
+			continue
+		}
+		if best == nil || newer(e, best) {
 			best = e
 		}
 	}
-	return best
+	if best == nil && s.onStale == StaleCRLWarn && newestStale != nil {
+		return newestStale, true
+	}
+	return best, false
+}
+
+// newer reports whether a has a higher CRL number than b.
+func newer(a, b *crlEntry) bool {
+	return a.crl.Number != nil && b.crl.Number != nil && a.crl.Number.Cmp(b.crl.Number) > 0
 }
 
 func hasUnknownCritical(crl *x509.RevocationList) bool {
@@ -405,7 +485,10 @@ func hasUnknownCritical(crl *x509.RevocationList) bool {
 
 // Status describes the loaded CAs and CRLs.
 func (s *Store) Status() Status {
-	st := Status{Mode: s.mode}
+	st := Status{Mode: s.mode, OnStaleCRL: s.onStale}
+	if st.OnStaleCRL == "" {
+		st.OnStaleCRL = StaleCRLDeny
+	}
 	add := func(c *x509.Certificate, inter bool) {
 		sum := sha256.Sum256(c.Raw)
 		st.CAs = append(st.CAs, CAStatus{Subject: c.Subject.String(), NotBefore: c.NotBefore, NotAfter: c.NotAfter, Intermediate: inter, FingerprintSHA256: hex.EncodeToString(sum[:])})

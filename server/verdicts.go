@@ -1,0 +1,140 @@
+package server
+
+import (
+	"container/list"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/certgate/certgate/identity"
+)
+
+// DefaultVerdictCacheSize bounds the verdict cache when Options leave it 0.
+const DefaultVerdictCacheSize = 10000
+
+// maxVerdictKeyBytes keeps oversized presentations out of the cache: they
+// are rare, and each entry holds its key.
+const maxVerdictKeyBytes = 64 << 10
+
+// failureTTL is how long a failed verification is remembered. Failures
+// are cheap to repeat correctly and expensive to repeat at flood rate.
+const failureTTL = time.Minute
+
+// verdict is what one presented certificate chain amounts to under one
+// snapshot: an identity, or the 401 reason why there is none.
+type verdict struct {
+	id       *identity.Identity // nil on failure
+	reason   string             // set on failure
+	staleCRL bool
+	// The verdict holds for now in [from, until).
+	from, until time.Time
+}
+
+func (v *verdict) holdsAt(now time.Time) bool {
+	return !now.Before(v.from) && now.Before(v.until)
+}
+
+// verdictCache is a bounded LRU of verdicts keyed by the presented
+// certificate bytes exactly as the proxy sent them, so a hit costs neither
+// decoding, parsing nor verification. One cache belongs to one snapshot and
+// is dropped with it.
+type verdictCache struct {
+	mu      sync.Mutex
+	max     int
+	entries map[string]*list.Element
+	order   list.List // front: most recently used
+}
+
+type cacheEntry struct {
+	key string
+	v   *verdict
+}
+
+func newVerdictCache(max int) *verdictCache {
+	if max <= 0 {
+		return nil
+	}
+	return &verdictCache{max: max, entries: make(map[string]*list.Element, min(max, 1024))}
+}
+
+// get returns the verdict cached for key if it still holds at now.
+func (c *verdictCache) get(key string, now time.Time) (*verdict, bool) {
+	if c == nil {
+		return nil, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	el, ok := c.entries[key]
+	if !ok {
+		return nil, false
+	}
+	e := el.Value.(*cacheEntry)
+	if !e.v.holdsAt(now) {
+		c.order.Remove(el)
+		delete(c.entries, key)
+		return nil, false
+	}
+	c.order.MoveToFront(el)
+	return e.v, true
+}
+
+func (c *verdictCache) put(key string, v *verdict) {
+	if c == nil || len(key) > maxVerdictKeyBytes {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.entries[key]; ok {
+		el.Value.(*cacheEntry).v = v
+		c.order.MoveToFront(el)
+		return
+	}
+	c.entries[key] = c.order.PushFront(&cacheEntry{key: key, v: v})
+	for c.order.Len() > c.max {
+		last := c.order.Back()
+		c.order.Remove(last)
+		delete(c.entries, last.Value.(*cacheEntry).key)
+	}
+}
+
+func (c *verdictCache) len() int {
+	if c == nil {
+		return 0
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.order.Len()
+}
+
+// presentedKey identifies everything identity.Extract may read for req: the
+// Envoy peer certificate alone, or the forwarded certificate headers when
+// they are trusted. ok is false when the request must not be cached.
+func presentedKey(req *Request, trustForwarded bool) (key string, ok bool) {
+	if req.PeerCertificate != "" {
+		// Header keys start with NUL; a peer certificate that does too
+		// could collide with one, so it is never cached.
+		return req.PeerCertificate, req.PeerCertificate[0] != 0
+	}
+	if !trustForwarded {
+		return "", false
+	}
+	n := 1
+	for _, name := range identity.ForwardedCertHeaders {
+		n += len(req.Headers[name]) + 8
+	}
+	if n > maxVerdictKeyBytes {
+		return "", false
+	}
+	b := make([]byte, 0, n)
+	b = append(b, 0)
+	for _, name := range identity.ForwardedCertHeaders {
+		v, present := req.Headers[name]
+		if !present {
+			b = append(b, '-')
+			continue
+		}
+		b = strconv.AppendInt(append(b, '+'), int64(len(v)), 10)
+		b = append(append(b, ':'), v...)
+	}
+	return string(b), true
+}

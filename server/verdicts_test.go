@@ -1,0 +1,127 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/certgate/certgate/client"
+	"github.com/certgate/certgate/pki"
+	"github.com/certgate/certgate/pki/pkitest"
+	"github.com/certgate/certgate/policy"
+	"github.com/certgate/certgate/trust"
+)
+
+// cacheWorld is a root → intermediate PKI on a clock the test moves.
+type cacheWorld struct {
+	now    time.Time
+	root   *pkitest.CA
+	inter  *pkitest.CA
+	engine *policy.Engine
+}
+
+func newCacheWorld(t *testing.T) *cacheWorld {
+	t.Helper()
+	w := &cacheWorld{now: time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)}
+	clock := func() time.Time { return w.now }
+	w.root = pkitest.New(t, "root", clock)
+	w.inter = w.root.ChildCA("inter")
+	var err error
+	if w.engine, err = policy.Load(context.Background(), ""); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// snapshot trusts the root with CRLs valid for a day that revoke revoked.
+func (w *cacheWorld) snapshot(t *testing.T, rev uint64, revoked ...*x509.Certificate) *Snapshot {
+	t.Helper()
+	opts := pki.CRLOptions{ThisUpdate: w.now.Add(-time.Hour), NextUpdate: w.now.Add(24 * time.Hour)}
+	store, err := trust.NewStore([]*x509.Certificate{w.root.Cert}, []*x509.Certificate{w.inter.Cert},
+		[]*x509.RevocationList{w.root.CRLWith(opts), w.inter.CRLWith(opts, revoked...)}, trust.CRLModeFullChain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Snapshot{Trust: store, Policy: w.engine, Revision: rev}
+}
+
+func envoyRequest(cert *pki.Certificate) *Request {
+	e := client.EnvoyRequest(client.Check{CertPEM: cert.CertPEM(), Method: "GET", Target: "/api/v1/vm"})
+	return &Request{Method: "GET", Target: "/api/v1/vm", PeerCertificate: e.GetAttributes().GetSource().GetCertificate(), Adapter: "grpc"}
+}
+
+func TestVerdictCache(t *testing.T) {
+	w := newCacheWorld(t)
+	viewer := w.inter.Leaf("vera", pkitest.Orgs("viewers"))
+	reg := prometheus.NewRegistry()
+	c := NewChecker(nil, Options{Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), Now: func() time.Time { return w.now }})
+	c.metrics = NewMetrics(reg, c)
+	c.Swap(w.snapshot(t, 1))
+	hits := func() float64 { return testutil.ToFloat64(c.metrics.verdictCache.WithLabelValues("hit")) }
+	check := func() Result { return c.Check(context.Background(), envoyRequest(viewer)) }
+
+	t.Run("a second request with the same certificate is served from the cache", func(t *testing.T) {
+		if res := check(); !res.Allow {
+			t.Fatalf("first check: %d %s", res.Status, res.Reason)
+		}
+		if res := check(); !res.Allow || hits() != 1 {
+			t.Fatalf("second check: allow %v, cache hits %v; want allow from one hit", res.Allow, hits())
+		}
+	})
+	t.Run("a new snapshot that revokes the certificate takes effect at once", func(t *testing.T) {
+		c.Swap(w.snapshot(t, 2, viewer.Cert))
+		if res := check(); res.Allow || res.Status != http.StatusUnauthorized || !strings.Contains(res.Reason, "revoked") {
+			t.Fatalf("after the swap: allow %v %d %q, want 401 revoked", res.Allow, res.Status, res.Reason)
+		}
+	})
+	t.Run("a cached verdict ends at the CRL's nextUpdate", func(t *testing.T) {
+		c.Swap(w.snapshot(t, 3))
+		if res := check(); !res.Allow {
+			t.Fatalf("fresh snapshot: %d %s", res.Status, res.Reason)
+		}
+		w.now = w.now.Add(25 * time.Hour)
+		if res := check(); res.Allow || !strings.Contains(res.Reason, "crl_unavailable") {
+			t.Fatalf("after nextUpdate: allow %v %q, want 401 crl_unavailable", res.Allow, res.Reason)
+		}
+	})
+}
+
+func TestStaleCRLInWarnModeAllowsAndSaysSo(t *testing.T) {
+	w := newCacheWorld(t)
+	viewer := w.inter.Leaf("vera", pkitest.Orgs("viewers"))
+	snap := w.snapshot(t, 1)
+	w.now = w.now.Add(48 * time.Hour) // both CRLs are now a day past nextUpdate
+	var logs bytes.Buffer
+	c := NewChecker(nil, Options{DecisionLog: NewDecisionLog(&logs, 1), Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), Now: func() time.Time { return w.now }})
+	c.metrics = NewMetrics(prometheus.NewRegistry(), c)
+
+	c.Swap(snap)
+	if res := c.Check(context.Background(), envoyRequest(viewer)); res.Allow || res.Status != http.StatusUnauthorized {
+		t.Fatalf("deny mode: allow %v %d, want 401", res.Allow, res.Status)
+	}
+	warn, err := snap.Trust.WithStaleCRLPolicy(trust.StaleCRLWarn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Swap(&Snapshot{Trust: warn, Policy: snap.Policy, Revision: 2})
+	for range 2 {
+		if res := c.Check(context.Background(), envoyRequest(viewer)); !res.Allow || !res.StaleCRL {
+			t.Fatalf("warn mode: allow %v stale %v (%s), want an allow marked stale", res.Allow, res.StaleCRL, res.Reason)
+		}
+	}
+	if n := testutil.ToFloat64(c.metrics.staleCRL); n != 2 {
+		t.Errorf("certgate_stale_crl_decisions_total = %v, want 2", n)
+	}
+	if n := strings.Count(logs.String(), `"stale_crl":true`); n != 2 {
+		t.Errorf("decision log has %d stale_crl lines, want 2:\n%s", n, logs.String())
+	}
+}
