@@ -26,16 +26,6 @@ const (
 // identityHeaders are set on every allow, in this order.
 var identityHeaders = []string{HeaderUser, HeaderGroups, HeaderPermission, HeaderFingerprint}
 
-// Snapshot is one immutable generation of everything loaded from disk: the
-// trust store and the compiled policy. A request runs entirely on the
-// snapshot it started with.
-type Snapshot struct {
-	Trust    *trust.Store
-	Policy   *policy.Engine
-	Revision uint64
-	LoadedAt time.Time
-}
-
 // Options configure a Checker. The zero value trusts no forwarded header,
 // logs (decisions included) to slog.Default, caches up to
 // DefaultVerdictCacheSize verdicts, records no metrics and uses the wall

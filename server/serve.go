@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -15,9 +14,6 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/reflection"
-
-	"github.com/certgate/certgate/policy"
-	"github.com/certgate/certgate/trust"
 )
 
 // Limits on what one peer may send. Envoy's CheckRequest carries the
@@ -26,21 +22,6 @@ const (
 	MaxGRPCMessageBytes = 1 << 20
 	MaxHTTPHeaderBytes  = 256 << 10
 )
-
-// LoadSnapshot builds a complete snapshot from disk: the trust store and
-// the policy in dir ("" for the embedded default). Nothing is swapped in
-// here; a failure leaves the caller's current snapshot untouched.
-func LoadSnapshot(ctx context.Context, tc trust.Config, policyDir string, revision uint64) (*Snapshot, error) {
-	store, err := trust.Load(tc)
-	if err != nil {
-		return nil, fmt.Errorf("load trust store: %w", err)
-	}
-	engine, err := policy.Load(ctx, policyDir)
-	if err != nil {
-		return nil, fmt.Errorf("load policy: %w", err)
-	}
-	return &Snapshot{Trust: store, Policy: engine, Revision: revision, LoadedAt: time.Now()}, nil
-}
 
 // NewGRPCServer returns a gRPC server with the ext_authz v3 service, the
 // standard health service (serving for "" and the ext_authz service name)

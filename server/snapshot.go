@@ -1,0 +1,100 @@
+package server
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/certgate/certgate/policy"
+	"github.com/certgate/certgate/trust"
+)
+
+// Snapshot is one immutable generation of everything loaded from disk: the
+// trust store and the compiled policy. A request runs entirely on the
+// snapshot it started with.
+type Snapshot struct {
+	Trust    *trust.Store
+	Policy   *policy.Engine
+	Revision uint64
+	LoadedAt time.Time
+	// Digest is a SHA-256 over the names and contents of every input file,
+	// taken before loading them: equal digests mean nothing changed.
+	Digest string
+	// Files are the CA, intermediate and CRL files; PolicyDir the policy
+	// directory ("" for the embedded policy). A watcher watches them.
+	Files     []string
+	PolicyDir string
+}
+
+// LoadSnapshot builds a complete snapshot from disk: the trust store and
+// the policy in policyDir ("" for the embedded default). Nothing is swapped
+// in here; a failure leaves the caller's current snapshot untouched.
+func LoadSnapshot(ctx context.Context, tc trust.Config, policyDir string, revision uint64) (*Snapshot, error) {
+	files := slices.Concat(tc.CAFiles, tc.IntermediateFiles, tc.CRLFiles)
+	// The digest is taken first: should a file change while it is loaded,
+	// the snapshot may be newer than its digest, and the change's own
+	// reload then sees a different digest and loads again.
+	digest, err := inputDigest(files, policyDir)
+	if err != nil {
+		return nil, err
+	}
+	store, err := trust.Load(tc)
+	if err != nil {
+		return nil, fmt.Errorf("load trust store: %w", err)
+	}
+	engine, err := policy.Load(ctx, policyDir)
+	if err != nil {
+		return nil, fmt.Errorf("load policy: %w", err)
+	}
+	return &Snapshot{Trust: store, Policy: engine, Revision: revision, LoadedAt: time.Now(),
+		Digest: digest, Files: files, PolicyDir: policyDir}, nil
+}
+
+// inputDigest hashes every named file and every file below policyDir that
+// is not hidden (Kubernetes keeps its volume generations in "..*" entries;
+// the visible names point into the current one).
+func inputDigest(files []string, policyDir string) (string, error) {
+	h := sha256.New()
+	add := func(name string) error {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			return fmt.Errorf("read %s: %w", name, err)
+		}
+		fmt.Fprintf(h, "%s\x00%d\x00", name, len(data))
+		h.Write(data)
+		return nil
+	}
+	for _, f := range files {
+		if err := add(f); err != nil {
+			return "", err
+		}
+	}
+	if policyDir != "" {
+		err := filepath.WalkDir(policyDir, func(name string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return fmt.Errorf("policy directory: %w", err)
+			}
+			if name != policyDir && strings.HasPrefix(d.Name(), ".") {
+				if d.IsDir() {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if d.IsDir() {
+				return nil
+			}
+			return add(name)
+		})
+		if err != nil {
+			return "", err
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
