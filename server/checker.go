@@ -78,6 +78,7 @@ func NewChecker(snap *Snapshot, opts Options) *Checker {
 	if c.now == nil {
 		c.now = time.Now
 	}
+	c.metrics.watch(c)
 	if snap != nil {
 		c.Swap(snap)
 	}

@@ -19,10 +19,11 @@ type DecisionLog struct {
 	sampleAllowed float64
 }
 
-// NewDecisionLog returns a decision log writing JSON lines to w (nil: off).
+// NewDecisionLog returns a decision log writing JSON lines to w; with a
+// nil w it writes nothing (decision_log.output: off).
 func NewDecisionLog(w io.Writer, sampleAllowed float64) *DecisionLog {
 	if w == nil {
-		return nil
+		return &DecisionLog{}
 	}
 	return &DecisionLog{log: slog.New(slog.NewJSONHandler(w, nil)), sampleAllowed: sampleAllowed}
 }
@@ -34,7 +35,7 @@ func decisionLogTo(log *slog.Logger) *DecisionLog {
 }
 
 func (d *DecisionLog) wants(res *Result) bool {
-	if d == nil {
+	if d == nil || d.log == nil {
 		return false
 	}
 	if !res.Allow || d.sampleAllowed >= 1 {

@@ -14,6 +14,12 @@ const CheckPath = "/v1/check"
 // NewHTTPHandler returns the HTTP listener's handler: the check endpoint,
 // /healthz (the process is up) and /readyz (a snapshot is loaded).
 func NewHTTPHandler(checker *Checker) http.Handler {
+	return newHTTPMux(checker, nil, nil)
+}
+
+// newHTTPMux adds /metrics when metrics is set; draining, when set and
+// true, makes /readyz answer 503 so load balancers stop sending.
+func newHTTPMux(checker *Checker, draining func() bool, metrics http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -21,6 +27,10 @@ func NewHTTPHandler(checker *Checker) http.Handler {
 	})
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if draining != nil && draining() {
+			http.Error(w, "shutting down", http.StatusServiceUnavailable)
+			return
+		}
 		snap := checker.Snapshot()
 		if snap == nil {
 			http.Error(w, "no policy snapshot loaded", http.StatusServiceUnavailable)
@@ -28,6 +38,9 @@ func NewHTTPHandler(checker *Checker) http.Handler {
 		}
 		_, _ = fmt.Fprintf(w, "ready revision=%d\n", snap.Revision)
 	})
+	if metrics != nil {
+		mux.Handle("/metrics", metrics)
+	}
 	check := &httpCheck{checker: checker}
 	mux.Handle(CheckPath, check)
 	mux.Handle(CheckPath+"/", check)

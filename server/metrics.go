@@ -18,13 +18,14 @@ type Metrics struct {
 	reloads        *prometheus.CounterVec
 	crlWarnings    prometheus.Counter
 	lastReloadFail prometheus.Gauge
+	reg            prometheus.Registerer
 }
 
-// NewMetrics registers certgate's metrics, the Go and process collectors,
-// and a collector of checker's current snapshot (revision, age, CRL and CA
-// deadlines, cache size) with reg.
-func NewMetrics(reg prometheus.Registerer, checker *Checker) *Metrics {
-	m := &Metrics{
+// NewMetrics registers certgate's metrics and the Go and process collectors
+// with reg. The Checker given these Metrics in its Options adds a collector
+// of its current snapshot (revision, age, CRL and CA deadlines, cache size).
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{reg: reg,
 		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "certgate_decisions_total",
 			Help: "Decisions made, by result (allow or deny), HTTP status and certificate source (envoy, header, xfcc or none).",
@@ -56,9 +57,16 @@ func NewMetrics(reg prometheus.Registerer, checker *Checker) *Metrics {
 		}),
 	}
 	reg.MustRegister(m.decisions, m.duration, m.verdictCache, m.staleCRL, m.reloads, m.crlWarnings, m.lastReloadFail,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		&snapshotCollector{checker: checker})
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// watch registers the snapshot collector of checker; one Metrics serves
+// one Checker.
+func (m *Metrics) watch(checker *Checker) {
+	if m != nil {
+		m.reg.MustRegister(&snapshotCollector{checker: checker})
+	}
 }
 
 func (m *Metrics) observeDecision(res *Result, source string, took time.Duration, cacheHit, cacheUsed bool) {

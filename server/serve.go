@@ -2,10 +2,13 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
@@ -23,10 +26,19 @@ const (
 	MaxHTTPHeaderBytes  = 256 << 10
 )
 
+// DefaultShutdownGrace is how long in-flight calls may take after a stop
+// is asked for when Servers.ShutdownGrace is zero.
+const DefaultShutdownGrace = 10 * time.Second
+
 // NewGRPCServer returns a gRPC server with the ext_authz v3 service, the
 // standard health service (serving for "" and the ext_authz service name)
 // and reflection registered.
 func NewGRPCServer(checker *Checker) *grpc.Server {
+	srv, _ := newGRPCServer(checker)
+	return srv
+}
+
+func newGRPCServer(checker *Checker) (*grpc.Server, *health.Server) {
 	srv := grpc.NewServer(
 		grpc.MaxRecvMsgSize(MaxGRPCMessageBytes),
 		grpc.MaxSendMsgSize(MaxGRPCMessageBytes),
@@ -38,14 +50,18 @@ func NewGRPCServer(checker *Checker) *grpc.Server {
 	hs.SetServingStatus(authv3.Authorization_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
 	healthpb.RegisterHealthServer(srv, hs)
 	reflection.Register(srv)
-	return srv
+	return srv, hs
 }
 
 // NewHTTPServer returns the HTTP listener's server with explicit timeouts
 // and header limits.
 func NewHTTPServer(checker *Checker, log *slog.Logger) *http.Server {
+	return newHTTPServer(newHTTPMux(checker, nil, nil), log)
+}
+
+func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
 	return &http.Server{
-		Handler:           NewHTTPHandler(checker),
+		Handler:           h,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      10 * time.Second,
@@ -59,41 +75,101 @@ func NewHTTPServer(checker *Checker, log *slog.Logger) *http.Server {
 // nil) until ctx ends, then stops them gracefully. It returns the first
 // serving error.
 func Serve(ctx context.Context, checker *Checker, log *slog.Logger, grpcLis, httpLis net.Listener) error {
-	errc := make(chan error, 2)
-	var gs *grpc.Server
-	var hs *http.Server
-	if grpcLis != nil {
-		gs = NewGRPCServer(checker)
-		go func() { errc <- gs.Serve(grpcLis) }()
+	s := &Servers{Checker: checker, Logger: log, GRPC: grpcLis, HTTP: httpLis}
+	return s.Run(ctx)
+}
+
+// Servers are the listeners of one certgate process and what they serve.
+type Servers struct {
+	Checker *Checker
+	Logger  *slog.Logger
+	// GRPC (ext_authz, health, reflection), HTTP (check endpoint, probes,
+	// metrics) and Admin (AdminService) may each be nil.
+	GRPC, HTTP, Admin net.Listener
+	// Metrics, when set, is served at /metrics on the HTTP listener.
+	Metrics http.Handler
+	// AdminService serves on Admin; AdminTLS, when set, turns on TLS there
+	// and requires a client certificate the policy grants admin calls.
+	AdminService *AdminService
+	AdminTLS     *tls.Config
+	// ShutdownGrace bounds how long in-flight calls may take to finish.
+	ShutdownGrace time.Duration
+}
+
+// Run serves until ctx ends or a listener fails. It then reports
+// not-ready (/readyz 503, gRPC health NOT_SERVING), stops accepting, lets
+// in-flight calls finish within ShutdownGrace and closes what is left.
+// It returns the serving error, or nil after a requested stop.
+func (s *Servers) Run(ctx context.Context) error {
+	log := s.Logger
+	if log == nil {
+		log = slog.Default()
 	}
-	if httpLis != nil {
-		hs = NewHTTPServer(checker, log)
+	var draining atomic.Bool
+	errc := make(chan error, 3)
+	var gs, as *grpc.Server
+	var health *health.Server
+	var hs *http.Server
+	if s.GRPC != nil {
+		gs, health = newGRPCServer(s.Checker)
+		go func() { errc <- gs.Serve(s.GRPC) }()
+	}
+	if s.HTTP != nil {
+		hs = newHTTPServer(newHTTPMux(s.Checker, draining.Load, s.Metrics), log)
 		go func() {
-			if err := hs.Serve(httpLis); !errors.Is(err, http.ErrServerClosed) {
+			if err := hs.Serve(s.HTTP); !errors.Is(err, http.ErrServerClosed) {
 				errc <- err
-				return
 			}
-			errc <- nil
 		}()
+	}
+	if s.Admin != nil && s.AdminService != nil {
+		as = NewAdminGRPCServer(s.AdminService, s.AdminTLS)
+		go func() { errc <- as.Serve(s.Admin) }()
 	}
 	var err error
 	select {
 	case <-ctx.Done():
 	case err = <-errc:
 	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	grace := s.ShutdownGrace
+	if grace <= 0 {
+		grace = DefaultShutdownGrace
+	}
+	draining.Store(true)
+	if health != nil {
+		health.Shutdown() // every service NOT_SERVING
+	}
+	log.Info("shutting down: not ready, finishing in-flight calls", "grace", grace.String())
+	shutdown, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
+	var wg sync.WaitGroup
 	if hs != nil {
-		_ = hs.Shutdown(shutdown)
+		wg.Go(func() {
+			if err := hs.Shutdown(shutdown); err != nil {
+				log.Warn("HTTP calls still running at the end of the grace period were cut", "error", err.Error())
+				_ = hs.Close()
+			}
+		})
 	}
-	if gs != nil {
-		stopped := make(chan struct{})
-		go func() { gs.GracefulStop(); close(stopped) }()
-		select {
-		case <-stopped:
-		case <-shutdown.Done():
-			gs.Stop()
+	for _, g := range []*grpc.Server{gs, as} {
+		if g == nil {
+			continue
 		}
+		wg.Go(func() { stopGRPC(shutdown, g, log) })
 	}
+	wg.Wait()
 	return err
+}
+
+// stopGRPC stops g gracefully, or by force when ctx ends first.
+func stopGRPC(ctx context.Context, g *grpc.Server, log *slog.Logger) {
+	stopped := make(chan struct{})
+	go func() { g.GracefulStop(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-ctx.Done():
+		log.Warn("gRPC calls still running at the end of the grace period were cut")
+		g.Stop()
+		<-stopped
+	}
 }

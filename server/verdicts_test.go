@@ -63,8 +63,7 @@ func TestVerdictCache(t *testing.T) {
 	w := newCacheWorld(t)
 	viewer := w.inter.Leaf("vera", pkitest.Orgs("viewers"))
 	reg := prometheus.NewRegistry()
-	c := NewChecker(nil, Options{Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), Now: func() time.Time { return w.now }})
-	c.metrics = NewMetrics(reg, c)
+	c := NewChecker(nil, Options{Metrics: NewMetrics(reg), Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), Now: func() time.Time { return w.now }})
 	c.Swap(w.snapshot(t, 1))
 	hits := func() float64 { return testutil.ToFloat64(c.metrics.verdictCache.WithLabelValues("hit")) }
 	check := func() Result { return c.Check(context.Background(), envoyRequest(viewer)) }
@@ -101,8 +100,8 @@ func TestStaleCRLInWarnModeAllowsAndSaysSo(t *testing.T) {
 	snap := w.snapshot(t, 1)
 	w.now = w.now.Add(48 * time.Hour) // both CRLs are now a day past nextUpdate
 	var logs bytes.Buffer
-	c := NewChecker(nil, Options{DecisionLog: NewDecisionLog(&logs, 1), Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), Now: func() time.Time { return w.now }})
-	c.metrics = NewMetrics(prometheus.NewRegistry(), c)
+	c := NewChecker(nil, Options{Metrics: NewMetrics(prometheus.NewRegistry()), DecisionLog: NewDecisionLog(&logs, 1),
+		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), Now: func() time.Time { return w.now }})
 
 	c.Swap(snap)
 	if res := c.Check(context.Background(), envoyRequest(viewer)); res.Allow || res.Status != http.StatusUnauthorized {

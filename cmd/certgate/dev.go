@@ -27,8 +27,12 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	httpListen := fs.String("http-listen", "127.0.0.1:9192", "HTTP check listen `address`")
 	policyDir := fs.String("policy-dir", "", "`dir`ectory of .rego and data files (default: the embedded policy)")
 	logFormat := fs.String("log-format", "text", "json or text")
+	adminListen := fs.String("admin-listen", "", "admin API `address` (default unix:DIR/admin.sock; \"\" keeps the default)")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
+	}
+	if *adminListen == "" {
+		*adminListen = "unix:" + filepath.Join(*dir, "admin.sock")
 	}
 	demo, err := pki.EnsureDemo(*dir, time.Now)
 	if err != nil {
@@ -41,6 +45,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg.Headers.TrustForwarded = true // the HTTP endpoint reads Ssl-Client-Cert
 	cfg.Policy.Dir = *policyDir
 	cfg.Log.Format = *logFormat
+	cfg.Admin.Listen = *adminListen
 	if err := cfg.Validate(); err != nil {
 		fmt.Fprintf(stderr, "certgate dev: %v\n", err)
 		return exitUsage
@@ -49,9 +54,9 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "certgate dev: %v\n", err)
 		return exitFail
 	}
-	return serve(ctx, cfg, newLogger(stderr, cfg.Log), func(grpcAddr, httpAddr string) {
-		printDevHelp(stdout, demo, grpcAddr, httpAddr)
-	})
+	return serve(ctx, cfg, serveIO{stdout: stdout, log: newLogger(stderr, cfg.Log), ready: func(grpcAddr, httpAddr, adminAddr string) {
+		printDevHelp(stdout, demo, grpcAddr, httpAddr, adminAddr)
+	}})
 }
 
 func writeDevConfig(path string, cfg config.Config) error {
@@ -80,7 +85,7 @@ func self() string {
 	return os.Args[0]
 }
 
-func printDevHelp(w io.Writer, demo *pki.Demo, grpcAddr, httpAddr string) {
+func printDevHelp(w io.Writer, demo *pki.Demo, grpcAddr, httpAddr, adminAddr string) {
 	state := "reused"
 	if demo.Created {
 		state = "created"
@@ -106,5 +111,12 @@ func printDevHelp(w io.Writer, demo *pki.Demo, grpcAddr, httpAddr string) {
 	fmt.Fprintln(w, "\nOffline, without the server:")
 	fmt.Fprintf(w, "  %s verify --ca %s --crl %s %s\n", me, demo.Path("ca.pem"), demo.Path("crl.pem"), demo.ClientCert("revoked"))
 	fmt.Fprintf(w, "  %s decide --config %s --cert %s --method POST --path /api/v1/vm\n", me, demo.Path("config.yaml"), demo.ClientCert("jenkins"))
+	if adminAddr != "" {
+		fmt.Fprintln(w, "\nOperate it through the admin API:")
+		fmt.Fprintf(w, "  %s status  --admin %s\n", me, adminAddr)
+		fmt.Fprintf(w, "  %s reload  --admin %s\n", me, adminAddr)
+		fmt.Fprintf(w, "  %s explain --admin %s --cert %s --method POST --path /api/v1/vm\n", me, adminAddr, demo.ClientCert("viewer"))
+		fmt.Fprintf(w, "  curl -s http://%s/metrics | grep ^certgate_\n", httpAddr)
+	}
 	fmt.Fprintln(w)
 }

@@ -37,6 +37,10 @@ func commands() []command {
 		{"verify", "verify a certificate chain against CAs and CRLs", runVerify},
 		{"decide", "print the decision for one certificate, method and path", runDecide},
 		{"check", "ask a running certgate about one request, as Envoy or NGINX would", runCheck},
+		{"status", "show a running certgate's snapshot, CAs, CRLs and last reload (admin API)", runStatus},
+		{"reload", "make a running certgate reload its files now (admin API)", runReload},
+		{"explain", "show why a running certgate allows or denies a certificate a request (admin API)", runExplain},
+		{"permissions", "list every permission of a running certgate's policy with routes and holders (admin API)", runPermissions},
 	}
 }
 
@@ -63,7 +67,7 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Commands:")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Run 'certgate <command> -h' for a command's flags.")

@@ -2,13 +2,19 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/certgate/certgate/config"
 	"github.com/certgate/certgate/identity"
@@ -36,13 +42,34 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "certgate serve: %v\n", err)
 		return exitUsage
 	}
-	return serve(ctx, cfg, newLogger(stderr, cfg.Log), func(string, string) {})
+	return serve(ctx, cfg, serveIO{stdout: stdout, log: newLogger(stderr, cfg.Log)})
+}
+
+// serveIO is where a serving certgate writes, and whom it tells once its
+// listeners are bound.
+type serveIO struct {
+	stdout io.Writer
+	log    *slog.Logger
+	// ready, when set, is called with the bound addresses.
+	ready func(grpcAddr, httpAddr, adminAddr string)
+}
+
+// listeners are the bound sockets of one certgate process.
+type listeners struct{ grpc, http, admin net.Listener }
+
+func (l *listeners) close() {
+	for _, lis := range []net.Listener{l.grpc, l.http, l.admin} {
+		if lis != nil {
+			_ = lis.Close()
+		}
+	}
 }
 
 // serve loads the first snapshot, binds the listeners (a bind failure is an
-// error, never a silent start), reloads on SIGHUP and serves until ctx ends.
-// ready is called with the bound addresses once both listeners are up.
-func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ready func(grpcAddr, httpAddr string)) int {
+// error, never a silent start), reloads on SIGHUP, file changes and admin
+// calls, and serves until ctx ends; then it drains and returns exitOK.
+func serve(ctx context.Context, cfg config.Config, sio serveIO) int {
+	log := sio.log
 	load := func(ctx context.Context, revision uint64) (*server.Snapshot, error) {
 		return server.LoadSnapshot(ctx, cfg.TrustConfig(), cfg.Policy.Dir, revision)
 	}
@@ -51,48 +78,69 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ready func(
 		log.Error("cannot start", "error", err.Error())
 		return exitFail
 	}
+	decisions, closeDecisions, err := openDecisionLog(cfg.DecisionLog, sio.stdout)
+	if err != nil {
+		log.Error("cannot start", "error", err.Error())
+		return exitFail
+	}
+	defer closeDecisions()
+	registry := prometheus.NewRegistry()
+	metrics := server.NewMetrics(registry)
 	checker := server.NewChecker(snap, server.Options{
-		Identity: identity.Options{TrustForwardedHeaders: cfg.Headers.TrustForwarded},
-		Logger:   log,
+		Identity:    identity.Options{TrustForwardedHeaders: cfg.Headers.TrustForwarded},
+		Logger:      log,
+		DecisionLog: decisions,
+		Metrics:     metrics,
 	})
 	if cfg.Listen.HTTP != "" && !cfg.Headers.TrustForwarded {
 		log.Warn("the HTTP check endpoint reads Ssl-Client-Cert, but headers.trust_forwarded is false: every HTTP check will be denied with 401")
 	}
-	var grpcLis, httpLis net.Listener
-	if cfg.Listen.GRPC != "" {
-		if grpcLis, err = net.Listen("tcp", cfg.Listen.GRPC); err != nil {
-			log.Error("cannot listen for gRPC", "address", cfg.Listen.GRPC, "error", err.Error())
+	lis, err := listen(cfg)
+	if err != nil {
+		log.Error("cannot start", "error", err.Error())
+		return exitFail
+	}
+	defer lis.close()
+	var adminTLS *tls.Config
+	if cfg.Admin.CertFile != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.Admin.CertFile, cfg.Admin.KeyFile)
+		if err != nil {
+			log.Error("cannot start", "error", fmt.Errorf("admin API certificate: %w", err).Error())
 			return exitFail
 		}
+		adminTLS = &tls.Config{Certificates: []tls.Certificate{cert}}
 	}
-	if cfg.Listen.HTTP != "" {
-		if httpLis, err = net.Listen("tcp", cfg.Listen.HTTP); err != nil {
-			if grpcLis != nil {
-				_ = grpcLis.Close()
+	reloader := &server.Reloader{Checker: checker, Load: load, Logger: log, Metrics: metrics}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go reloadOnSIGHUP(ctx, reloader)
+	if cfg.Reload.Watch {
+		w := &server.Watcher{Reloader: reloader, Debounce: cfg.Reload.Debounce, Logger: log}
+		go func() {
+			if err := w.Run(ctx); err != nil {
+				log.Error("file watching is off; reload with SIGHUP or `certgate reload`", "error", err.Error())
 			}
-			log.Error("cannot listen for HTTP", "address", cfg.Listen.HTTP, "error", err.Error())
-			return exitFail
-		}
+		}()
 	}
-	reloader := &server.Reloader{Checker: checker, Load: load, Logger: log}
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
-	go func() {
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-hup:
-				_ = reloader.Reload(ctx, "SIGHUP")
-			}
-		}
-	}()
-	grpcAddr, httpAddr := addr(grpcLis), addr(httpLis)
-	log.Info("serving", "grpc", grpcAddr, "http", httpAddr, "revision", snap.Revision,
-		"crl_mode", string(snap.Trust.Status().Mode), "policy_files", snap.Policy.Files())
-	ready(grpcAddr, httpAddr)
-	if err := server.Serve(ctx, checker, log, grpcLis, httpLis); err != nil {
+	warner := &server.CRLWarner{Checker: checker, Lead: cfg.Trust.CRLWarnBefore, Every: time.Hour, Logger: log, Metrics: metrics}
+	go warner.Run(ctx)
+
+	grpcAddr, httpAddr, adminAddr := addr(lis.grpc), addr(lis.http), addr(lis.admin)
+	log.Info("serving", "grpc", grpcAddr, "http", httpAddr, "admin", adminAddr, "revision", snap.Revision,
+		"crl_mode", string(snap.Trust.Status().Mode), "on_stale_crl", string(snap.Trust.Status().OnStaleCRL),
+		"policy_files", snap.Policy.Files(), "watch", cfg.Reload.Watch)
+	if sio.ready != nil {
+		sio.ready(grpcAddr, httpAddr, adminAddr)
+	}
+	servers := &server.Servers{
+		Checker: checker, Logger: log,
+		GRPC: lis.grpc, HTTP: lis.http, Admin: lis.admin,
+		Metrics:       promhttp.HandlerFor(registry, promhttp.HandlerOpts{Registry: registry}),
+		AdminService:  &server.AdminService{Checker: checker, Reloader: reloader, CRLWarnBefore: cfg.Trust.CRLWarnBefore, Version: version()},
+		AdminTLS:      adminTLS,
+		ShutdownGrace: cfg.Listen.ShutdownGrace,
+	}
+	if err := servers.Run(ctx); err != nil {
 		log.Error("serving failed", "error", err.Error())
 		return exitFail
 	}
@@ -100,9 +148,77 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ready func(
 	return exitOK
 }
 
+// listen binds every configured listener, or none.
+func listen(cfg config.Config) (*listeners, error) {
+	l := &listeners{}
+	var err error
+	if cfg.Listen.GRPC != "" {
+		if l.grpc, err = net.Listen("tcp", cfg.Listen.GRPC); err != nil {
+			return nil, fmt.Errorf("listen for gRPC on %s: %w", cfg.Listen.GRPC, err)
+		}
+	}
+	if cfg.Listen.HTTP != "" {
+		if l.http, err = net.Listen("tcp", cfg.Listen.HTTP); err != nil {
+			l.close()
+			return nil, fmt.Errorf("listen for HTTP on %s: %w", cfg.Listen.HTTP, err)
+		}
+	}
+	if cfg.Admin.Listen != "" {
+		network, address := cfg.Admin.AdminAddress()
+		if l.admin, err = server.ListenAdmin(network, address); err != nil {
+			l.close()
+			return nil, err
+		}
+	}
+	return l, nil
+}
+
+func reloadOnSIGHUP(ctx context.Context, r *server.Reloader) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			r.Attempt(ctx, "SIGHUP")
+		}
+	}
+}
+
+// openDecisionLog opens the decision log's output: stdout, stderr, off or
+// a file appended to.
+func openDecisionLog(c config.DecisionLog, stdout io.Writer) (*server.DecisionLog, func(), error) {
+	switch c.Output {
+	case "off":
+		return server.NewDecisionLog(nil, 0), func() {}, nil
+	case "stdout", "":
+		return server.NewDecisionLog(stdout, c.SampleAllowed), func() {}, nil
+	case "stderr":
+		return server.NewDecisionLog(os.Stderr, c.SampleAllowed), func() {}, nil
+	}
+	f, err := os.OpenFile(c.Output, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+	if err != nil {
+		return nil, nil, fmt.Errorf("decision log: %w", err)
+	}
+	return server.NewDecisionLog(f, c.SampleAllowed), func() { _ = f.Close() }, nil
+}
+
+// version is the module version certgate was built from.
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "(devel)"
+}
+
 func addr(l net.Listener) string {
 	if l == nil {
 		return ""
+	}
+	if l.Addr().Network() == "unix" {
+		return "unix:" + l.Addr().String()
 	}
 	return l.Addr().String()
 }

@@ -1,0 +1,125 @@
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/pem"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/status"
+
+	adminv1 "github.com/certgate/certgate/gen/certgate/admin/v1"
+)
+
+// AdminPermissionPath is the route prefix the policy must grant for admin
+// calls over TLS: each call is checked as POST /certgate.admin.v1.AdminService/<Method>.
+const AdminPermissionPath = "/certgate.admin.v1.AdminService/"
+
+// ListenAdmin listens on the admin address. A Unix socket gets mode 0600 in
+// a directory created with mode 0700 when missing; a stale socket left by a
+// crashed certgate is replaced, a live one is an error.
+func ListenAdmin(network, address string) (net.Listener, error) {
+	if network != "unix" {
+		lis, err := net.Listen(network, address)
+		if err != nil {
+			return nil, fmt.Errorf("admin API: listen on %s: %w", address, err)
+		}
+		return lis, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(address), 0o700); err != nil {
+		return nil, fmt.Errorf("admin API: %w", err)
+	}
+	if fi, err := os.Lstat(address); err == nil {
+		if fi.Mode()&os.ModeSocket == 0 {
+			return nil, fmt.Errorf("admin API: %s exists and is not a socket", address)
+		}
+		if c, err := net.DialTimeout("unix", address, time.Second); err == nil {
+			_ = c.Close()
+			return nil, fmt.Errorf("admin API: another process is serving on %s", address)
+		}
+		if err := os.Remove(address); err != nil {
+			return nil, fmt.Errorf("admin API: remove stale socket: %w", err)
+		}
+	}
+	lis, err := net.Listen("unix", address)
+	if err != nil {
+		return nil, fmt.Errorf("admin API: listen on %s: %w", address, err)
+	}
+	if err := os.Chmod(address, 0o600); err != nil {
+		_ = lis.Close()
+		return nil, fmt.Errorf("admin API: restrict %s: %w", address, err)
+	}
+	return lis, nil
+}
+
+// NewAdminGRPCServer returns a gRPC server for svc. With tlsCfg set, every
+// client must present a certificate, and every call is decided by svc's own
+// Checker as POST AdminPermissionPath+<Method>: certgate protects its admin
+// API with its own CAs, CRLs and policy (the shipped policy grants that to
+// the certgate_admin permission). Without tlsCfg, access is governed by
+// the Unix socket's file permissions.
+func NewAdminGRPCServer(svc *AdminService, tlsCfg *tls.Config) *grpc.Server {
+	opts := []grpc.ServerOption{
+		grpc.MaxRecvMsgSize(MaxGRPCMessageBytes),
+		grpc.ConnectionTimeout(10 * time.Second),
+	}
+	if tlsCfg != nil {
+		cfg := tlsCfg.Clone()
+		cfg.ClientAuth = tls.RequireAnyClientCert // the Checker verifies the chain
+		cfg.MinVersion = tls.VersionTLS12
+		opts = append(opts, grpc.Creds(credentials.NewTLS(cfg)), grpc.UnaryInterceptor(adminAuthorizer(svc.Checker)))
+	}
+	srv := grpc.NewServer(opts...)
+	adminv1.RegisterAdminServiceServer(srv, svc)
+	return srv
+}
+
+// adminAuthorizer decides each admin call from the client certificate of
+// its TLS connection.
+func adminAuthorizer(checker *Checker) grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		if err := authorizeAdmin(ctx, checker, info.FullMethod); err != nil {
+			return nil, err
+		}
+		return handler(ctx, req)
+	}
+}
+
+func authorizeAdmin(ctx context.Context, checker *Checker, fullMethod string) error {
+	p, ok := peer.FromContext(ctx)
+	if !ok {
+		return status.Error(codes.Unauthenticated, "no peer")
+	}
+	ti, ok := p.AuthInfo.(credentials.TLSInfo)
+	if !ok || len(ti.State.PeerCertificates) == 0 {
+		return status.Error(codes.Unauthenticated, "a client certificate is required")
+	}
+	var b strings.Builder
+	for _, c := range ti.State.PeerCertificates {
+		b.Write(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw}))
+	}
+	res := checker.Check(ctx, &Request{
+		Method: http.MethodPost, Target: fullMethod, Scheme: "https", Protocol: "HTTP/2",
+		Headers: map[string]string{}, PeerCertificate: url.PathEscape(b.String()), Adapter: "admin",
+	})
+	switch {
+	case res.Allow:
+		return nil
+	case res.Status == http.StatusUnauthorized:
+		return status.Errorf(codes.Unauthenticated, "admin API: not authenticated (decision %s)", res.DecisionID)
+	case res.Status == http.StatusForbidden:
+		return status.Errorf(codes.PermissionDenied, "admin API: permission denied (decision %s)", res.DecisionID)
+	}
+	return status.Errorf(codes.Internal, "admin API: authorization failed (decision %s)", res.DecisionID)
+}
