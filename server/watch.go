@@ -22,6 +22,9 @@ type Watcher struct {
 	// so a file written in several steps is read once, whole.
 	Debounce time.Duration
 	Logger   *slog.Logger
+
+	// watching, when set (in tests), runs after each (re)watch.
+	watching func()
 }
 
 // Run watches until ctx ends. A directory that cannot be watched is logged
@@ -43,6 +46,9 @@ func (w *Watcher) Run(ctx context.Context) error {
 			if err := fw.Add(dir); err != nil {
 				log.Warn("cannot watch directory; changes there need SIGHUP or the admin API", "dir", dir, "error", err.Error())
 			}
+		}
+		if w.watching != nil {
+			w.watching()
 		}
 	}
 	rewatch()

@@ -115,7 +115,7 @@ func printDevHelp(w io.Writer, demo *pki.Demo, grpcAddr, httpAddr, adminAddr str
 		fmt.Fprintln(w, "\nOperate it through the admin API:")
 		fmt.Fprintf(w, "  %s status  --admin %s\n", me, adminAddr)
 		fmt.Fprintf(w, "  %s reload  --admin %s\n", me, adminAddr)
-		fmt.Fprintf(w, "  %s explain --admin %s --cert %s --method POST --path /api/v1/vm\n", me, adminAddr, demo.ClientCert("viewer"))
+		fmt.Fprintf(w, "  %s explain --admin %s --cert %s --method POST --path /api/v1/vm   # 403: each step of the decision\n", me, adminAddr, demo.ClientCert("viewer"))
 		fmt.Fprintf(w, "  curl -s http://%s/metrics | grep ^certgate_\n", httpAddr)
 	}
 	fmt.Fprintln(w)

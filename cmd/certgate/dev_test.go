@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -52,8 +53,10 @@ func TestDevServesAndTheCommandsItPrintsWork(t *testing.T) {
 		if i < 0 {
 			i = indexOf(fields, "verify")
 		}
-		if i < 0 {
-			i = indexOf(fields, "decide")
+		for _, admin := range []string{"decide", "status", "reload", "explain"} {
+			if i < 0 {
+				i = indexOf(fields, admin)
+			}
 		}
 		if i < 0 || i+1 >= len(fields) || !strings.HasPrefix(fields[i+1], "--") {
 			continue
@@ -71,7 +74,11 @@ func TestDevServesAndTheCommandsItPrintsWork(t *testing.T) {
 		}
 		ran++
 	}
-	if ran < 8 {
+	if code, out, errOut := runCLI("status", "--admin", "unix:"+filepath.Join(dir, "admin.sock")); code != exitOK ||
+		!strings.Contains(out, "revision   1") || !strings.Contains(out, "CRL ") || !strings.Contains(out, "current, 1 revoked") {
+		t.Errorf("status: exit %d\n%s%s", code, out, errOut)
+	}
+	if ran < 11 {
 		t.Errorf("ran %d printed commands, want at least 8:\n%s", ran, stdout.String())
 	}
 	cancel()

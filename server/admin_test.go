@@ -1,0 +1,290 @@
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+
+	adminv1 "github.com/certgate/certgate/gen/certgate/admin/v1"
+	"github.com/certgate/certgate/pki"
+	"github.com/certgate/certgate/pki/pkitest"
+)
+
+// adminWorld is a certgate serving its admin API from files on disk.
+type adminWorld struct {
+	w                   *diskWorld
+	trustDir, policyDir string
+	checker             *Checker
+	client              adminv1.AdminServiceClient
+}
+
+// startAdmin serves the admin API on a Unix socket, or over mTLS when
+// serverCert is set.
+func startAdmin(t *testing.T, serverCert *tls.Certificate, dial func(addr string) *grpc.ClientConn) *adminWorld {
+	t.Helper()
+	a := &adminWorld{w: newDiskWorld(t), trustDir: t.TempDir(), policyDir: t.TempDir()}
+	a.w.write(t, a.trustDir, a.policyDir, version{})
+	load := func(ctx context.Context, rev uint64) (*Snapshot, error) {
+		return LoadSnapshot(ctx, a.w.trustConfig(a.trustDir), a.policyDir, rev)
+	}
+	snap, err := load(context.Background(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	a.checker = NewChecker(snap, Options{Logger: log})
+	svc := &AdminService{Checker: a.checker, Reloader: &Reloader{Checker: a.checker, Load: load, Logger: log}, CRLWarnBefore: time.Hour}
+	var tlsCfg *tls.Config
+	network, address := "unix", ""
+	if serverCert != nil {
+		tlsCfg = &tls.Config{Certificates: []tls.Certificate{*serverCert}}
+		network, address = "tcp", "127.0.0.1:0"
+	} else {
+		// A short path: Unix socket names are limited to about 100 bytes.
+		dir, err := os.MkdirTemp("", "cg")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = os.RemoveAll(dir) })
+		address = filepath.Join(dir, "run", "admin.sock")
+	}
+	lis, err := ListenAdmin(network, address)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	srv := &Servers{Checker: a.checker, Logger: log, Admin: lis, AdminService: svc, AdminTLS: tlsCfg, ShutdownGrace: time.Second}
+	go func() { done <- srv.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("admin server: %v", err)
+		}
+	})
+	target := "unix:" + lis.Addr().String()
+	if network == "tcp" {
+		target = lis.Addr().String()
+	}
+	conn := dial(target)
+	t.Cleanup(func() { _ = conn.Close() })
+	a.client = adminv1.NewAdminServiceClient(conn)
+	return a
+}
+
+func dialInsecure(t *testing.T) func(string) *grpc.ClientConn {
+	return func(target string) *grpc.ClientConn {
+		conn, err := grpc.NewClient(target, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return conn
+	}
+}
+
+func TestAdminSocketIsPrivate(t *testing.T) {
+	dir, err := os.MkdirTemp("", "cg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = os.RemoveAll(dir) }()
+	sock := filepath.Join(dir, "new", "admin.sock")
+	lis, err := ListenAdmin("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if perm := fi.Mode().Perm(); perm != 0o600 {
+		t.Errorf("socket mode %o, want 600", perm)
+	}
+	if di, _ := os.Stat(filepath.Dir(sock)); di.Mode().Perm() != 0o700 {
+		t.Errorf("socket directory mode %o, want 700", di.Mode().Perm())
+	}
+	if _, err := ListenAdmin("unix", sock); err == nil || !strings.Contains(err.Error(), "another process") {
+		t.Errorf("second listener on a live socket: %v, want refused", err)
+	}
+	_ = lis.Close()
+	// A socket left by a crash (no listener) is replaced.
+	if stale, err := ListenAdmin("unix", sock); err != nil {
+		t.Errorf("stale socket: %v", err)
+	} else {
+		_ = stale.Close()
+	}
+}
+
+func TestAdminBrokenReloadKeepsServingAndReportsTheError(t *testing.T) {
+	a := startAdmin(t, nil, dialInsecure(t))
+	viewer := a.w.ca.Leaf("viewer", pkitest.Orgs("viewers"))
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name  string
+		v     version
+		error string
+	}{
+		{"policy that does not compile", version{brokenRego: true}, "policy"},
+		{"CRL that does not parse", version{brokenCRL: true}, "crl"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before, err := a.client.GetStatus(ctx, &adminv1.GetStatusRequest{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			a.w.write(t, a.trustDir, a.policyDir, tc.v)
+			r, err := a.client.Reload(ctx, &adminv1.ReloadRequest{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.GetAttempt().GetResult() != adminv1.ReloadResult_RELOAD_RESULT_FAILURE || !strings.Contains(strings.ToLower(r.GetAttempt().GetError()), tc.error) {
+				t.Errorf("reload: %v, want a failure naming the %s", r.GetAttempt(), tc.error)
+			}
+			st, err := a.client.GetStatus(ctx, &adminv1.GetStatusRequest{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.GetSnapshot().GetRevision() != before.GetSnapshot().GetRevision() {
+				t.Errorf("revision %d after a failed reload, want %d", st.GetSnapshot().GetRevision(), before.GetSnapshot().GetRevision())
+			}
+			if st.GetLastReload().GetError() == "" || st.GetReloadFailures() == before.GetReloadFailures() {
+				t.Errorf("GetStatus does not show the failure: %v", st)
+			}
+			// The old snapshot still decides.
+			if res := a.checker.Check(ctx, envoyRequest(viewer)); !res.Allow {
+				t.Errorf("viewer GET after a failed reload: %d %s, want allowed by the old snapshot", res.Status, res.Reason)
+			}
+			a.w.write(t, a.trustDir, a.policyDir, version{})
+			if r, err := a.client.Reload(ctx, &adminv1.ReloadRequest{}); err != nil || r.GetAttempt().GetResult() == adminv1.ReloadResult_RELOAD_RESULT_FAILURE {
+				t.Fatalf("reload of good files: %v %v", r, err)
+			}
+		})
+	}
+}
+
+func TestAdminStatusExplainAndReload(t *testing.T) {
+	a := startAdmin(t, nil, dialInsecure(t))
+	ctx := context.Background()
+	viewer := a.w.ca.Leaf("viewer", pkitest.Orgs("viewers"))
+	st, err := a.client.GetStatus(ctx, &adminv1.GetStatusRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap := st.GetSnapshot()
+	if snap.GetRevision() != 1 || len(snap.GetCertificateAuthorities()) != 1 || len(snap.GetRevocationLists()) != 1 || len(snap.GetPolicyFiles()) == 0 {
+		t.Fatalf("status: %v", st)
+	}
+	crl := snap.GetRevocationLists()[0]
+	if crl.GetState() != adminv1.RevocationListState_REVOCATION_LIST_STATE_CURRENT || crl.GetNextUpdate() == nil || crl.GetFile() == "" {
+		t.Errorf("CRL status: %v", crl)
+	}
+
+	explain := func(cert *pki.Certificate, method, path string) *adminv1.ExplainResponse {
+		t.Helper()
+		ex, err := a.client.Explain(ctx, &adminv1.ExplainRequest{CertificatePem: string(cert.CertPEM()), Method: method, Path: path})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ex
+	}
+	ex := explain(viewer, "POST", "/api/v1/vm")
+	if ex.GetIdentity().GetUser() != "viewer" || !ex.GetChain().GetValid() || ex.GetDecision().GetAllow() ||
+		ex.GetDecision().GetStatus() != 403 || ex.GetDecision().GetPermission() != "start_vm" {
+		t.Errorf("explain viewer POST: %v", ex)
+	}
+	ex = explain(viewer, "GET", "/api/v1/vm")
+	if !ex.GetDecision().GetAllow() || ex.GetDecision().GetUpstreamHeaders()[HeaderUser] != "viewer" {
+		t.Errorf("explain viewer GET: %v", ex)
+	}
+
+	// Revoke the viewer on disk; explain shows it only after a reload.
+	a.w.write(t, a.trustDir, a.policyDir, version{revoked: []*x509.Certificate{viewer.Cert}})
+	if !explain(viewer, "GET", "/api/v1/vm").GetDecision().GetAllow() {
+		t.Fatal("revocation took effect before any reload")
+	}
+	r, err := a.client.Reload(ctx, &adminv1.ReloadRequest{})
+	if err != nil || r.GetAttempt().GetResult() != adminv1.ReloadResult_RELOAD_RESULT_SUCCESS || r.GetAttempt().GetRevision() != 2 {
+		t.Fatalf("reload: %v %v", r, err)
+	}
+	ex = explain(viewer, "GET", "/api/v1/vm")
+	if ex.GetChain().GetValid() || ex.GetChain().GetReason() != "revoked" || ex.GetDecision().GetStatus() != 401 || ex.GetRevision() != 2 {
+		t.Errorf("explain revoked viewer: %v", ex)
+	}
+	if r, _ := a.client.Reload(ctx, &adminv1.ReloadRequest{}); r.GetAttempt().GetResult() != adminv1.ReloadResult_RELOAD_RESULT_UNCHANGED {
+		t.Errorf("reload without changes: %v, want unchanged", r.GetAttempt())
+	}
+
+	if _, err := a.client.Explain(ctx, &adminv1.ExplainRequest{CertificatePem: "x", Method: "GET", Path: "nope"}); status.Code(err) != codes.InvalidArgument {
+		t.Errorf("explain with a relative path: %v, want InvalidArgument", err)
+	}
+}
+
+// TestAdminOverTLSIsGuardedByThePolicy serves the admin API over TCP+TLS:
+// certgate decides admin calls with its own CAs, CRLs and policy.
+func TestAdminOverTLSIsGuardedByThePolicy(t *testing.T) {
+	serverCA := pkitest.New(t, "admin server CA")
+	server := serverCA.Leaf("certgate", pkitest.Usage(pki.ServerAuth), pkitest.With(func(o *pki.Options) { o.DNSNames = []string{"localhost"} }))
+	pair := tlsPair(t, server)
+	roots := x509.NewCertPool()
+	roots.AddCert(serverCA.Cert)
+	var target string
+	a := startAdmin(t, &pair, func(addr string) *grpc.ClientConn {
+		target = addr
+		return dialInsecure(t)(addr) // unused: each case dials with its own certificate
+	})
+	stranger := pkitest.New(t, "stranger CA").Leaf("mallory", pkitest.Orgs("admins"))
+	for _, tc := range []struct {
+		name string
+		cert *pki.Certificate
+		want codes.Code
+	}{
+		{"admin", a.w.ca.Leaf("root", pkitest.Orgs("admins")), codes.OK},
+		{"viewer", a.w.ca.Leaf("viewer", pkitest.Orgs("viewers")), codes.PermissionDenied},
+		{"untrusted CA", stranger, codes.Unauthenticated},
+		{"no certificate", nil, codes.Unavailable}, // the TLS handshake fails
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := &tls.Config{RootCAs: roots, ServerName: "localhost"}
+			if tc.cert != nil {
+				cfg.Certificates = []tls.Certificate{tlsPair(t, tc.cert)}
+			}
+			conn, err := grpc.NewClient(target, grpc.WithTransportCredentials(credentials.NewTLS(cfg)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() { _ = conn.Close() }()
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_, err = adminv1.NewAdminServiceClient(conn).GetStatus(ctx, &adminv1.GetStatusRequest{})
+			if status.Code(err) != tc.want {
+				t.Errorf("GetStatus: %v, want %s", err, tc.want)
+			}
+		})
+	}
+}
+
+func tlsPair(t *testing.T, c *pki.Certificate) tls.Certificate {
+	t.Helper()
+	keyPEM, err := c.KeyPEM()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pair, err := tls.X509KeyPair(c.CertPEM(), keyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pair
+}

@@ -1,0 +1,174 @@
+package server
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	"github.com/certgate/certgate/client"
+	"github.com/certgate/certgate/identity"
+	"github.com/certgate/certgate/pki/pkitest"
+)
+
+// running is a certgate serving gRPC and HTTP (with /metrics) on loopback.
+type running struct {
+	w                   *diskWorld
+	trustDir, policyDir string
+	checker             *Checker
+	reloader            *Reloader
+	grpcAddr, httpAddr  string
+	cancel              context.CancelFunc
+	done                chan error
+}
+
+func startServers(t *testing.T) *running {
+	t.Helper()
+	r := &running{w: newDiskWorld(t), trustDir: t.TempDir(), policyDir: t.TempDir(), done: make(chan error, 1)}
+	r.w.write(t, r.trustDir, r.policyDir, version{})
+	load := func(ctx context.Context, rev uint64) (*Snapshot, error) {
+		return LoadSnapshot(ctx, r.w.trustConfig(r.trustDir), r.policyDir, rev)
+	}
+	snap, err := load(context.Background(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	reg := prometheus.NewRegistry()
+	metrics := NewMetrics(reg)
+	r.checker = NewChecker(snap, Options{Logger: log, Metrics: metrics, Identity: identity.Options{TrustForwardedHeaders: true}})
+	r.reloader = &Reloader{Checker: r.checker, Load: load, Logger: log, Metrics: metrics}
+	grpcLis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	httpLis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.grpcAddr, r.httpAddr = grpcLis.Addr().String(), httpLis.Addr().String()
+	ctx, cancel := context.WithCancel(context.Background())
+	r.cancel = cancel
+	srv := &Servers{Checker: r.checker, Logger: log, GRPC: grpcLis, HTTP: httpLis,
+		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), ShutdownGrace: 2 * time.Second}
+	go func() { r.done <- srv.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		<-r.done
+	})
+	return r
+}
+
+func TestMetricsEndpointExposesDecisionsReloadsAndDeadlines(t *testing.T) {
+	r := startServers(t)
+	viewer := r.w.ca.Leaf("viewer", pkitest.Orgs("viewers"))
+	checkHTTP := func(method, path string) int {
+		t.Helper()
+		req, err := client.NGINXRequest("http://"+r.httpAddr, client.Check{CertPEM: viewer.CertPEM(), Method: method, Target: path})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		return resp.StatusCode
+	}
+	if s := checkHTTP("GET", "/api/v1/vm"); s != 200 {
+		t.Fatalf("viewer GET: %d", s)
+	}
+	checkHTTP("GET", "/api/v1/vm") // a verdict cache hit
+	if s := checkHTTP("POST", "/api/v1/vm"); s != 403 {
+		t.Fatalf("viewer POST: %d", s)
+	}
+	r.w.write(t, r.trustDir, r.policyDir, version{brokenRego: true})
+	r.reloader.Attempt(context.Background(), "test")
+
+	resp, err := http.Get("http://" + r.httpAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	text := string(body)
+	for _, want := range []string{
+		`certgate_decisions_total{result="allow",source="header",status="200"} 2`,
+		`certgate_decisions_total{result="deny",source="header",status="403"} 1`,
+		`certgate_decision_duration_seconds_bucket{le="+Inf"} 3`,
+		`certgate_verdict_cache_requests_total{result="hit"} 2`,
+		`certgate_verdict_cache_requests_total{result="miss"} 1`,
+		`certgate_reloads_total{result="failure"} 1`,
+		`certgate_last_reload_failed 1`,
+		`certgate_snapshot_revision 1`,
+		`certgate_snapshot_age_seconds `,
+		`certgate_crl_next_update_seconds{`,
+		`certgate_crl_revoked_certificates{`,
+		`certgate_ca_expiry_seconds{`,
+		`certgate_verdict_cache_entries 1`,
+		`go_goroutines `,
+		`process_resident_memory_bytes `,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Logf("/metrics:\n%s", grepLines(text, "certgate_"))
+	}
+}
+
+func grepLines(text, prefix string) string {
+	var out []string
+	for _, l := range strings.Split(text, "\n") {
+		if strings.HasPrefix(l, prefix) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// TestStopReportsNotServingThenDrains: on stop, a health watcher (what a
+// load balancer or Envoy's health checker uses) sees NOT_SERVING, and Run
+// returns without error.
+func TestStopReportsNotServingThenDrains(t *testing.T) {
+	r := startServers(t)
+	conn, err := grpc.NewClient(r.grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Close() }()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	watch, err := healthpb.NewHealthClient(conn).Watch(ctx, &healthpb.HealthCheckRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, err := watch.Recv(); err != nil || m.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+		t.Fatalf("health before stop: %v %v", m, err)
+	}
+	r.cancel()
+	if m, err := watch.Recv(); err != nil || m.GetStatus() != healthpb.HealthCheckResponse_NOT_SERVING {
+		t.Fatalf("health after stop: %v %v, want NOT_SERVING", m, err)
+	}
+	cancel() // the watcher goes away, as a load balancer's does
+	select {
+	case err := <-r.done:
+		if err != nil {
+			t.Fatalf("Run after stop: %v", err)
+		}
+		r.done <- nil // for the cleanup
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return within 5s of the stop")
+	}
+}
