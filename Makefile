@@ -6,13 +6,13 @@ LINT    := $(GO) tool -modfile=tools/lint/go.mod golangci-lint
 PKGS    := ./...
 BENCHCOUNT ?= 6
 
-.PHONY: build test unit rego lint fmt-check vet generate check-generate bench dev clean
+.PHONY: build test unit rego lint proto fmt-check vet generate check-generate bench dev clean
 
 build:
 	$(GO) build -o bin/certgate ./cmd/certgate
 
 ## test: everything CI checks — formatting, vet, lint, generated code, Go tests, Rego tests.
-test: fmt-check vet lint check-generate rego unit
+test: fmt-check vet lint proto check-generate rego unit
 
 unit:
 	$(GO) test -race -count=1 $(PKGS)
@@ -29,6 +29,13 @@ vet:
 
 lint:
 	$(LINT) run $(PKGS)
+
+## proto: buf lint, and buf breaking against the main branch when there is one to compare with.
+proto:
+	$(TOOL) buf lint
+	@if git show-ref --verify --quiet refs/heads/main && git ls-tree -r --name-only main -- proto | grep -q '\.proto$$'; then \
+		echo "buf breaking --against .git#branch=main"; $(TOOL) buf breaking --against '.git#branch=main'; \
+	else echo "buf breaking: no main branch with proto files to compare with"; fi
 
 generate:
 	@if ls proto/*/*/*/*.proto >/dev/null 2>&1; then $(TOOL) buf generate; else echo "no .proto files yet"; fi
