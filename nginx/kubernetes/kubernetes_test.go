@@ -170,17 +170,21 @@ func TestCertgateManifest(t *testing.T) {
 			sources[v.Name] = "configmap/" + v.ConfigMap.Name
 		case v.Secret != nil:
 			sources[v.Name] = "secret/" + v.Secret.SecretName
+		case v.EmptyDir != nil:
+			sources[v.Name] = "emptydir"
 		}
 	}
 	if diff := cmp.Diff(map[string]string{
 		"config": "/etc/certgate/config", "policy": "/etc/certgate/policy",
 		"ca": "/etc/certgate/ca", "crl": "/etc/certgate/crl",
+		"run": "/run/certgate", // the admin API's socket
 	}, mounts); diff != "" {
 		t.Errorf("volume mounts (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff(map[string]string{
 		"config": "configmap/certgate-config", "policy": "configmap/certgate-policy",
 		"ca": "secret/certgate-ca", "crl": "secret/certgate-crl",
+		"run": "emptydir",
 	}, sources); diff != "" {
 		t.Errorf("volumes (-want +got):\n%s", diff)
 	}
@@ -218,13 +222,11 @@ func TestCertgateManifest(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := config.Default()
-		want.Listen = config.Listen{GRPC: "0.0.0.0:9191", HTTP: "0.0.0.0:9192"}
-		want.Trust = config.Trust{
-			CAFiles:           []string{"/etc/certgate/ca/ca.pem"},
-			IntermediateFiles: []string{},
-			CRLFiles:          []string{"/etc/certgate/crl/crl.pem"},
-			CRLMode:           "full_chain",
-		}
+		want.Listen.GRPC, want.Listen.HTTP = "0.0.0.0:9191", "0.0.0.0:9192"
+		want.Trust.CAFiles = []string{"/etc/certgate/ca/ca.pem"}
+		want.Trust.IntermediateFiles = []string{}
+		want.Trust.CRLFiles = []string{"/etc/certgate/crl/crl.pem"}
+		want.Trust.CRLMode = "full_chain"
 		want.Headers.TrustForwarded = true
 		want.Policy.Dir = "/etc/certgate/policy"
 		if diff := cmp.Diff(want, cfg); diff != "" {
