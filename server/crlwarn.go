@@ -3,6 +3,8 @@ package server
 import (
 	"context"
 	"log/slog"
+	"strconv"
+	"sync"
 	"time"
 )
 
@@ -16,29 +18,49 @@ type CRLWarner struct {
 	Logger  *slog.Logger
 	Metrics *Metrics
 	Now     func() time.Time
+
+	once  sync.Once
+	poked chan struct{}
 }
 
-// Run checks once a minute until ctx ends.
+func (w *CRLWarner) init() { w.once.Do(func() { w.poked = make(chan struct{}, 1) }) }
+
+// Poke makes Run check now, as after a reload brought new CRLs. It never
+// blocks.
+func (w *CRLWarner) Poke() {
+	w.init()
+	select {
+	case w.poked <- struct{}{}:
+	default:
+	}
+}
+
+// Run checks at once, when poked, at the moment a CRL enters its lead time
+// or passes its nextUpdate, and at least once a minute, until ctx ends.
 func (w *CRLWarner) Run(ctx context.Context) {
-	tick := time.NewTicker(time.Minute)
-	defer tick.Stop()
+	w.init()
 	warned := map[string]time.Time{}
 	for {
-		w.check(warned)
+		timer := time.NewTimer(w.check(warned))
 		select {
 		case <-ctx.Done():
+			timer.Stop()
 			return
-		case <-tick.C:
+		case <-timer.C:
+		case <-w.poked:
+			timer.Stop()
 		}
 	}
 }
 
 // check warns about each CRL close to or past its nextUpdate that was not
 // warned about within Every; warned maps issuer+number to the last warning.
-func (w *CRLWarner) check(warned map[string]time.Time) {
+// It returns how long to wait before the next check.
+func (w *CRLWarner) check(warned map[string]time.Time) (next time.Duration) {
+	next = time.Minute
 	snap := w.Checker.Snapshot()
 	if snap == nil || w.Lead <= 0 {
-		return
+		return next
 	}
 	now := time.Now()
 	if w.Now != nil {
@@ -50,10 +72,16 @@ func (w *CRLWarner) check(warned map[string]time.Time) {
 	}
 	for _, c := range snap.Trust.Status().CRLs {
 		left := c.NextUpdate.Sub(now)
+		for _, edge := range []time.Duration{left - w.Lead, left} {
+			if edge > 0 && edge+10*time.Millisecond < next {
+				next = edge + 10*time.Millisecond
+			}
+		}
 		if left > w.Lead {
 			continue
 		}
-		key := c.Issuer + "\x00" + c.Number
+		// Passing nextUpdate is news even right after an "expires soon".
+		key := c.Issuer + "\x00" + c.Number + "\x00" + strconv.FormatBool(left <= 0)
 		if last, ok := warned[key]; ok && now.Sub(last) < w.Every {
 			continue
 		}
@@ -66,4 +94,5 @@ func (w *CRLWarner) check(warned map[string]time.Time) {
 		log.Warn(msg, "issuer", c.Issuer, "crl_number", c.Number, "next_update", c.NextUpdate.UTC().Format(time.RFC3339),
 			"seconds_left", int64(left.Seconds()), "on_stale_crl", string(snap.Trust.Status().OnStaleCRL), "file", c.File)
 	}
+	return next
 }

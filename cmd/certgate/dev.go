@@ -40,8 +40,9 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitFail
 	}
 	cfg := config.Default()
-	cfg.Listen = config.Listen{GRPC: *grpcListen, HTTP: *httpListen}
-	cfg.Trust = config.Trust{CAFiles: []string{demo.Path("ca.pem")}, CRLFiles: []string{demo.Path("crl.pem")}, CRLMode: trust.CRLModeFullChain}
+	cfg.Listen.GRPC, cfg.Listen.HTTP = *grpcListen, *httpListen
+	cfg.Trust.CAFiles, cfg.Trust.CRLFiles = []string{demo.Path("ca.pem")}, []string{demo.Path("crl.pem")}
+	cfg.Trust.CRLMode = trust.CRLModeFullChain
 	cfg.Headers.TrustForwarded = true // the HTTP endpoint reads Ssl-Client-Cert
 	cfg.Policy.Dir = *policyDir
 	cfg.Log.Format = *logFormat

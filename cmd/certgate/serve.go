@@ -110,7 +110,9 @@ func serve(ctx context.Context, cfg config.Config, sio serveIO) int {
 		}
 		adminTLS = &tls.Config{Certificates: []tls.Certificate{cert}}
 	}
-	reloader := &server.Reloader{Checker: checker, Load: load, Logger: log, Metrics: metrics}
+	warner := &server.CRLWarner{Checker: checker, Lead: cfg.Trust.CRLWarnBefore, Every: time.Hour, Logger: log, Metrics: metrics}
+	reloader := &server.Reloader{Checker: checker, Load: load, Logger: log, Metrics: metrics,
+		OnSwap: func(*server.Snapshot) { warner.Poke() }}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go reloadOnSIGHUP(ctx, reloader)
@@ -122,7 +124,6 @@ func serve(ctx context.Context, cfg config.Config, sio serveIO) int {
 			}
 		}()
 	}
-	warner := &server.CRLWarner{Checker: checker, Lead: cfg.Trust.CRLWarnBefore, Every: time.Hour, Logger: log, Metrics: metrics}
 	go warner.Run(ctx)
 
 	grpcAddr, httpAddr, adminAddr := addr(lis.grpc), addr(lis.http), addr(lis.admin)
