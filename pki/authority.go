@@ -34,9 +34,11 @@ type InitOptions struct {
 	// ParentChain are Parent's own parents, for chain.pem.
 	Parent      *CA
 	ParentChain []*x509.Certificate
-	// MaxPathLen limits the CAs below the new one (-1: no limit).
-	MaxPathLen int
-	Now        func() time.Time
+	// MaxPathLen limits the CAs below the new one: -1 (or 0 without
+	// MaxPathLenZero) means no limit.
+	MaxPathLen     int
+	MaxPathLenZero bool
+	Now            func() time.Time
 }
 
 // Init creates a CA in dir (made if missing): its key, its certificate, a
@@ -63,7 +65,7 @@ func Init(ctx context.Context, dir string, opts InitOptions) (*Authority, error)
 	if now == nil {
 		now = time.Now
 	}
-	copts := Options{Subject: opts.Subject, KeyAlgorithm: opts.KeyAlgorithm, Validity: opts.Validity, MaxPathLen: opts.MaxPathLen, Now: now}
+	copts := Options{Subject: opts.Subject, KeyAlgorithm: opts.KeyAlgorithm, Validity: opts.Validity, MaxPathLen: opts.MaxPathLen, MaxPathLenZero: opts.MaxPathLenZero, Now: now}
 	if copts.Validity == 0 {
 		copts.Validity = DefaultCAValidity
 	}

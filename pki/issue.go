@@ -50,6 +50,10 @@ type Issued struct {
 // common name never walks out of the output directory.
 var fileStem = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@+-]*$`)
 
+// unsafeFileChars are replaced by "-" when a file name is made from a
+// common name such as "Jane Doe".
+var unsafeFileChars = regexp.MustCompile(`[^A-Za-z0-9._@+-]+`)
+
 // hostname is a DNS name as a server certificate may carry it, with an
 // optional leading wildcard label.
 var hostname = regexp.MustCompile(`^(\*\.)?([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)
@@ -66,12 +70,6 @@ func (r *IssueRequest) check() error {
 	if r.CommonName == "" {
 		return errors.New("a common name (--cn) is required")
 	}
-	if r.Name == "" {
-		r.Name = r.CommonName
-	}
-	if !fileStem.MatchString(r.Name) {
-		return fmt.Errorf("file name %q: use letters, digits and . _ @ + - only (set --name)", r.Name)
-	}
 	for _, d := range r.DNSNames {
 		if !IsHostname(d) {
 			return fmt.Errorf("DNS name %q is not a host name", d)
@@ -82,6 +80,12 @@ func (r *IssueRequest) check() error {
 			return fmt.Errorf("common name %q is not a host name: %w", r.CommonName, ErrNoSAN)
 		}
 		r.DNSNames = []string{r.CommonName}
+	}
+	if r.Name == "" {
+		r.Name = strings.Trim(unsafeFileChars.ReplaceAllString(r.CommonName, "-"), "-.")
+	}
+	if !fileStem.MatchString(r.Name) {
+		return fmt.Errorf("file name %q: use letters, digits and . _ @ + - only (set --name)", r.Name)
 	}
 	return nil
 }

@@ -40,8 +40,8 @@ type State struct {
 	// CRLNumber+1, so CRL numbers only ever increase.
 	CRLNumber int64 `json:"crl_number"`
 	// LastCRL is when the last CRL was signed (zero before the first).
-	LastCRL time.Time     `json:"last_crl,omitzero"`
-	Issued  []IssuedEntry `json:"issued"`
+	LastCRL time.Time      `json:"last_crl,omitzero"`
+	Issued  []IssuedEntry  `json:"issued"`
 	Revoked []RevokedEntry `json:"revoked"`
 }
 
