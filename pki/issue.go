@@ -105,6 +105,13 @@ func (a *Authority) Issue(ctx context.Context, req IssueRequest) (*Issued, error
 		CertPath: filepath.Join(out, req.Name+".pem"),
 		KeyPath:  filepath.Join(out, req.Name+"-key.pem"),
 	}
+	for _, p := range []string{res.CertPath, res.KeyPath} {
+		for _, own := range []string{CACertFile, CAKeyFile, ChainFile, CRLFile, StateFile} {
+			if filepath.Clean(p) == filepath.Join(a.Dir, own) {
+				return nil, fmt.Errorf("issue %q: %s is the CA's own file; pick another --name or --out", req.CommonName, p)
+			}
+		}
+	}
 	err := UpdateState(ctx, a.Dir, func(st *State) error {
 		if !req.Force {
 			for _, p := range []string{res.CertPath, res.KeyPath} {
