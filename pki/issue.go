@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -75,11 +76,18 @@ func (r *IssueRequest) check() error {
 			return fmt.Errorf("DNS name %q is not a host name", d)
 		}
 	}
-	if r.Server && len(r.DNSNames)+len(r.IPAddresses)+len(r.URIs)+len(r.Emails) == 0 {
-		if !IsHostname(r.CommonName) {
+	if r.Server {
+		noSAN := len(r.DNSNames)+len(r.IPAddresses)+len(r.URIs)+len(r.Emails) == 0
+		if noSAN && !IsHostname(r.CommonName) {
 			return fmt.Errorf("common name %q is not a host name: %w", r.CommonName, ErrNoSAN)
 		}
-		r.DNSNames = []string{r.CommonName}
+		// The CN of a server certificate is also its first DNS SAN when it
+		// names a host, as the CA/Browser Forum rules ask; a short CN
+		// beside explicit SANs is a label, not a host.
+		fqdn := IsHostname(r.CommonName) && strings.Contains(r.CommonName, ".")
+		if (noSAN || fqdn) && !slices.Contains(r.DNSNames, r.CommonName) {
+			r.DNSNames = append([]string{r.CommonName}, r.DNSNames...)
+		}
 	}
 	if r.Name == "" {
 		r.Name = strings.Trim(unsafeFileChars.ReplaceAllString(r.CommonName, "-"), "-.")
