@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -127,11 +128,14 @@ func runPKIExport(_ context.Context, args []string, stdout, stderr io.Writer) in
 // and nothing when dir holds no CA or another one.
 func exportChain(dir string, cert *x509.Certificate) ([]*x509.Certificate, error) {
 	data, err := os.ReadFile(filepath.Join(dir, pki.ChainFile))
-	if err != nil {
+	if errors.Is(err, fs.ErrNotExist) {
 		data, err = os.ReadFile(filepath.Join(dir, pki.CACertFile))
 	}
-	if err != nil {
-		return nil, nil
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, nil // no PKI directory: export the certificate alone
+	case err != nil:
+		return nil, fmt.Errorf("CA of %s: %w", dir, err)
 	}
 	chain, err := pki.ParseCertsPEM(data)
 	if err != nil {
