@@ -227,8 +227,12 @@ func grantedPermissions(ctx context.Context, e *policy.Engine, policyDir string,
 		if strings.HasSuffix(r.Path, "/**") {
 			p += "/certgate-inspect"
 		}
+		method := r.Method
+		if method == "*" {
+			method = "GET"
+		}
 		d, err := e.Decide(ctx, &policy.Input{Identity: id, Request: policy.Request{
-			Method: r.Method, Path: p, RawPath: p, Host: "localhost", Scheme: "https", Protocol: "HTTP/1.1",
+			Method: method, Path: p, RawPath: p, Host: "localhost", Scheme: "https", Protocol: "HTTP/1.1",
 		}})
 		if err != nil {
 			return nil, fmt.Errorf("permissions: %s %s: %w", r.Method, p, err)
