@@ -92,9 +92,9 @@ func checkCRL(path string, minLeft time.Duration, now time.Time, stdout, stderr 
 	if !c.OK {
 		verdict = "FAIL"
 	}
-	left := "expired " + c.Remaining.Abs().Round(time.Minute).String() + " ago"
+	left := "expired " + humanDuration(c.Remaining.Abs()) + " ago"
 	if c.Remaining >= 0 {
-		left = "valid for " + c.Remaining.Round(time.Minute).String()
+		left = "valid for " + humanDuration(c.Remaining)
 	}
 	fmt.Fprintf(stdout, "%s %s: CRL number %s %s (next update %s, threshold %s)\n",
 		verdict, path, serialText(c.Number), left, c.NextUpdate.Format(time.RFC3339), minLeft)
@@ -102,4 +102,16 @@ func checkCRL(path string, minLeft time.Duration, now time.Time, stdout, stderr 
 		return exitFail
 	}
 	return exitOK
+}
+
+// humanDuration writes d in days, hours and minutes: "6d23h55m".
+func humanDuration(d time.Duration) string {
+	d = d.Round(time.Minute)
+	days := d / (24 * time.Hour)
+	d -= days * 24 * time.Hour
+	h, m := d/time.Hour, (d%time.Hour)/time.Minute
+	if days > 0 {
+		return fmt.Sprintf("%dd%dh%dm", days, h, m)
+	}
+	return fmt.Sprintf("%dh%dm", h, m)
 }

@@ -57,9 +57,9 @@ func printReport(w io.Writer, r *inspectReport, now time.Time) {
 		if !c.NextUpdate.IsZero() {
 			next = c.NextUpdate.Format(time.RFC3339)
 			if left := c.NextUpdate.Sub(now); left >= 0 {
-				next += " (in " + left.Round(time.Minute).String() + ")"
+				next += " (in " + humanDuration(left) + ")"
 			} else {
-				next += " (STALE since " + (-left).Round(time.Minute).String() + ")"
+				next += " (STALE since " + humanDuration(-left) + ")"
 			}
 		}
 		row("next update", next)
@@ -91,7 +91,7 @@ func validity(from, to, now time.Time) string {
 	if d > 48*time.Hour {
 		return fmt.Sprintf("%d days left", int(d/(24*time.Hour)))
 	}
-	return d.Round(time.Minute).String() + " left"
+	return humanDuration(d) + " left"
 }
 
 func orDash(s string) string {
