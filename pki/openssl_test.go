@@ -3,6 +3,7 @@ package pki_test
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
 	"os"
@@ -240,4 +241,40 @@ func TestCertgateReadsWhatTheOpenSSLRecipesMake(t *testing.T) {
 			t.Errorf("viewer: %v, want valid", err)
 		}
 	})
+}
+
+func TestOpenSSLReadsTheExportedPKCS12(t *testing.T) {
+	bin := needOpenSSL(t)
+	a := newAuthority(t, "p12 CA")
+	iss, err := a.Issue(context.Background(), pki.IssueRequest{CommonName: "alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, tt := range []struct {
+		name string
+		opts pki.ExportOptions
+	}{
+		{"modern", pki.ExportOptions{Password: "pw"}},
+		{"legacy", pki.ExportOptions{Password: "pw", Legacy: true}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			pfx, err := pki.ExportPKCS12(iss.Cert, iss.Key, []*x509.Certificate{a.CA.Cert}, tt.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			file := filepath.Join(dir, tt.name+".p12")
+			if err := os.WriteFile(file, pfx, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			// Legacy is 3DES, which OpenSSL 3 reads without its legacy provider.
+			args := []string{"pkcs12", "-in", file, "-passin", "pass:pw", "-nodes"}
+			out := mustOpenSSL(t, bin, dir, args...)
+			for _, want := range []string{"subject=CN = alice", "subject=CN = p12 CA", "BEGIN PRIVATE KEY"} {
+				if !strings.Contains(out, want) {
+					t.Errorf("openssl pkcs12 output lacks %q:\n%s", want, out)
+				}
+			}
+		})
+	}
 }

@@ -227,3 +227,43 @@ func TestPKIConcurrentRevokesFromTheCLI(t *testing.T) {
 		t.Errorf("state: %d revoked, CRL number %d; want %d and %d", len(st.Revoked), st.CRLNumber, n, n)
 	}
 }
+
+func TestPKIInitIntermediateAndInspectItsChain(t *testing.T) {
+	root := newPKIDir(t)
+	inter := filepath.Join(t.TempDir(), "issuing")
+	pkiCLI(t, "init", "--dir", inter, "--cn", "Issuing CA", "--ca", filepath.Join(root, "ca.pem"), "--ca-key", filepath.Join(root, "ca-key.pem"), "--path-len", "0")
+	pkiCLI(t, "issue", "--dir", inter, "--cn", "carol", "--o", "ci")
+	pkiCLI(t, "crl", "--dir", root)
+	pkiCLI(t, "crl", "--dir", inter)
+	var rep inspectReport
+	if err := json.Unmarshal([]byte(pkiCLI(t, "inspect", "--json", filepath.Join(inter, "chain.pem"))), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Certificates) != 1 || !rep.Certificates[0].IsCA || rep.Certificates[0].Identity.Issuer != "CN=Test CA" {
+		t.Errorf("chain.pem inspected as %+v", rep.Certificates)
+	}
+	// certgate's verify with the intermediate and both CRLs, as the service would.
+	code, stdout, stderr := runCLI("verify", "--ca", filepath.Join(root, "ca.pem"), "--intermediate", filepath.Join(inter, "chain.pem"),
+		"--crl", filepath.Join(root, "crl.pem"), "--crl", filepath.Join(inter, "crl.pem"), filepath.Join(inter, "certs", "carol.pem"))
+	if code != 0 {
+		t.Errorf("verify carol through the intermediate: exit %d\n%s%s", code, stdout, stderr)
+	}
+	for _, tt := range []struct {
+		name     string
+		args     []string
+		code     int
+		contains string
+	}{
+		{"--ca without --ca-key is a usage error", []string{"--ca", filepath.Join(root, "ca.pem")}, 2, "go together"},
+		{"a missing parent key is named", []string{"--ca", filepath.Join(root, "ca.pem"), "--ca-key", filepath.Join(root, "nope.pem")}, 1, "CA key missing"},
+		{"a parent key that does not match is refused", []string{"--ca", filepath.Join(root, "ca.pem"), "--ca-key", filepath.Join(inter, "ca-key.pem")}, 1, "does not match"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"pki", "init", "--dir", filepath.Join(t.TempDir(), "x")}, tt.args...)
+			code, _, stderr := runCLI(args...)
+			if code != tt.code || !strings.Contains(stderr, tt.contains) {
+				t.Errorf("exit %d, want %d; stderr %q should contain %q", code, tt.code, stderr, tt.contains)
+			}
+		})
+	}
+}
