@@ -33,7 +33,7 @@ func ReadContents(data []byte) (*Contents, error) {
 		}
 		sawPEM = true
 		switch block.Type {
-		case "CERTIFICATE", "TRUSTED CERTIFICATE":
+		case "CERTIFICATE":
 			cert, err := x509.ParseCertificate(block.Bytes)
 			if err != nil {
 				return nil, fmt.Errorf("certificate %d: %w", len(c.Certs)+1, err)

@@ -64,7 +64,7 @@ func pkiFail(stderr io.Writer, sub string, code int, err error) int {
 	return code
 }
 
-// daysFlag turns a --days value into a duration.
+// days turns a --days value into a duration.
 func days(n int) time.Duration { return time.Duration(n) * 24 * time.Hour }
 
 // keyFlagHelp documents --key for every subcommand that generates keys.

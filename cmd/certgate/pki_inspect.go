@@ -170,10 +170,13 @@ func describeCRL(c *x509.RevocationList) crlReport {
 }
 
 // verifyWithConfig verifies chain the way the service configured by file
-// would, and lists what its policy grants the leaf's identity.
+// (and CERTGATE_* variables) would, and lists what its policy grants the leaf's identity.
 func verifyWithConfig(ctx context.Context, file string, chain []*x509.Certificate, now time.Time) (*verifyReport, error) {
 	cfg, err := config.Load(file)
 	if err != nil {
+		return nil, err
+	}
+	if err := config.ApplyEnv(&cfg, os.LookupEnv); err != nil {
 		return nil, err
 	}
 	if err := cfg.Validate(); err != nil {
