@@ -319,16 +319,20 @@ func TestPublishCRLNumbersIncreaseAndCarryReasons(t *testing.T) {
 			t.Errorf("%s: number %v, want 2 signed by the CA", name, crl.Number)
 		}
 	}
-	check, err := pki.CheckCRL(second.Raw, now.Add(time.Hour), 24*time.Hour)
+	check, err := pki.CheckCRL(second.Raw, now.Add(time.Hour), 24*time.Hour, a.CA.Cert)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !check.OK || check.Remaining != 30*time.Hour-5*time.Minute-time.Hour {
 		t.Errorf("check an hour in: %+v, want OK with 23h55m left", check)
 	}
-	check, _ = pki.CheckCRL(second.Raw, now.Add(7*time.Hour), 24*time.Hour)
+	check, _ = pki.CheckCRL(second.Raw, now.Add(7*time.Hour), 24*time.Hour, nil)
 	if check.OK {
 		t.Errorf("check with %v left passed a 24h threshold", check.Remaining)
+	}
+	other := newAuthority(t, "ca")
+	if _, err := pki.CheckCRL(second.Raw, now, time.Hour, other.CA.Cert); err == nil {
+		t.Error("CheckCRL accepted a CRL signed by another CA of the same name")
 	}
 }
 

@@ -84,11 +84,18 @@ type CRLCheck struct {
 
 // CheckCRL reads a CRL (PEM or DER) and says whether it stays valid for at
 // least min from now. A CRL without nextUpdate never passes: a relying
-// party cannot tell when to fetch a new one.
-func CheckCRL(data []byte, now time.Time, min time.Duration) (*CRLCheck, error) {
+// party cannot tell when to fetch a new one. When issuer is not nil, a CRL
+// it did not sign is an error: a stale copy of another CA's CRL would
+// otherwise pass the check and revoke nothing.
+func CheckCRL(data []byte, now time.Time, min time.Duration, issuer *x509.Certificate) (*CRLCheck, error) {
 	crl, err := ParseCRL(data)
 	if err != nil {
 		return nil, err
+	}
+	if issuer != nil {
+		if err := crl.CheckSignatureFrom(issuer); err != nil {
+			return nil, fmt.Errorf("CRL of %q is not signed by CA %q: %w", crl.Issuer.String(), issuer.Subject.String(), err)
+		}
 	}
 	c := &CRLCheck{Issuer: crl.Issuer.String(), Number: crl.Number, ThisUpdate: crl.ThisUpdate, NextUpdate: crl.NextUpdate}
 	if crl.NextUpdate.IsZero() {

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"crypto/x509"
 	"fmt"
 	"io"
 	"os"
@@ -47,7 +49,7 @@ func runPKICRL(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		if path == "" {
 			path = filepath.Join(*dir, pki.CRLFile)
 		}
-		return checkCRL(path, *minLeft, time.Now(), stdout, stderr)
+		return checkCRL(path, *dir, *minLeft, time.Now(), stdout, stderr)
 	}
 	if *nDays <= 0 {
 		return pkiFail(stderr, "crl", exitUsage, fmt.Errorf("--days %d: want a positive number", *nDays))
@@ -75,12 +77,24 @@ func runPKICRL(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	return exitOK
 }
 
-func checkCRL(path string, minLeft time.Duration, now time.Time, stdout, stderr io.Writer) int {
+// checkCRL reports on the CRL in path; when dir holds a CA of the CRL's
+// issuer name, the CRL must also carry that CA's signature.
+func checkCRL(path, dir string, minLeft time.Duration, now time.Time, stdout, stderr io.Writer) int {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return pkiFail(stderr, "crl", exitFail, err)
 	}
-	c, err := pki.CheckCRL(data, now, minLeft)
+	var issuer *x509.Certificate
+	if caPEM, err := os.ReadFile(filepath.Join(dir, pki.CACertFile)); err == nil {
+		cas, err := pki.ParseCertsPEM(caPEM)
+		if err != nil {
+			return pkiFail(stderr, "crl", exitFail, fmt.Errorf("CA of %s: %w", dir, err))
+		}
+		if crl, err := pki.ParseCRL(data); err == nil && bytes.Equal(crl.RawIssuer, cas[0].RawSubject) {
+			issuer = cas[0]
+		}
+	}
+	c, err := pki.CheckCRL(data, now, minLeft, issuer)
 	if err != nil {
 		return pkiFail(stderr, "crl", exitFail, fmt.Errorf("%s: %w", path, err))
 	}

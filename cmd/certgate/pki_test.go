@@ -145,6 +145,7 @@ func TestPKIErrorsAreClear(t *testing.T) {
 	pkiCLI(t, "issue", "--dir", dir, "--cn", "alice")
 	other := newPKIDir(t)
 	pkiCLI(t, "issue", "--dir", other, "--cn", "mallory")
+	pkiCLI(t, "crl", "--dir", other)
 	noKey := newPKIDir(t)
 	if err := os.Remove(filepath.Join(noKey, "ca-key.pem")); err != nil {
 		t.Fatal(err)
@@ -167,6 +168,7 @@ func TestPKIErrorsAreClear(t *testing.T) {
 		{"a missing PKI directory says how to make one", []string{"issue", "--dir", filepath.Join(dir, "nope"), "--cn", "x"}, 1, "certgate pki init"},
 		{"init refuses an existing CA", []string{"init", "--dir", dir}, 1, "already holds a CA"},
 		{"export refuses an empty password", []string{"export", "--dir", dir, "--password-file", os.DevNull, alice}, 2, "empty export password"},
+		{"crl --check refuses a CRL of another CA with the same name", []string{"crl", "--check", "--dir", dir, "--file", filepath.Join(other, "crl.pem")}, 1, "not signed by CA"},
 		{"an unknown subcommand is a usage error", []string{"frobnicate"}, 2, `unknown command "frobnicate"`},
 	}
 	for _, tt := range tests {
