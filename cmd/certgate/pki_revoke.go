@@ -7,6 +7,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/certgate/certgate/pki"
 )
@@ -18,14 +19,14 @@ const pkiRevokeExamples = `  # Revoke by certificate file (replaces: openssl ca 
 
   # Revoke by serial, as printed by 'certgate pki issue' or 'openssl x509 -serial' (colons optional)
   certgate pki revoke --dir pki --serial 3F:A2:09:... --reason superseded
-
-Reasons: ` + "unspecified, keyCompromise, cACompromise, affiliationChanged, superseded,\n  cessationOfOperation, certificateHold, privilegeWithdrawn, aACompromise\n"
+`
 
 // runPKIRevoke records a revocation. Exit 0 recorded, 1 failed, 2 usage.
 func runPKIRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("pki revoke", "pki revoke [--dir DIR] [--reason NAME] (CERT | --serial HEX)", pkiRevokeExamples, stderr)
+	examples := pkiRevokeExamples + "\nReasons: " + strings.Join(pki.ReasonNames(), ", ") + "\n"
+	fs := newFlagSet("pki revoke", "pki revoke [--dir DIR] [--reason NAME] (CERT | --serial HEX)", examples, stderr)
 	dir := fs.String("dir", defaultPKIDir, "PKI `dir`ectory of the CA that issued the certificate")
-	serial := fs.String("serial", "", "serial `number` in hex, with or without colons (instead of a certificate file)")
+	serial := fs.String("serial", "", "`hex` serial number, with or without colons (instead of a certificate file)")
 	reasonName := fs.String("reason", "unspecified", "RFC 5280 revocation `reason`")
 	allowUnknown := fs.Bool("allow-unknown", false, "with --serial: revoke a serial the state does not list (issued outside certgate pki)")
 	if code, ok := parseFlags(fs, args); !ok {
