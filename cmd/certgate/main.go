@@ -41,6 +41,7 @@ func commands() []command {
 		{"reload", "make a running certgate reload its files now (admin API)", runReload},
 		{"explain", "show why a running certgate allows or denies a certificate a request (admin API)", runExplain},
 		{"permissions", "list every permission of a running certgate's policy with routes and holders (admin API)", runPermissions},
+		{"pki", "run your own CA: init, issue, revoke, crl, export, inspect", runPKI},
 	}
 }
 

@@ -1,0 +1,280 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/loader"
+
+	"github.com/certgate/certgate/config"
+	"github.com/certgate/certgate/identity"
+	"github.com/certgate/certgate/pki"
+	"github.com/certgate/certgate/policy"
+	shipped "github.com/certgate/certgate/rego"
+	"github.com/certgate/certgate/trust"
+)
+
+const pkiInspectExamples = `  # What certgate reads from a certificate (replaces: openssl x509 -noout -text -in jenkins.pem)
+  certgate pki inspect pki/certs/jenkins.pem
+
+  # A CRL, PEM or DER (replaces: openssl crl -noout -text -in crl.pem)
+  certgate pki inspect pki/crl.der
+
+  # Would the running configuration accept it, and what may it do?
+  certgate pki inspect --config /etc/certgate/config.yaml --json pki/certs/jenkins.pem
+`
+
+// inspectReport is what `certgate pki inspect` prints.
+type inspectReport struct {
+	File         string        `json:"file"`
+	Certificates []certReport  `json:"certificates,omitempty"`
+	CRLs         []crlReport   `json:"crls,omitempty"`
+	Verification *verifyReport `json:"verification,omitempty"`
+}
+
+type certReport struct {
+	Identity           identity.Identity `json:"identity"`
+	IsCA               bool              `json:"is_ca"`
+	Key                string            `json:"key"`
+	KeyUsage           []string          `json:"key_usage"`
+	ExtKeyUsage        []string          `json:"ext_key_usage"`
+	SignatureAlgorithm string            `json:"signature_algorithm"`
+}
+
+type crlReport struct {
+	Issuer             string           `json:"issuer"`
+	Number             string           `json:"number"`
+	ThisUpdate         time.Time        `json:"this_update"`
+	NextUpdate         time.Time        `json:"next_update"`
+	SHA256             string           `json:"fingerprint_sha256"`
+	SignatureAlgorithm string           `json:"signature_algorithm"`
+	Entries            []crlEntryReport `json:"entries"`
+}
+
+type crlEntryReport struct {
+	Serial    string    `json:"serial"`
+	RevokedAt time.Time `json:"revoked_at"`
+	Reason    string    `json:"reason"`
+}
+
+type verifyReport struct {
+	Config   string `json:"config"`
+	Verified bool   `json:"verified"`
+	Reason   string `json:"reason,omitempty"`
+	Detail   string `json:"detail,omitempty"`
+	// Permissions are those the policy grants the identity; nil when the
+	// chain does not verify.
+	Permissions []string `json:"permissions"`
+}
+
+// runPKIInspect describes a certificate, chain or CRL. Exit 0 shown (and,
+// with --config, verified), 1 unreadable or not verified, 2 usage.
+func runPKIInspect(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("pki inspect", "pki inspect [--config FILE] [--json] FILE", pkiInspectExamples, stderr)
+	cfgFile := fs.String("config", "", "certgate config `file`: also verify against its CAs and CRLs and list the permissions its policy grants")
+	asJSON := fs.Bool("json", false, "print JSON instead of text")
+	at := fs.String("at", "", "verify at this `time` (RFC 3339) instead of now")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintln(stderr, "certgate pki inspect: name exactly one file")
+		fs.Usage()
+		return exitUsage
+	}
+	now := time.Now()
+	if *at != "" {
+		t, err := time.Parse(time.RFC3339, *at)
+		if err != nil {
+			return pkiFail(stderr, "inspect", exitUsage, fmt.Errorf("--at: %w", err))
+		}
+		now = t
+	}
+	path := fs.Arg(0)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return pkiFail(stderr, "inspect", exitUsage, err)
+	}
+	contents, err := pki.ReadContents(data)
+	if err != nil {
+		return pkiFail(stderr, "inspect", exitFail, fmt.Errorf("%s: %w", path, err))
+	}
+	rep := inspectReport{File: path}
+	for _, c := range contents.Certs {
+		rep.Certificates = append(rep.Certificates, describeCert(c))
+	}
+	for _, c := range contents.CRLs {
+		rep.CRLs = append(rep.CRLs, describeCRL(c))
+	}
+	code := exitOK
+	if *cfgFile != "" && len(contents.Certs) > 0 {
+		v, err := verifyWithConfig(ctx, *cfgFile, contents.Certs, now)
+		if err != nil {
+			return pkiFail(stderr, "inspect", exitUsage, err)
+		}
+		rep.Verification = v
+		if !v.Verified {
+			code = exitFail
+		}
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return pkiFail(stderr, "inspect", exitFail, err)
+		}
+		return code
+	}
+	printReport(stdout, &rep, now)
+	return code
+}
+
+func describeCert(c *x509.Certificate) certReport {
+	return certReport{
+		Identity:           identity.New(c, ""),
+		IsCA:               c.IsCA,
+		Key:                pki.DescribeKey(c.PublicKey),
+		KeyUsage:           pki.KeyUsageNames(c.KeyUsage),
+		ExtKeyUsage:        pki.ExtKeyUsageNames(c),
+		SignatureAlgorithm: c.SignatureAlgorithm.String(),
+	}
+}
+
+func describeCRL(c *x509.RevocationList) crlReport {
+	sum := sha256.Sum256(c.Raw)
+	r := crlReport{
+		Issuer:             c.Issuer.String(),
+		Number:             serialText(c.Number),
+		ThisUpdate:         c.ThisUpdate,
+		NextUpdate:         c.NextUpdate,
+		SHA256:             hex.EncodeToString(sum[:]),
+		SignatureAlgorithm: c.SignatureAlgorithm.String(),
+		Entries:            []crlEntryReport{},
+	}
+	for _, e := range c.RevokedCertificateEntries {
+		r.Entries = append(r.Entries, crlEntryReport{Serial: pki.FormatSerial(e.SerialNumber), RevokedAt: e.RevocationTime, Reason: pki.Reason(e.ReasonCode).String()})
+	}
+	return r
+}
+
+// verifyWithConfig verifies chain the way the service configured by file
+// (and CERTGATE_* variables) would, and lists what its policy grants the leaf's identity.
+func verifyWithConfig(ctx context.Context, file string, chain []*x509.Certificate, now time.Time) (*verifyReport, error) {
+	cfg, err := config.Load(file)
+	if err != nil {
+		return nil, err
+	}
+	if err := config.ApplyEnv(&cfg, os.LookupEnv); err != nil {
+		return nil, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid configuration:\n%w", err)
+	}
+	store, err := trust.Load(cfg.TrustConfig())
+	if err != nil {
+		return nil, fmt.Errorf("load trust store: %w", err)
+	}
+	rep := &verifyReport{Config: file}
+	if _, err := store.Verify(chain, trust.VerifyOptions{Now: now, Purpose: trust.PurposeClient}); err != nil {
+		rep.Detail = err.Error()
+		var te *trust.Error
+		if errors.As(err, &te) {
+			rep.Reason = string(te.Reason)
+		}
+		return rep, nil
+	}
+	rep.Verified = true
+	engine, err := policy.Load(ctx, cfg.Policy.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("load policy: %w", err)
+	}
+	id := identity.New(chain[0], identity.SourceEnvoy)
+	if rep.Permissions, err = grantedPermissions(ctx, engine, cfg.Policy.Dir, &id); err != nil {
+		return nil, err
+	}
+	return rep, nil
+}
+
+// grantedPermissions lists the permissions the policy grants id, sorted.
+//
+// TODO(merge): use policy.Engine.Granted. Until it lands, this asks the
+// engine for a decision on one request per route of data.certgate.routes
+// (each "*" segment and a trailing "/**" replaced by a placeholder) and
+// collects the permissions of the allowed ones.
+func grantedPermissions(ctx context.Context, e *policy.Engine, policyDir string, id *identity.Identity) ([]string, error) {
+	routes, err := policyRoutes(policyDir)
+	if err != nil {
+		return nil, err
+	}
+	granted := []string{}
+	for _, r := range routes {
+		segs := strings.Split(strings.TrimSuffix(r.Path, "/**"), "/")
+		for i, s := range segs {
+			if s == "*" {
+				segs[i] = "certgate-inspect"
+			}
+		}
+		p := strings.Join(segs, "/")
+		if strings.HasSuffix(r.Path, "/**") {
+			p += "/certgate-inspect"
+		}
+		method := r.Method
+		if method == "*" {
+			method = "GET"
+		}
+		d, err := e.Decide(ctx, &policy.Input{Identity: id, Request: policy.Request{
+			Method: method, Path: p, RawPath: p, Host: "localhost", Scheme: "https", Protocol: "HTTP/1.1",
+		}})
+		if err != nil {
+			return nil, fmt.Errorf("permissions: %s %s: %w", r.Method, p, err)
+		}
+		if d.Allow && !slices.Contains(granted, r.Permission) {
+			granted = append(granted, r.Permission)
+		}
+	}
+	slices.Sort(granted)
+	return granted, nil
+}
+
+type route struct{ Permission, Method, Path string }
+
+// policyRoutes reads data.certgate.routes from the policy's data files the
+// way policy.Load places them.
+func policyRoutes(dir string) ([]route, error) {
+	l := loader.NewFileLoader().WithRegoVersion(ast.RegoV1)
+	root := dir
+	if dir == "" {
+		l, root = l.WithFS(shipped.Default), "."
+	}
+	res, err := l.Filtered([]string{root}, func(_ string, info fs.FileInfo, depth int) bool {
+		return depth > 0 && strings.HasPrefix(info.Name(), ".") || strings.HasSuffix(info.Name(), "_test.rego")
+	})
+	if err != nil {
+		return nil, fmt.Errorf("permissions: read policy data: %w", err)
+	}
+	raw, err := json.Marshal(res.Documents)
+	if err != nil {
+		return nil, fmt.Errorf("permissions: %w", err)
+	}
+	var doc struct {
+		Certgate struct {
+			Routes []route `json:"routes"`
+		} `json:"certgate"`
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		return nil, fmt.Errorf("permissions: data.certgate.routes: %w", err)
+	}
+	return doc.Certgate.Routes, nil
+}

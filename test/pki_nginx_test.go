@@ -1,0 +1,148 @@
+package test
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/certgate/certgate/pki"
+)
+
+// TestNGINXAcceptsWhatCertgatePKIIssues runs NGINX the way the vendor
+// guides configure it — NGINX itself verifying clients with
+// ssl_client_certificate and ssl_crl, no certgate — on a CA, server
+// certificate, client certificates and CRL made by `certgate pki`.
+func TestNGINXAcceptsWhatCertgatePKIIssues(t *testing.T) {
+	bin := nginxBinary(t)
+	ctx := context.Background()
+	prefix := t.TempDir()
+	a, err := pki.Init(ctx, filepath.Join(prefix, "pki"), pki.InitOptions{Subject: pkix.Name{CommonName: "NGINX test CA"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	issue := func(req pki.IssueRequest) *pki.Issued {
+		iss, err := a.Issue(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return iss
+	}
+	server := issue(pki.IssueRequest{CommonName: "localhost", Server: true, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}})
+	alice := issue(pki.IssueRequest{CommonName: "alice", Organizations: []string{"admins"}})
+	bob := issue(pki.IssueRequest{CommonName: "bob", Organizations: []string{"ci"}})
+	if _, err := a.Revoke(ctx, pki.RevokeRequest{Cert: bob.Cert, Reason: pki.ReasonKeyCompromise}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.PublishCRL(ctx, pki.PublishOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{"logs", "tmp"} {
+		if err := os.MkdirAll(filepath.Join(prefix, d), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	addr := freePort(t)
+	conf := fmt.Sprintf(`
+daemon off;
+worker_processes 1;
+pid %[1]s/nginx.pid;
+error_log %[1]s/logs/error.log warn;
+events { worker_connections 64; }
+http {
+    access_log off;
+    client_body_temp_path %[1]s/tmp/body;
+    proxy_temp_path %[1]s/tmp/proxy;
+    fastcgi_temp_path %[1]s/tmp/fastcgi;
+    uwsgi_temp_path %[1]s/tmp/uwsgi;
+    scgi_temp_path %[1]s/tmp/scgi;
+    server {
+        listen %[2]s ssl;
+        ssl_certificate %[3]s;
+        ssl_certificate_key %[4]s;
+        ssl_client_certificate %[5]s;
+        ssl_crl %[6]s;
+        ssl_verify_client on;
+        location / { return 200 "hello $ssl_client_s_dn\n"; }
+    }
+}
+`, prefix, addr, server.CertPath, server.KeyPath, filepath.Join(a.Dir, pki.CACertFile), filepath.Join(a.Dir, pki.CRLFile))
+	confPath := filepath.Join(prefix, "nginx.conf")
+	if err := os.WriteFile(confPath, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(bin, "-t", "-p", prefix, "-c", confPath).CombinedOutput(); err != nil {
+		t.Fatalf("nginx -t: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, "-p", prefix, "-c", confPath)
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			_ = cmd.Process.Kill()
+		}
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err == nil {
+			_ = c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			log, _ := os.ReadFile(filepath.Join(prefix, "logs", "error.log"))
+			t.Fatalf("nginx did not listen on %s within 10s\n%s", addr, log)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(a.CA.Cert)
+	get := func(t *testing.T, client *pki.Issued) int {
+		cfg := &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12} // verifies the server's IP SAN
+		if client != nil {
+			pair, err := tls.LoadX509KeyPair(client.CertPath, client.KeyPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg.Certificates = []tls.Certificate{pair}
+		}
+		c := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: cfg}}
+		resp, err := c.Get("https://" + addr + "/")
+		if err != nil {
+			t.Fatalf("GET: %v", err)
+		}
+		_ = resp.Body.Close()
+		return resp.StatusCode
+	}
+	tests := []struct {
+		name   string
+		client *pki.Issued
+		want   int
+	}{
+		{"a valid client certificate is accepted", alice, http.StatusOK},
+		{"a revoked client certificate gets 400", bob, http.StatusBadRequest},
+		{"no client certificate gets 400", nil, http.StatusBadRequest},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := get(t, tt.client); got != tt.want {
+				t.Errorf("status %d, want %d", got, tt.want)
+			}
+		})
+	}
+}
