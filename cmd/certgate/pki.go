@@ -45,7 +45,7 @@ func pkiUsage(w io.Writer) {
 	fmt.Fprintln(w, "Usage: certgate pki <command> [flags]")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Run your own small CA for mTLS clients and servers: one command per step")
-	fmt.Fprintln(w, "instead of openssl recipes. Everything lives in one directory (--dir, default ./pki).")
+	fmt.Fprintln(w, "instead of openssl recipes. Everything lives in one directory (--dir, default ./ca).")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Commands:")
 	for _, c := range pkiCommands() {
@@ -56,7 +56,7 @@ func pkiUsage(w io.Writer) {
 }
 
 // defaultPKIDir is where `certgate pki` keeps its CA unless --dir says otherwise.
-const defaultPKIDir = "pki"
+const defaultPKIDir = "ca"
 
 // pkiFail prints err for a pki subcommand and returns code.
 func pkiFail(stderr io.Writer, sub string, code int, err error) int {

@@ -15,10 +15,10 @@ import (
 
 const pkiCRLExamples = `  # Sign the next CRL (replaces: openssl ca -config openssl.cnf -gencrl -out crl.pem
   #   and the crlnumber/index.txt bookkeeping)
-  certgate pki crl --dir pki
+  certgate pki crl --dir ca
 
   # A CRL valid for 30 days, written where NGINX reads it
-  certgate pki crl --dir pki --days 30 --out /etc/nginx/certs/crl.pem --der -
+  certgate pki crl --dir ca --days 30 --out /etc/nginx/certs/crl.pem --der -
 
   # Cron: renew daily, and alert when the published CRL has less than two days left
   0 3 * * *  certgate pki crl --dir /srv/pki --days 7

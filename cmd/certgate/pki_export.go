@@ -19,13 +19,13 @@ import (
 
 const pkiExportExamples = `  # For a browser or the macOS keychain (replaces: openssl pkcs12 -export -inkey alice-key.pem
   #   -in alice.pem -certfile ca.pem -out alice.p12); asks for the password
-  certgate pki export --dir pki --out alice.p12 pki/certs/alice.pem
+  certgate pki export --dir ca --out alice.p12 ca/certs/alice.pem
 
   # Old macOS (before 15) or Windows Server 2016 cannot read AES-encrypted files
-  certgate pki export --dir pki --legacy --password-file pw.txt --out alice.p12 pki/certs/alice.pem
+  certgate pki export --dir ca --legacy --password-file pw.txt --out alice.p12 ca/certs/alice.pem
 
   # For a tool that keeps the file in a secret store anyway
-  certgate pki export --dir pki --no-password --out jenkins.p12 pki/certs/jenkins.pem
+  certgate pki export --dir ca --no-password --out jenkins.p12 ca/certs/jenkins.pem
 `
 
 // runPKIExport writes a PKCS #12 file. Exit 0 written, 1 failed, 2 usage.

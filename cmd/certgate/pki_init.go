@@ -13,13 +13,13 @@ import (
 
 const pkiInitExamples = `  # A root CA (replaces: openssl genrsa -out ca.key 4096 &&
   #   openssl req -x509 -new -key ca.key -days 3650 -subj "/CN=My CA" -out ca.pem)
-  certgate pki init --dir pki --cn "Build Cloud CA" --o "Example Corp"
+  certgate pki init --dir ca --cn "Build Cloud CA" --o "Example Corp"
 
   # An RSA root for old clients that cannot do ECDSA
-  certgate pki init --dir pki --cn "Build Cloud CA" --key rsa4096
+  certgate pki init --dir ca --cn "Build Cloud CA" --key rsa4096
 
   # An intermediate signed by an existing (for example offline) root
-  certgate pki init --dir pki-issuing --cn "Build Cloud Issuing CA" --ca pki/ca.pem --ca-key pki/ca-key.pem
+  certgate pki init --dir pki-issuing --cn "Build Cloud Issuing CA" --ca ca/ca.pem --ca-key ca/ca-key.pem
 `
 
 // runPKIInit creates a CA in a PKI directory. Exit 0 created, 1 failed, 2 usage.

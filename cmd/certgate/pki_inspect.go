@@ -27,13 +27,13 @@ import (
 )
 
 const pkiInspectExamples = `  # What certgate reads from a certificate (replaces: openssl x509 -noout -text -in jenkins.pem)
-  certgate pki inspect pki/certs/jenkins.pem
+  certgate pki inspect ca/certs/jenkins.pem
 
   # A CRL, PEM or DER (replaces: openssl crl -noout -text -in crl.pem)
   certgate pki inspect pki/crl.der
 
   # Would the running configuration accept it, and what may it do?
-  certgate pki inspect --config /etc/certgate/config.yaml --json pki/certs/jenkins.pem
+  certgate pki inspect --config /etc/certgate/config.yaml --json ca/certs/jenkins.pem
 `
 
 // inspectReport is what `certgate pki inspect` prints.

@@ -15,16 +15,16 @@ import (
 
 const pkiIssueExamples = `  # A client certificate for a CI system: user "jenkins" in group "ci"
   # (replaces: openssl req -new -subj "/O=ci/CN=jenkins" ... && openssl x509 -req -CA ...)
-  certgate pki issue --dir pki --cn jenkins --o ci
+  certgate pki issue --dir ca --cn jenkins --o ci
 
   # A person in two groups, with an e-mail SAN, valid 90 days
-  certgate pki issue --dir pki --cn alice --o admins --o viewers --email alice@example.com --days 90
+  certgate pki issue --dir ca --cn alice --o admins --o viewers --email alice@example.com --days 90
 
   # A server certificate for NGINX or Envoy (SANs are required; the CN alone matches nothing)
-  certgate pki issue --dir pki --server --cn controller.example.com --dns controller.example.com --ip 10.0.0.5
+  certgate pki issue --dir ca --server --cn controller.example.com --dns controller.example.com --ip 10.0.0.5
 
   # A SPIFFE workload identity
-  certgate pki issue --dir pki --cn payments --uri spiffe://example.com/ns/prod/sa/payments
+  certgate pki issue --dir ca --cn payments --uri spiffe://example.com/ns/prod/sa/payments
 `
 
 // runPKIIssue issues one certificate. Exit 0 issued, 1 failed, 2 usage.

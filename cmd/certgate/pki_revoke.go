@@ -14,11 +14,11 @@ import (
 
 const pkiRevokeExamples = `  # Revoke by certificate file (replaces: openssl ca -config openssl.cnf -revoke jenkins.pem
   #   -crl_reason keyCompromise), then publish the CRL
-  certgate pki revoke --dir pki --reason keyCompromise pki/certs/jenkins.pem
-  certgate pki crl --dir pki
+  certgate pki revoke --dir ca --reason keyCompromise ca/certs/jenkins.pem
+  certgate pki crl --dir ca
 
   # Revoke by serial, as printed by 'certgate pki issue' or 'openssl x509 -serial' (colons optional)
-  certgate pki revoke --dir pki --serial 3F:A2:09:... --reason superseded
+  certgate pki revoke --dir ca --serial 3F:A2:09:... --reason superseded
 `
 
 // runPKIRevoke records a revocation. Exit 0 recorded, 1 failed, 2 usage.
