@@ -30,45 +30,71 @@ type Input struct {
 	Request  Request
 }
 
-// value builds the Rego input document directly as an AST value; going through
-// encoding/json on every request would cost a marshal and a parse. Field names
-// follow the json tags of identity.Identity so that the policy sees the same
-// document the decision log records. Nil slices and maps become empty arrays
-// and objects, never null, so a policy can iterate them without guards.
+// value builds the whole Rego input document directly as an AST value;
+// going through encoding/json on every request would cost a marshal and a
+// parse. Field names follow the json tags of identity.Identity so that the
+// policy sees the same document the decision log records. Nil slices and
+// maps become empty arrays and objects, never null, so a policy can iterate
+// them without guards.
 func (in *Input) value() ast.Value {
+	return in.valueOf(identityFields|requestFields, nil)
+}
+
+// valueOf builds the input document with only the fields in fields: a
+// policy is not handed what it never reads. candidates, when the set
+// includes fieldRouteCandidates, is input.route_candidates.
+func (in *Input) valueOf(fields fieldSet, candidates *ast.Term) ast.Value {
 	id := in.Identity
 	r := &in.Request
-	return ast.NewObject(
-		[2]*ast.Term{ast.InternedTerm("identity"), ast.ObjectTerm(
-			field("user", ast.StringTerm(id.User)),
-			field("groups", stringsTerm(id.Groups)),
-			field("org_units", stringsTerm(id.OrgUnits)),
-			field("subject", ast.StringTerm(id.Subject)),
-			field("issuer", ast.StringTerm(id.Issuer)),
-			field("serial", ast.StringTerm(id.Serial)),
-			field("fingerprint_sha256", ast.StringTerm(id.FingerprintSHA256)),
-			field("sans", ast.ObjectTerm(
-				field("dns", stringsTerm(id.SANs.DNS)),
-				field("ip", stringsTerm(id.SANs.IP)),
-				field("email", stringsTerm(id.SANs.Email)),
-				field("uri", stringsTerm(id.SANs.URI)),
-			)),
-			field("spiffe_id", ast.StringTerm(id.SPIFFEID)),
-			field("not_before", timeTerm(id.NotBefore)),
-			field("not_after", timeTerm(id.NotAfter)),
-			field("source", ast.StringTerm(string(id.Source))),
-		)},
-		[2]*ast.Term{ast.InternedTerm("request"), ast.ObjectTerm(
-			field("method", ast.StringTerm(r.Method)),
-			field("path", ast.StringTerm(r.Path)),
-			field("raw_path", ast.StringTerm(r.RawPath)),
-			field("query", queryTerm(r.Query)),
-			field("headers", headersTerm(r.Headers)),
-			field("host", ast.StringTerm(r.Host)),
-			field("scheme", ast.StringTerm(r.Scheme)),
-			field("protocol", ast.StringTerm(r.Protocol)),
-		)},
-	)
+	var idf, reqf [12][2]*ast.Term
+	ids, reqs := idf[:0], reqf[:0]
+	add := func(list [][2]*ast.Term, f fieldSet, name string, v func() *ast.Term) [][2]*ast.Term {
+		if fields&f == 0 {
+			return list
+		}
+		return append(list, field(name, v()))
+	}
+	ids = add(ids, fieldUser, "user", func() *ast.Term { return ast.StringTerm(id.User) })
+	ids = add(ids, fieldGroups, "groups", func() *ast.Term { return stringsTerm(id.Groups) })
+	ids = add(ids, fieldOrgUnits, "org_units", func() *ast.Term { return stringsTerm(id.OrgUnits) })
+	ids = add(ids, fieldSubject, "subject", func() *ast.Term { return ast.StringTerm(id.Subject) })
+	ids = add(ids, fieldIssuer, "issuer", func() *ast.Term { return ast.StringTerm(id.Issuer) })
+	ids = add(ids, fieldSerial, "serial", func() *ast.Term { return ast.StringTerm(id.Serial) })
+	ids = add(ids, fieldFingerprint, "fingerprint_sha256", func() *ast.Term { return ast.StringTerm(id.FingerprintSHA256) })
+	ids = add(ids, fieldSANs, "sans", func() *ast.Term {
+		return ast.ObjectTerm(
+			field("dns", stringsTerm(id.SANs.DNS)),
+			field("ip", stringsTerm(id.SANs.IP)),
+			field("email", stringsTerm(id.SANs.Email)),
+			field("uri", stringsTerm(id.SANs.URI)),
+		)
+	})
+	ids = add(ids, fieldSPIFFEID, "spiffe_id", func() *ast.Term { return ast.StringTerm(id.SPIFFEID) })
+	ids = add(ids, fieldNotBefore, "not_before", func() *ast.Term { return timeTerm(id.NotBefore) })
+	ids = add(ids, fieldNotAfter, "not_after", func() *ast.Term { return timeTerm(id.NotAfter) })
+	ids = add(ids, fieldSource, "source", func() *ast.Term { return ast.StringTerm(string(id.Source)) })
+
+	reqs = add(reqs, fieldMethod, "method", func() *ast.Term { return ast.StringTerm(r.Method) })
+	reqs = add(reqs, fieldPath, "path", func() *ast.Term { return ast.StringTerm(r.Path) })
+	reqs = add(reqs, fieldRawPath, "raw_path", func() *ast.Term { return ast.StringTerm(r.RawPath) })
+	reqs = add(reqs, fieldQuery, "query", func() *ast.Term { return queryTerm(r.Query) })
+	reqs = add(reqs, fieldHeaders, "headers", func() *ast.Term { return headersTerm(r.Headers) })
+	reqs = add(reqs, fieldHost, "host", func() *ast.Term { return ast.StringTerm(r.Host) })
+	reqs = add(reqs, fieldScheme, "scheme", func() *ast.Term { return ast.StringTerm(r.Scheme) })
+	reqs = add(reqs, fieldProtocol, "protocol", func() *ast.Term { return ast.StringTerm(r.Protocol) })
+
+	var topf [3][2]*ast.Term
+	top := topf[:0]
+	if fields&identityFields != 0 {
+		top = append(top, field("identity", ast.ObjectTerm(ids...)))
+	}
+	if fields&requestFields != 0 {
+		top = append(top, field("request", ast.ObjectTerm(reqs...)))
+	}
+	if fields&fieldRouteCandidates != 0 && candidates != nil {
+		top = append(top, field("route_candidates", candidates))
+	}
+	return ast.NewObject(top...)
 }
 
 func field(name string, v *ast.Term) [2]*ast.Term {

@@ -63,18 +63,51 @@ grant_reason("authenticated") := "authenticated"
 
 grant_reason(p) := "granted" if p != "authenticated"
 
-# matched_permissions holds the permission of every route that matches the
-# request's method and path.
-matched_permissions contains route.permission if {
-	some route in data.certgate.routes
+# routes_to_match are the routes compared with the request. certgate sends
+# input.route_candidates: the routes its index of data.certgate.routes found
+# for this method and path, every matching route among them, so that a
+# request is not compared with a whole large table. Without it (opa eval,
+# other callers) every route is compared. Each candidate is still matched
+# below, so the candidates can only narrow the table, never widen it.
+routes_to_match := input.route_candidates if {
+	is_array(input.route_candidates)
+} else := data.certgate.routes
+
+# matched_routes holds every route that matches the request's method and path.
+matched_routes contains route if {
+	some route in routes_to_match
 	method_matches(route.method)
 	path_matches(route.path)
+}
+
+# matched_permissions holds the permission of every matched route.
+matched_permissions contains route.permission if {
+	some route in matched_routes
 }
 
 # granted holds the matched permissions this identity may use.
 granted contains p if {
 	some p in matched_permissions
 	permitted(p)
+}
+
+# granted_permissions holds every permission this identity may use on some
+# route, whatever the request: for the admin API ("what may this
+# certificate do?"). Decisions do not read it.
+granted_permissions contains p if {
+	some p in known_permissions
+	permitted(p)
+}
+
+# known_permissions are the permissions named by a route or held by the
+# identity ("*" is not a permission of its own).
+known_permissions contains route.permission if {
+	some route in data.certgate.routes
+}
+
+known_permissions contains p if {
+	some p in held
+	p != "*"
 }
 
 # "authenticated" is a pseudo-permission every verified identity holds.
