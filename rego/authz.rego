@@ -114,9 +114,19 @@ known_permissions contains p if {
 permitted("authenticated")
 
 # "*" held grants every permission.
-permitted(_) if "*" in held
+permitted(_) if holds("*")
 
-permitted(p) if p in held
+permitted(p) if holds(p)
+
+# holds(p) is true when a group of the identity or the identity's user
+# entry lists p. It looks p up instead of building the set held, which would
+# collect every permission of every group of the identity on each request.
+holds(p) if {
+	some group in input.identity.groups
+	p in data.certgate.groups[group]
+}
+
+holds(p) if p in data.certgate.users[input.identity.user]
 
 # held is the union of the permissions of every group of the identity and
 # of the identity's user entry.
