@@ -1,0 +1,122 @@
+package policy
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestGranted(t *testing.T) {
+	e := loadShipped(t)
+	tests := []struct {
+		name string
+		in   *Input
+		want []string
+	}{
+		{"a viewer", request("viewer", []string{"viewers"}, "GET", "/"),
+			[]string{"authenticated", "get_groups", "list_nodes", "list_vms", "registry_list", "view_logs"}},
+		{"jenkins adds its user entry to ci", request("jenkins", []string{"ci"}, "GET", "/"),
+			[]string{"authenticated", "download_vm", "get_groups", "get_registry_disk_info", "list_nodes", "list_vms",
+				"pull_vm", "registry_distribute", "registry_distribute_status", "registry_list", "start_vm",
+				"terminate_vm", "update_vm", "view_logs"}},
+		{"a stranger holds authenticated alone", request("stranger", nil, "GET", "/"), []string{"authenticated"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := e.Granted(t.Context(), tt.in)
+			if err != nil {
+				t.Fatalf("Granted: %v", err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("Granted mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+	admin, err := e.Granted(t.Context(), request("admin", []string{"admins"}, "GET", "/"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	perms, _ := e.Permissions(t.Context())
+	if len(admin) != len(perms) {
+		t.Errorf("admin is granted %d permissions, want all %d", len(admin), len(perms))
+	}
+}
+
+func TestGrantedUndefined(t *testing.T) {
+	e := mustLoad(t, minimalPolicy)
+	_, err := e.Granted(t.Context(), request("alice", nil, "GET", "/"))
+	if !errors.Is(err, ErrUndefined) {
+		t.Fatalf("Granted on a policy without granted_permissions = %v, want ErrUndefined", err)
+	}
+	if _, err := e.Granted(t.Context(), nil); err == nil {
+		t.Error("Granted(nil) succeeded")
+	}
+}
+
+func TestExplain(t *testing.T) {
+	e := loadShipped(t)
+	tests := []struct {
+		name    string
+		in      *Input
+		want    Decision
+		matched []string
+	}{
+		{"an allow names its route", request("admin", []string{"admins"}, "DELETE", "/api/v1/node"), allowed("delete_node"),
+			[]string{"DELETE /api/v1/node -> delete_node"}},
+		{"a deny names the routes it found", request("viewer", []string{"viewers"}, "POST", "/registry/files/a/b"), missing("upload_file"),
+			[]string{"POST /registry/files/** -> upload_file"}},
+		{"a route ending in /**", request("admin", []string{"admins"}, "GET", "/registry/files/a"), allowed("download_file"),
+			[]string{"GET /registry/files/** -> download_file"}},
+		{"no route", request("admin", []string{"admins"}, "GET", "/nowhere"), noRoute, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d, matched, trace, err := e.Explain(t.Context(), tt.in, false)
+			if err != nil {
+				t.Fatalf("Explain: %v", err)
+			}
+			if diff := cmp.Diff(tt.want, d); diff != "" {
+				t.Errorf("decision mismatch (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.matched, matched); diff != "" {
+				t.Errorf("matched routes mismatch (-want +got):\n%s", diff)
+			}
+			if trace != nil {
+				t.Errorf("trace without asking: %d lines", len(trace))
+			}
+		})
+	}
+	if diff := cmp.Diff(CacheStats{}, e.CacheStats()); diff != "" {
+		t.Errorf("Explain used the cache (-want +got):\n%s", diff)
+	}
+}
+
+func TestExplainTrace(t *testing.T) {
+	e := loadShipped(t)
+	d, _, trace, err := e.Explain(t.Context(), request("viewer", []string{"viewers"}, "GET", "/api/v1/vm"), true)
+	if err != nil {
+		t.Fatalf("Explain: %v", err)
+	}
+	if !d.Allow {
+		t.Errorf("decision = %+v, want allow", d)
+	}
+	text := strings.Join(trace, "\n")
+	for _, want := range []string{"Enter data.certgate.authz.decision", "authz.rego:", "holds", "Exit data.certgate.authz.decision"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("trace does not contain %q:\n%s", want, text)
+		}
+	}
+}
+
+func TestExplainWithoutMatchedRoutes(t *testing.T) {
+	e := mustLoad(t, minimalPolicy)
+	d, matched, _, err := e.Explain(t.Context(), request("alice", nil, "GET", "/"), false)
+	if err != nil {
+		t.Fatalf("Explain: %v", err)
+	}
+	if !d.Allow || matched != nil {
+		t.Errorf("Explain = %+v, %v; want allow and no matched routes", d, matched)
+	}
+}
