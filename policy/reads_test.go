@@ -75,8 +75,8 @@ func TestAnalyseReads(t *testing.T) {
 			fields: fieldNotAfter,
 		},
 		{
-			name:   "a nested non-deterministic call is found",
-			rego:   head + `x := count(uuid.rfc4122("a"))`,
+			name: "a nested non-deterministic call is found",
+			rego: head + `x := count(uuid.rfc4122("a"))`,
 		},
 	}
 	for _, tt := range tests {
