@@ -42,8 +42,8 @@ var ErrUndefined = errors.New("undefined")
 // new Engine, which starts with an empty cache.
 type Engine struct {
 	decision rego.PreparedEvalQuery
-	matched  rego.PreparedEvalQuery
-	granted  rego.PreparedEvalQuery
+	matched  optionalQuery
+	granted  optionalQuery
 	files    []string
 	// routes indexes data.certgate.routes; nil when there is no route
 	// array or the policy does not read input.route_candidates.
@@ -139,12 +139,10 @@ func load(ctx context.Context, fsys fs.FS, root string, opts []Option) (*Engine,
 		}
 		return pq, nil
 	}
-	if e.matched, err = prepare(matchedQuery); err != nil {
-		return nil, err
-	}
-	if e.granted, err = prepare(grantedQuery); err != nil {
-		return nil, err
-	}
+	// The admin API's documents are optional: a policy that defines them
+	// oddly (as functions, say) still serves; the methods return the error.
+	e.matched.pq, e.matched.err = prepare(matchedQuery)
+	e.granted.pq, e.granted.err = prepare(grantedQuery)
 	if err := e.index(ctx, prepare, compiler, o); err != nil {
 		return nil, fmt.Errorf("policy: index %s: %w", root, err)
 	}
@@ -181,6 +179,13 @@ func (e *Engine) index(ctx context.Context, prepare func(string) (rego.PreparedE
 		e.memo = newMemo(o.cacheSize)
 	}
 	return nil
+}
+
+// optionalQuery is a query the Engine prepared if it could; err says why
+// it could not.
+type optionalQuery struct {
+	pq  rego.PreparedEvalQuery
+	err error
 }
 
 // evalValue evaluates a query without input and returns its value, or

@@ -20,7 +20,10 @@ func (e *Engine) Granted(ctx context.Context, in *Input) ([]string, error) {
 	if in == nil || in.Identity == nil {
 		return nil, errors.New("policy: granted: input has no identity")
 	}
-	v, err := evalValue(ctx, e.granted, rego.EvalParsedInput(in.value()), rego.EvalExternalCancel(cancelOf(ctx)))
+	if e.granted.err != nil {
+		return nil, fmt.Errorf("policy: granted: %w", e.granted.err)
+	}
+	v, err := evalValue(ctx, e.granted.pq, rego.EvalParsedInput(in.value()), rego.EvalExternalCancel(cancelOf(ctx)))
 	if err != nil {
 		return nil, fmt.Errorf("policy: granted: %s: %w", grantedQuery, err)
 	}
@@ -56,7 +59,10 @@ func (e *Engine) Explain(ctx context.Context, in *Input, trace bool) (Decision, 
 		topdown.PrettyTraceWithLocation(&b, *tracer)
 		lines = strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
 	}
-	matched, err := evalValue(ctx, e.matched, rego.EvalParsedInput(e.input(in)), rego.EvalExternalCancel(cancelOf(ctx)))
+	if e.matched.err != nil {
+		return Decision{}, nil, nil, fmt.Errorf("policy: explain: %w", e.matched.err)
+	}
+	matched, err := evalValue(ctx, e.matched.pq, rego.EvalParsedInput(e.input(in)), rego.EvalExternalCancel(cancelOf(ctx)))
 	if errors.Is(err, ErrUndefined) {
 		return d, nil, lines, nil
 	}

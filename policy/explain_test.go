@@ -120,3 +120,16 @@ func TestExplainWithoutMatchedRoutes(t *testing.T) {
 		t.Errorf("Explain = %+v, %v; want allow and no matched routes", d, matched)
 	}
 }
+
+func TestAdminDocumentsOfAnotherShapeDoNotFailLoad(t *testing.T) {
+	e := mustLoad(t, minimalPolicy+"\ngranted_permissions(x) := x\n\nmatched_routes(x) := x\n")
+	if _, err := e.Decide(t.Context(), request("alice", nil, "GET", "/")); err != nil {
+		t.Fatalf("Decide: %v", err)
+	}
+	if _, err := e.Granted(t.Context(), request("alice", nil, "GET", "/")); err == nil {
+		t.Error("Granted succeeded with granted_permissions a function")
+	}
+	if _, _, _, err := e.Explain(t.Context(), request("alice", nil, "GET", "/"), false); err == nil {
+		t.Error("Explain succeeded with matched_routes a function")
+	}
+}

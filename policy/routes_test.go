@@ -119,7 +119,7 @@ func TestRouteIndexAgreesWithThePolicy(t *testing.T) {
 		}
 		for range 50 {
 			in := request("u", []string{"g"}, []string{"GET", "POST", "PUT"}[rng.IntN(3)], randomPath(false))
-			scanned, err := evalValue(t.Context(), e.matched, rego.EvalParsedInput(in.value()))
+			scanned, err := evalValue(t.Context(), e.matched.pq, rego.EvalParsedInput(in.value()))
 			if err != nil {
 				t.Fatalf("matched_routes: %v", err)
 			}
