@@ -44,57 +44,97 @@ func (in *Input) value() ast.Value {
 // policy is not handed what it never reads. candidates, when the set
 // includes fieldRouteCandidates, is input.route_candidates.
 func (in *Input) valueOf(fields fieldSet, candidates *ast.Term) ast.Value {
-	id := in.Identity
-	r := &in.Request
-	var idf, reqf [12][2]*ast.Term
-	ids, reqs := idf[:0], reqf[:0]
-	add := func(list [][2]*ast.Term, f fieldSet, name string, v func() *ast.Term) [][2]*ast.Term {
-		if fields&f == 0 {
-			return list
-		}
-		return append(list, field(name, v()))
-	}
-	ids = add(ids, fieldUser, "user", func() *ast.Term { return ast.StringTerm(id.User) })
-	ids = add(ids, fieldGroups, "groups", func() *ast.Term { return stringsTerm(id.Groups) })
-	ids = add(ids, fieldOrgUnits, "org_units", func() *ast.Term { return stringsTerm(id.OrgUnits) })
-	ids = add(ids, fieldSubject, "subject", func() *ast.Term { return ast.StringTerm(id.Subject) })
-	ids = add(ids, fieldIssuer, "issuer", func() *ast.Term { return ast.StringTerm(id.Issuer) })
-	ids = add(ids, fieldSerial, "serial", func() *ast.Term { return ast.StringTerm(id.Serial) })
-	ids = add(ids, fieldFingerprint, "fingerprint_sha256", func() *ast.Term { return ast.StringTerm(id.FingerprintSHA256) })
-	ids = add(ids, fieldSANs, "sans", func() *ast.Term {
-		return ast.ObjectTerm(
-			field("dns", stringsTerm(id.SANs.DNS)),
-			field("ip", stringsTerm(id.SANs.IP)),
-			field("email", stringsTerm(id.SANs.Email)),
-			field("uri", stringsTerm(id.SANs.URI)),
-		)
-	})
-	ids = add(ids, fieldSPIFFEID, "spiffe_id", func() *ast.Term { return ast.StringTerm(id.SPIFFEID) })
-	ids = add(ids, fieldNotBefore, "not_before", func() *ast.Term { return timeTerm(id.NotBefore) })
-	ids = add(ids, fieldNotAfter, "not_after", func() *ast.Term { return timeTerm(id.NotAfter) })
-	ids = add(ids, fieldSource, "source", func() *ast.Term { return ast.StringTerm(string(id.Source)) })
-
-	reqs = add(reqs, fieldMethod, "method", func() *ast.Term { return ast.StringTerm(r.Method) })
-	reqs = add(reqs, fieldPath, "path", func() *ast.Term { return ast.StringTerm(r.Path) })
-	reqs = add(reqs, fieldRawPath, "raw_path", func() *ast.Term { return ast.StringTerm(r.RawPath) })
-	reqs = add(reqs, fieldQuery, "query", func() *ast.Term { return queryTerm(r.Query) })
-	reqs = add(reqs, fieldHeaders, "headers", func() *ast.Term { return headersTerm(r.Headers) })
-	reqs = add(reqs, fieldHost, "host", func() *ast.Term { return ast.StringTerm(r.Host) })
-	reqs = add(reqs, fieldScheme, "scheme", func() *ast.Term { return ast.StringTerm(r.Scheme) })
-	reqs = add(reqs, fieldProtocol, "protocol", func() *ast.Term { return ast.StringTerm(r.Protocol) })
-
 	var topf [3][2]*ast.Term
 	top := topf[:0]
 	if fields&identityFields != 0 {
-		top = append(top, field("identity", ast.ObjectTerm(ids...)))
+		top = append(top, field("identity", in.identityTerm(fields)))
 	}
 	if fields&requestFields != 0 {
-		top = append(top, field("request", ast.ObjectTerm(reqs...)))
+		top = append(top, field("request", in.requestTerm(fields)))
 	}
 	if fields&fieldRouteCandidates != 0 && candidates != nil {
 		top = append(top, field("route_candidates", candidates))
 	}
 	return ast.NewObject(top...)
+}
+
+func (in *Input) identityTerm(fields fieldSet) *ast.Term {
+	id := in.Identity
+	var buf [12][2]*ast.Term
+	f := buf[:0]
+	if fields&fieldUser != 0 {
+		f = append(f, field("user", ast.StringTerm(id.User)))
+	}
+	if fields&fieldGroups != 0 {
+		f = append(f, field("groups", stringsTerm(id.Groups)))
+	}
+	if fields&fieldOrgUnits != 0 {
+		f = append(f, field("org_units", stringsTerm(id.OrgUnits)))
+	}
+	if fields&fieldSubject != 0 {
+		f = append(f, field("subject", ast.StringTerm(id.Subject)))
+	}
+	if fields&fieldIssuer != 0 {
+		f = append(f, field("issuer", ast.StringTerm(id.Issuer)))
+	}
+	if fields&fieldSerial != 0 {
+		f = append(f, field("serial", ast.StringTerm(id.Serial)))
+	}
+	if fields&fieldFingerprint != 0 {
+		f = append(f, field("fingerprint_sha256", ast.StringTerm(id.FingerprintSHA256)))
+	}
+	if fields&fieldSANs != 0 {
+		f = append(f, field("sans", ast.ObjectTerm(
+			field("dns", stringsTerm(id.SANs.DNS)),
+			field("ip", stringsTerm(id.SANs.IP)),
+			field("email", stringsTerm(id.SANs.Email)),
+			field("uri", stringsTerm(id.SANs.URI)),
+		)))
+	}
+	if fields&fieldSPIFFEID != 0 {
+		f = append(f, field("spiffe_id", ast.StringTerm(id.SPIFFEID)))
+	}
+	if fields&fieldNotBefore != 0 {
+		f = append(f, field("not_before", timeTerm(id.NotBefore)))
+	}
+	if fields&fieldNotAfter != 0 {
+		f = append(f, field("not_after", timeTerm(id.NotAfter)))
+	}
+	if fields&fieldSource != 0 {
+		f = append(f, field("source", ast.StringTerm(string(id.Source))))
+	}
+	return ast.ObjectTerm(f...)
+}
+
+func (in *Input) requestTerm(fields fieldSet) *ast.Term {
+	r := &in.Request
+	var buf [8][2]*ast.Term
+	f := buf[:0]
+	if fields&fieldMethod != 0 {
+		f = append(f, field("method", ast.StringTerm(r.Method)))
+	}
+	if fields&fieldPath != 0 {
+		f = append(f, field("path", ast.StringTerm(r.Path)))
+	}
+	if fields&fieldRawPath != 0 {
+		f = append(f, field("raw_path", ast.StringTerm(r.RawPath)))
+	}
+	if fields&fieldQuery != 0 {
+		f = append(f, field("query", queryTerm(r.Query)))
+	}
+	if fields&fieldHeaders != 0 {
+		f = append(f, field("headers", headersTerm(r.Headers)))
+	}
+	if fields&fieldHost != 0 {
+		f = append(f, field("host", ast.StringTerm(r.Host)))
+	}
+	if fields&fieldScheme != 0 {
+		f = append(f, field("scheme", ast.StringTerm(r.Scheme)))
+	}
+	if fields&fieldProtocol != 0 {
+		f = append(f, field("protocol", ast.StringTerm(r.Protocol)))
+	}
+	return ast.ObjectTerm(f...)
 }
 
 func field(name string, v *ast.Term) [2]*ast.Term {

@@ -147,8 +147,14 @@ method_matches(m) if upper(m) == input.request.method
 
 request_segments := split(input.request.path, "/")
 
+# A pattern equal to the path matches it. Most routes have no wildcard and
+# are decided here, without splitting; the rules below then need only look
+# at patterns with a "*".
+path_matches(pattern) if pattern == input.request.path
+
 # A pattern without "/**" must have as many segments as the request path.
 path_matches(pattern) if {
+	contains(pattern, "*")
 	not endswith(pattern, "/**")
 	segments := split(pattern, "/")
 	count(segments) == count(request_segments)
