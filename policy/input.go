@@ -138,8 +138,27 @@ func (in *Input) requestTerm(fields fieldSet) *ast.Term {
 }
 
 func field(name string, v *ast.Term) [2]*ast.Term {
-	return [2]*ast.Term{ast.InternedTerm(name), v}
+	k, ok := inputKeys[name]
+	if !ok {
+		k = ast.StringTerm(name)
+	}
+	return [2]*ast.Term{k, v}
 }
+
+// inputKeys are the keys of the input document, made once: terms are never
+// modified once built, and ast.InternedTerm interns only a few strings.
+var inputKeys = func() map[string]*ast.Term {
+	m := map[string]*ast.Term{}
+	for _, k := range []string{
+		"identity", "request", "route_candidates",
+		"user", "groups", "org_units", "subject", "issuer", "serial", "fingerprint_sha256", "sans",
+		"dns", "ip", "email", "uri", "spiffe_id", "not_before", "not_after", "source",
+		"method", "path", "raw_path", "query", "headers", "host", "scheme", "protocol",
+	} {
+		m[k] = ast.StringTerm(k)
+	}
+	return m
+}()
 
 func stringsTerm(ss []string) *ast.Term {
 	terms := make([]*ast.Term, len(ss))
