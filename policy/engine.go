@@ -135,7 +135,7 @@ func load(ctx context.Context, fsys fs.FS, root string, opts []Option) (*Engine,
 		pq, err := rego.New(rego.Query(query), rego.SetRegoVersion(ast.RegoV1),
 			rego.Store(store), rego.Compiler(compiler)).PrepareForEval(ctx)
 		if err != nil {
-			return pq, fmt.Errorf("policy: prepare %s in %s: %w", query, root, err)
+			return pq, fmt.Errorf("prepare %s: %w", query, err)
 		}
 		return pq, nil
 	}
@@ -171,7 +171,10 @@ func (e *Engine) index(ctx context.Context, prepare func(string) (rego.PreparedE
 			return fmt.Errorf("evaluate %s: %w", query, err)
 		}
 	}
-	if docs[0] != nil && e.reads.fields&fieldRouteCandidates != 0 {
+	// Routes computed by rules may depend on the input; only a table from
+	// data files is indexed, the policy scans any other.
+	fromRules := len(compiler.GetRules(ast.MustParseRef(routesQuery))) > 0
+	if docs[0] != nil && !fromRules && e.reads.fields&fieldRouteCandidates != 0 {
 		e.routes = newRouteIndex(docs[0])
 	}
 	e.permissions = permissionsOf(docs[0], docs[1], docs[2])

@@ -146,3 +146,36 @@ func TestRouteIndexAgreesWithThePolicy(t *testing.T) {
 		}
 	}
 }
+
+func TestRoutesFromRulesAreNotIndexed(t *testing.T) {
+	policy, err := shipped.Default.ReadFile("authz.rego")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := LoadFS(t.Context(), fstest.MapFS{
+		"authz.rego": {Data: policy},
+		"routes.rego": {Data: []byte(`package certgate
+
+# Without input (at load) this is [{... "path": "/home/nobody"}].
+routes := [{"permission": "own", "method": "GET", "path": concat("/", ["", "home", home_user])}]
+
+default home_user := "nobody"
+
+home_user := input.identity.user
+`)},
+		"data.json": {Data: []byte(`{"certgate": {"groups": {"g": ["own"]}}}`)},
+	})
+	if err != nil {
+		t.Fatalf("LoadFS: %v", err)
+	}
+	if e.routes != nil {
+		t.Error("routes defined by a rule were indexed")
+	}
+	d, err := e.Decide(t.Context(), request("alice", []string{"g"}, "GET", "/home/alice"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(allowed("own"), d); diff != "" {
+		t.Errorf("Decide mismatch (-want +got):\n%s", diff)
+	}
+}
