@@ -8,6 +8,9 @@
 #   data.certgate.groups  {group: [permission]}
 #   data.certgate.users   {user: [permission]}
 #
+# Input: input.identity and input.request (see DESIGN.md), and optionally
+# input.route_candidates, a pre-selection of the routes (routes_to_match).
+#
 # Path patterns are compared segment by segment (split on "/"):
 #   "*"         matches exactly one non-empty segment;
 #   "/**"       at the end matches one or more further non-empty segments;
