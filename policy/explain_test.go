@@ -2,6 +2,9 @@ package policy
 
 import (
 	"errors"
+	"flag"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -131,5 +134,35 @@ func TestAdminDocumentsOfAnotherShapeDoNotFailLoad(t *testing.T) {
 	}
 	if _, _, _, err := e.Explain(t.Context(), request("alice", nil, "GET", "/"), false); err == nil {
 		t.Error("Explain succeeded with matched_routes a function")
+	}
+}
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// TestExplainTraceGolden keeps the full trace of one decision in
+// testdata/explain: a change to the shipped policy shows in review as a
+// change to how it decides. Run with -update to rewrite it.
+func TestExplainTraceGolden(t *testing.T) {
+	e := loadShipped(t)
+	_, matched, trace, err := e.Explain(t.Context(), request("viewer", []string{"viewers"}, "GET", "/registry/vm"), true)
+	if err != nil {
+		t.Fatalf("Explain: %v", err)
+	}
+	got := strings.Join(matched, "\n") + "\n\n" + strings.Join(trace, "\n") + "\n"
+	golden := filepath.Join("testdata", "explain", "viewer_get_registry_vm.golden")
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), got); diff != "" {
+		t.Errorf("Explain trace differs from %s (-want +got); run with -update if the change is intended:\n%s", golden, diff)
 	}
 }
