@@ -172,9 +172,7 @@ path_matches(pattern) if {
 	segments := split(trim_suffix(pattern, "/**"), "/")
 	count(request_segments) > count(segments)
 	prefix_matches(segments)
-	every s in array.slice(request_segments, count(segments), count(request_segments)) {
-		s != ""
-	}
+	not "" in array.slice(request_segments, count(segments), count(request_segments))
 }
 
 prefix_matches(segments) if {
