@@ -23,11 +23,35 @@ import (
 // Query is the document every certgate policy must define.
 const Query = "data.certgate.authz.decision"
 
-// Engine evaluates one compiled set of policies and data. It is immutable and
-// safe for concurrent use; a reload builds a new Engine.
+// The documents the admin API reads besides Query. A policy need not define
+// them: the methods that read them then return ErrUndefined.
+const (
+	routesQuery  = "data.certgate.routes"
+	groupsQuery  = "data.certgate.groups"
+	usersQuery   = "data.certgate.users"
+	matchedQuery = "data.certgate.authz.matched_routes"
+	grantedQuery = "data.certgate.authz.granted_permissions"
+)
+
+// ErrUndefined is returned (wrapped) when a document the Engine evaluates is
+// undefined for the input.
+var ErrUndefined = errors.New("undefined")
+
+// Engine evaluates one compiled set of policies and data. It is immutable
+// (its decision cache aside) and safe for concurrent use; a reload builds a
+// new Engine, which starts with an empty cache.
 type Engine struct {
-	query rego.PreparedEvalQuery
-	files []string
+	decision rego.PreparedEvalQuery
+	matched  optionalQuery
+	granted  optionalQuery
+	files    []string
+	// routes indexes data.certgate.routes; nil when there is no route
+	// array or the policy does not read input.route_candidates.
+	routes *routeIndex
+	reads  policyReads
+	// memo remembers decisions; nil when disabled or not memoizable.
+	memo        *memo
+	permissions []Permission
 }
 
 // Load reads every .rego file (except *_test.rego) and every .json, .yaml and
@@ -39,23 +63,27 @@ type Engine struct {
 //
 // Load fails unless the prepared query yields a well-formed Decision for a few
 // sample inputs, so a policy that compiles but decides nothing is never served.
-func Load(ctx context.Context, dir string) (*Engine, error) {
+func Load(ctx context.Context, dir string, opts ...Option) (*Engine, error) {
 	if dir == "" {
-		return LoadFS(ctx, shipped.Default)
+		return LoadFS(ctx, shipped.Default, opts...)
 	}
-	return load(ctx, nil, dir)
+	return load(ctx, nil, dir, opts)
 }
 
 // LoadFS is Load reading from fsys; file names in errors and in Files are
 // relative to the root of fsys.
-func LoadFS(ctx context.Context, fsys fs.FS) (*Engine, error) {
+func LoadFS(ctx context.Context, fsys fs.FS, opts ...Option) (*Engine, error) {
 	if fsys == nil {
 		return nil, errors.New("policy: nil file system")
 	}
-	return load(ctx, fsys, ".")
+	return load(ctx, fsys, ".", opts)
 }
 
-func load(ctx context.Context, fsys fs.FS, root string) (*Engine, error) {
+func load(ctx context.Context, fsys fs.FS, root string, opts []Option) (*Engine, error) {
+	o := defaultOptions()
+	for _, opt := range opts {
+		opt(&o)
+	}
 	var files []string
 	filter := func(name string, info fs.FileInfo, depth int) bool {
 		if depth > 0 && strings.HasPrefix(info.Name(), ".") {
@@ -87,27 +115,100 @@ func load(ctx context.Context, fsys fs.FS, root string) (*Engine, error) {
 	store := inmem.NewFromObjectWithOpts(res.Documents,
 		inmem.OptRoundTripOnWrite(false),
 		inmem.OptReturnASTValuesOnRead(true))
-	opts := []func(*rego.Rego){
+	// The modules are compiled once, with the decision query; the other
+	// queries reuse the compiler.
+	compiler := ast.NewCompiler().WithDefaultRegoVersion(ast.RegoV1)
+	regoOpts := []func(*rego.Rego){
 		rego.Query(Query),
 		rego.SetRegoVersion(ast.RegoV1),
 		rego.Store(store),
+		rego.Compiler(compiler),
 	}
 	for _, name := range sortedKeys(res.Modules) {
-		opts = append(opts, rego.ParsedModule(res.Modules[name].Parsed))
+		regoOpts = append(regoOpts, rego.ParsedModule(res.Modules[name].Parsed))
 	}
-	pq, err := rego.New(opts...).PrepareForEval(ctx)
-	if err != nil {
+	e := &Engine{files: files}
+	if e.decision, err = rego.New(regoOpts...).PrepareForEval(ctx); err != nil {
 		return nil, fmt.Errorf("policy: compile %s: %w", root, err)
 	}
+	prepare := func(query string) (rego.PreparedEvalQuery, error) {
+		pq, err := rego.New(rego.Query(query), rego.SetRegoVersion(ast.RegoV1),
+			rego.Store(store), rego.Compiler(compiler)).PrepareForEval(ctx)
+		if err != nil {
+			return pq, fmt.Errorf("prepare %s: %w", query, err)
+		}
+		return pq, nil
+	}
+	// The admin API's documents are optional: a policy that defines them
+	// oddly (as functions, say) still serves; the methods return the error.
+	e.matched.pq, e.matched.err = prepare(matchedQuery)
+	e.granted.pq, e.granted.err = prepare(grantedQuery)
+	if err := e.index(ctx, prepare, compiler, o); err != nil {
+		return nil, fmt.Errorf("policy: index %s: %w", root, err)
+	}
 
-	slices.Sort(files)
-	e := &Engine{query: pq, files: files}
+	slices.Sort(e.files)
 	for _, in := range samples() {
-		if _, err := e.Decide(ctx, in); err != nil {
+		if _, err := e.eval(ctx, in); err != nil {
 			return nil, fmt.Errorf("policy: check %s with %s %s: %w", root, in.Request.Method, in.Request.Path, err)
 		}
 	}
 	return e, nil
+}
+
+// index precomputes what requests need: which input fields the policy
+// reads, the route index, the permission list and the decision cache.
+func (e *Engine) index(ctx context.Context, prepare func(string) (rego.PreparedEvalQuery, error), compiler *ast.Compiler, o options) error {
+	e.reads = analyseReads(compiler.Modules)
+	var docs [3]ast.Value
+	for i, query := range []string{routesQuery, groupsQuery, usersQuery} {
+		pq, err := prepare(query)
+		if err != nil {
+			return err
+		}
+		docs[i], err = evalValue(ctx, pq)
+		if err != nil && !errors.Is(err, ErrUndefined) {
+			return fmt.Errorf("evaluate %s: %w", query, err)
+		}
+	}
+	// Routes computed by rules may depend on the input; only a table from
+	// data files is indexed, the policy scans any other.
+	fromRules := len(compiler.GetRules(ast.MustParseRef(routesQuery))) > 0
+	if docs[0] != nil && !fromRules && e.reads.fields&fieldRouteCandidates != 0 {
+		e.routes = newRouteIndex(docs[0])
+	}
+	e.permissions = permissionsOf(docs[0], docs[1], docs[2])
+	if e.reads.memoizable() {
+		e.memo = newMemo(o.cacheSize)
+	}
+	return nil
+}
+
+// optionalQuery is a query the Engine prepared if it could; err says why
+// it could not.
+type optionalQuery struct {
+	pq  rego.PreparedEvalQuery
+	err error
+}
+
+// evalValue evaluates a query without input and returns its value, or
+// ErrUndefined.
+func evalValue(ctx context.Context, pq rego.PreparedEvalQuery, opts ...rego.EvalOption) (ast.Value, error) {
+	rs, err := pq.Eval(ctx, append(opts, rego.EvalGenerateJSON(keepTerm))...)
+	if err != nil {
+		return nil, err
+	}
+	if len(rs) == 0 || len(rs[0].Expressions) == 0 {
+		return nil, ErrUndefined
+	}
+	if len(rs) > 1 {
+		return nil, fmt.Errorf("%d results, want 1", len(rs))
+	}
+	term, ok := rs[0].Expressions[0].Value.(*ast.Term)
+	if !ok {
+		return nil, fmt.Errorf("unexpected result %T", rs[0].Expressions[0].Value)
+	}
+	return term.Value, nil
 }
 
 func isPolicyFile(name string) bool {
@@ -159,32 +260,72 @@ func samples() []*Input {
 
 // Decide evaluates the policy for in. An evaluation error, an undefined
 // decision or one of the wrong shape is an error: the caller must deny.
+//
+// Decisions are remembered, keyed on the input fields the policy reads
+// (found by analysing its references to input), unless the cache is
+// disabled or the policy reads request headers, calls a non-deterministic
+// built-in such as time.now_ns, or uses input in a way the analysis cannot
+// follow. A remembered Decision shares its header maps with every request
+// it answers: callers must not modify them.
 func (e *Engine) Decide(ctx context.Context, in *Input) (Decision, error) {
 	if in == nil || in.Identity == nil {
 		return Decision{}, errors.New("policy: decide: input has no identity")
 	}
-	rs, err := e.query.Eval(ctx,
-		rego.EvalParsedInput(in.value()),
-		rego.EvalExternalCancel(cancelOf(ctx)),
-		rego.EvalGenerateJSON(keepTerm))
+	if e.memo == nil {
+		return e.eval(ctx, in)
+	}
+	var buf [256]byte
+	key := appendKey(buf[:0], in, e.reads.fields)
+	if len(key) > maxMemoKey {
+		return e.eval(ctx, in)
+	}
+	if d, ok := e.memo.get(key); ok {
+		return d, nil
+	}
+	d, err := e.eval(ctx, in)
+	if err != nil {
+		return Decision{}, err
+	}
+	e.memo.put(key, d)
+	return d, nil
+}
+
+// CacheStats reports the decision cache's hits, misses and size; all zero
+// when the Engine does not cache.
+func (e *Engine) CacheStats() CacheStats {
+	if e.memo == nil {
+		return CacheStats{}
+	}
+	return e.memo.stats()
+}
+
+// eval evaluates the decision without the cache.
+func (e *Engine) eval(ctx context.Context, in *Input, opts ...rego.EvalOption) (Decision, error) {
+	if in == nil || in.Identity == nil {
+		return Decision{}, errors.New("policy: decide: input has no identity")
+	}
+	opts = append(opts, rego.EvalParsedInput(e.input(in)), rego.EvalExternalCancel(cancelOf(ctx)))
+	v, err := evalValue(ctx, e.decision, opts...)
+	if errors.Is(err, ErrUndefined) {
+		return Decision{}, fmt.Errorf("policy: decide: %s is %w", Query, err)
+	}
 	if err != nil {
 		return Decision{}, fmt.Errorf("policy: decide: %w", err)
 	}
-	if len(rs) == 0 || len(rs[0].Expressions) == 0 {
-		return Decision{}, fmt.Errorf("policy: decide: %s is undefined", Query)
-	}
-	if len(rs) > 1 {
-		return Decision{}, fmt.Errorf("policy: decide: %s has %d results, want 1", Query, len(rs))
-	}
-	term, ok := rs[0].Expressions[0].Value.(*ast.Term)
-	if !ok {
-		return Decision{}, fmt.Errorf("policy: decide: unexpected result %T", rs[0].Expressions[0].Value)
-	}
-	d, err := decodeDecision(term.Value)
+	d, err := decodeDecision(v)
 	if err != nil {
 		return Decision{}, fmt.Errorf("policy: decide: %w", err)
 	}
 	return d, nil
+}
+
+// input builds the input document of in with the fields the policy reads.
+func (e *Engine) input(in *Input) ast.Value {
+	var candidates *ast.Term
+	if e.routes != nil {
+		candidates = e.routes.candidates(in.Request.Method, in.Request.Path)
+	}
+	return in.valueOf(e.reads.fields, candidates)
 }
 
 // Files lists the policy and data files the Engine was loaded from, sorted.

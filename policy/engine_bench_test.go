@@ -9,20 +9,60 @@ import (
 	shipped "github.com/certgate/certgate/rego"
 )
 
+// BenchmarkDecide is one decision of the shipped policy: remembered (hit),
+// decided and remembered under a key not seen before (miss), and decided
+// with the cache disabled (uncached).
 func BenchmarkDecide(b *testing.B) {
-	e := loadShipped(b)
 	in := request("runner", []string{"ci", "builders"}, "GET", "/registry/pull/base-image")
-	ctx := b.Context()
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := e.Decide(ctx, in); err != nil {
+	b.Run("hit", func(b *testing.B) {
+		e := loadShipped(b)
+		benchDecide(b, e, func(int) *Input { return in })
+		if st := e.CacheStats(); st.Misses != 1 {
+			b.Fatalf("CacheStats = %+v, want one miss", st)
+		}
+	})
+	b.Run("miss", func(b *testing.B) {
+		e := loadShipped(b)
+		// Distinct paths, all matching /registry/pull/*: every lookup misses
+		// and every decision is stored, evicting once the cache is full.
+		ins := make([]*Input, 4*DefaultDecisionCacheSize)
+		for i := range ins {
+			ins[i] = request("runner", []string{"ci", "builders"}, "GET", fmt.Sprintf("/registry/pull/image-%d", i))
+		}
+		benchDecide(b, e, func(i int) *Input { return ins[i%len(ins)] })
+		if st := e.CacheStats(); st.Hits != 0 && b.N > len(ins) {
+			b.Logf("CacheStats = %+v", st)
+		}
+	})
+	b.Run("uncached", func(b *testing.B) {
+		e, err := Load(b.Context(), "", WithDecisionCache(0))
+		if err != nil {
 			b.Fatal(err)
 		}
+		benchDecide(b, e, func(int) *Input { return in })
+	})
+}
+
+func benchDecide(b *testing.B, e *Engine, next func(int) *Input) {
+	b.Helper()
+	ctx := b.Context()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		d, err := e.Decide(ctx, next(i))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if !d.Allow {
+			b.Fatalf("Decide = %+v, want allow", d)
+		}
+		i++
 	}
 }
 
-// BenchmarkDecideRoutes measures how decisions scale with the route table:
-// the shipped policy compiled with n synthetic routes, the matching one last.
+// BenchmarkDecideRoutes measures how an uncached decision scales with the
+// route table: the shipped policy with n synthetic pattern routes, the
+// matching one last, and as many literal routes again.
 func BenchmarkDecideRoutes(b *testing.B) {
 	policy, err := shipped.Default.ReadFile("authz.rego")
 	if err != nil {
@@ -30,25 +70,10 @@ func BenchmarkDecideRoutes(b *testing.B) {
 	}
 	for _, n := range []int{40, 1000, 10000} {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
-			routes := make([]map[string]string, n)
-			for i := range routes {
-				routes[i] = map[string]string{
-					"permission": fmt.Sprintf("perm_%d", i),
-					"method":     "GET",
-					"path":       fmt.Sprintf("/api/v1/resource%d/*/items/**", i),
-				}
-			}
-			data, err := json.Marshal(map[string]any{"certgate": map[string]any{
-				"routes": routes,
-				"groups": map[string][]string{"ci": {fmt.Sprintf("perm_%d", n-1)}},
-			}})
-			if err != nil {
-				b.Fatal(err)
-			}
 			e, err := LoadFS(b.Context(), fstest.MapFS{
 				"authz.rego": {Data: policy},
-				"data.json":  {Data: data},
-			})
+				"data.json":  {Data: syntheticRoutes(b, n)},
+			}, WithDecisionCache(0))
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -57,13 +82,34 @@ func BenchmarkDecideRoutes(b *testing.B) {
 			if got, err := e.Decide(b.Context(), in); err != nil || got.Permission != want.Permission {
 				b.Fatalf("Decide = %+v, %v; want %+v", got, err, want)
 			}
-			ctx := b.Context()
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := e.Decide(ctx, in); err != nil {
-					b.Fatal(err)
-				}
-			}
+			benchDecide(b, e, func(int) *Input { return in })
 		})
 	}
+}
+
+// syntheticRoutes is a data.json with n pattern routes
+// (GET /api/v1/resource<i>/*/items/**) and n literal ones, the group ci
+// holding the last pattern route's permission.
+func syntheticRoutes(tb testing.TB, n int) []byte {
+	tb.Helper()
+	routes := make([]map[string]string, 0, 2*n)
+	for i := range n {
+		routes = append(routes, map[string]string{
+			"permission": fmt.Sprintf("perm_%d", i),
+			"method":     "GET",
+			"path":       fmt.Sprintf("/api/v1/resource%d/*/items/**", i),
+		}, map[string]string{
+			"permission": fmt.Sprintf("lit_%d", i),
+			"method":     []string{"GET", "POST", "PUT", "DELETE"}[i%4],
+			"path":       fmt.Sprintf("/api/v1/literal%d", i),
+		})
+	}
+	data, err := json.Marshal(map[string]any{"certgate": map[string]any{
+		"routes": routes,
+		"groups": map[string][]string{"ci": {fmt.Sprintf("perm_%d", n-1)}},
+	}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return data
 }

@@ -8,6 +8,9 @@
 #   data.certgate.groups  {group: [permission]}
 #   data.certgate.users   {user: [permission]}
 #
+# Input: input.identity and input.request (see DESIGN.md), and optionally
+# input.route_candidates, a pre-selection of the routes (routes_to_match).
+#
 # Path patterns are compared segment by segment (split on "/"):
 #   "*"         matches exactly one non-empty segment;
 #   "/**"       at the end matches one or more further non-empty segments;
@@ -63,12 +66,26 @@ grant_reason("authenticated") := "authenticated"
 
 grant_reason(p) := "granted" if p != "authenticated"
 
-# matched_permissions holds the permission of every route that matches the
-# request's method and path.
-matched_permissions contains route.permission if {
-	some route in data.certgate.routes
+# routes_to_match are the routes compared with the request. certgate sends
+# input.route_candidates: the routes its index of data.certgate.routes found
+# for this method and path, every matching route among them, so that a
+# request is not compared with a whole large table. Without it (opa eval,
+# other callers) every route is compared. Each candidate is still matched
+# below, so the candidates can only narrow the table, never widen it.
+routes_to_match := input.route_candidates if {
+	is_array(input.route_candidates)
+} else := data.certgate.routes
+
+# matched_routes holds every route that matches the request's method and path.
+matched_routes contains route if {
+	some route in routes_to_match
 	method_matches(route.method)
 	path_matches(route.path)
+}
+
+# matched_permissions holds the permission of every matched route.
+matched_permissions contains route.permission if {
+	some route in matched_routes
 }
 
 # granted holds the matched permissions this identity may use.
@@ -77,13 +94,42 @@ granted contains p if {
 	permitted(p)
 }
 
+# granted_permissions holds every permission this identity may use on some
+# route, whatever the request: for the admin API ("what may this
+# certificate do?"). Decisions do not read it.
+granted_permissions contains p if {
+	some p in known_permissions
+	permitted(p)
+}
+
+# known_permissions are the permissions named by a route or held by the
+# identity ("*" is not a permission of its own).
+known_permissions contains route.permission if {
+	some route in data.certgate.routes
+}
+
+known_permissions contains p if {
+	some p in held
+	p != "*"
+}
+
 # "authenticated" is a pseudo-permission every verified identity holds.
 permitted("authenticated")
 
 # "*" held grants every permission.
-permitted(_) if "*" in held
+permitted(_) if holds("*")
 
-permitted(p) if p in held
+permitted(p) if holds(p)
+
+# holds(p) is true when a group of the identity or the identity's user
+# entry lists p. It looks p up instead of building the set held, which would
+# collect every permission of every group of the identity on each request.
+holds(p) if {
+	some group in input.identity.groups
+	p in data.certgate.groups[group]
+}
+
+holds(p) if p in data.certgate.users[input.identity.user]
 
 # held is the union of the permissions of every group of the identity and
 # of the identity's user entry.
@@ -104,8 +150,14 @@ method_matches(m) if upper(m) == input.request.method
 
 request_segments := split(input.request.path, "/")
 
+# A pattern equal to the path matches it. Most routes have no wildcard and
+# are decided here, without splitting; the rules below then need only look
+# at patterns with a "*".
+path_matches(pattern) if pattern == input.request.path
+
 # A pattern without "/**" must have as many segments as the request path.
 path_matches(pattern) if {
+	contains(pattern, "*")
 	not endswith(pattern, "/**")
 	segments := split(pattern, "/")
 	count(segments) == count(request_segments)
@@ -120,9 +172,7 @@ path_matches(pattern) if {
 	segments := split(trim_suffix(pattern, "/**"), "/")
 	count(request_segments) > count(segments)
 	prefix_matches(segments)
-	every s in array.slice(request_segments, count(segments), count(request_segments)) {
-		s != ""
-	}
+	not "" in array.slice(request_segments, count(segments), count(request_segments))
 }
 
 prefix_matches(segments) if {

@@ -369,3 +369,85 @@ test_shipped_ci_runs_vms_but_cannot_push if {
 	shipped("jenkins", ["ci"], "POST", "/registry/push/base") == missing("push_vm")
 	shipped("jenkins", ["ci", "builders"], "POST", "/registry/push/base") == allowed("push_vm")
 }
+
+# --- input.route_candidates (the server's route index) --------------------------------
+
+with_candidates(input_doc, candidates) := object.union(input_doc, {"route_candidates": candidates})
+
+test_candidates_replace_the_table if {
+	# The table has GET /items, but the index offered nothing.
+	decide(with_candidates(req(["readers"], "GET", "/items"), [])) == no_route
+}
+
+test_candidates_give_the_decision_the_table_gives if {
+	every path in ["/items", "/items/1", "/shared", "/shared/x", "/shared/x/y", "/files/a/b"] {
+		matching := [r | some r in routes; r.path == path]
+		candidates := array.concat(matching, [r | some r in routes; endswith(r.path, "*")])
+		doc := req(["readers", "shared", "files"], "GET", path)
+		decide(with_candidates(doc, candidates)) == decide(doc)
+	}
+}
+
+test_candidates_are_still_matched if {
+	# Offered routes that do not match the request are not matched.
+	decide(with_candidates(req(["readers"], "GET", "/items"), routes)) == allowed("read_items")
+	matched(with_candidates(req([], "GET", "/items"), [
+		{"permission": "read_item", "method": "GET", "path": "/items/*"},
+		{"permission": "write_items", "method": "POST", "path": "/items"},
+	])) == set()
+}
+
+test_candidates_that_are_not_an_array_are_ignored if {
+	decide(with_candidates(req(["readers"], "GET", "/items"), "all")) == allowed("read_items")
+	decide(with_candidates(req(["readers"], "GET", "/items"), null)) == allowed("read_items")
+}
+
+test_matched_routes_are_the_route_objects if {
+	m := authz.matched_routes with input as req([], "GET", "/shared/x")
+		with data.certgate.routes as routes
+	m == {
+		{"permission": "mid", "method": "GET", "path": "/shared/*"},
+		{"permission": "other", "method": "GET", "path": "/shared/**"},
+	}
+}
+
+# --- granted_permissions (the admin API) --------------------------------------------------
+
+granted(input_doc) := g if {
+	g := authz.granted_permissions with input as input_doc
+		with data.certgate.routes as routes
+		with data.certgate.groups as groups
+		with data.certgate.users as users
+}
+
+test_granted_lists_the_group_permissions_and_authenticated if {
+	granted(req(["readers"], "GET", "/")) == {"authenticated", "read_items", "read_item"}
+}
+
+test_granted_unites_groups_and_the_user_entry if {
+	granted(user_req("alice", ["writers"], "GET", "/")) == {"authenticated", "write_items", "read_item_part"}
+}
+
+test_granted_is_authenticated_alone_for_an_unknown_identity if {
+	granted(req(["nobody"], "GET", "/")) == {"authenticated"}
+}
+
+test_granted_star_is_every_permission_a_route_names if {
+	granted(req(["admins"], "GET", "/")) == {r.permission | some r in routes}
+}
+
+test_granted_does_not_depend_on_the_request if {
+	granted(req(["readers"], "POST", "/items")) == granted(req(["readers"], "GET", "/nowhere"))
+}
+
+test_granted_includes_held_permissions_no_route_names if {
+	g := authz.granted_permissions with input as req(["ops"], "GET", "/")
+		with data.certgate.routes as routes
+		with data.certgate.groups as {"ops": ["restart"]}
+	g == {"authenticated", "restart"}
+}
+
+test_shipped_granted_for_viewers if {
+	g := authz.granted_permissions with input as req(["viewers"], "GET", "/")
+	g == {"authenticated", "list_vms", "list_nodes", "get_groups", "view_logs", "registry_list"}
+}

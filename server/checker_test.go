@@ -14,7 +14,7 @@ import (
 	"github.com/certgate/certgate/trust"
 )
 
-func newTestChecker(tb testing.TB) (*Checker, *pkitest.CA) {
+func newTestChecker(tb testing.TB, opts ...policy.Option) (*Checker, *pkitest.CA) {
 	tb.Helper()
 	root := pkitest.New(tb, "root")
 	inter := root.ChildCA("inter")
@@ -22,7 +22,7 @@ func newTestChecker(tb testing.TB) (*Checker, *pkitest.CA) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	engine, err := policy.Load(context.Background(), "")
+	engine, err := policy.Load(context.Background(), "", opts...)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -40,23 +40,35 @@ func TestCheckWithoutSnapshotDeniesWith500(t *testing.T) {
 
 // BenchmarkCheck is the whole in-process pipeline for one Envoy-shaped
 // request: decode the certificate, verify the chain with full-chain CRL
-// checks, evaluate the shipped policy, log the decision (to io.Discard).
+// checks (a verdict cache hit after the first), evaluate the shipped policy
+// (a decision cache hit after the first, or every time when uncached), log
+// the decision (to io.Discard).
 func BenchmarkCheck(b *testing.B) {
-	c, inter := newTestChecker(b)
-	leaf := inter.Leaf("jenkins", pkitest.Orgs("ci"))
-	envoy := client.EnvoyRequest(client.Check{CertPEM: leaf.CertPEM(), Method: "POST", Target: "/api/v1/vm", Host: "anka.example"})
-	req := &Request{
-		Method:          "POST",
-		Target:          "/api/v1/vm",
-		Headers:         envoy.GetAttributes().GetRequest().GetHttp().GetHeaders(),
-		PeerCertificate: envoy.GetAttributes().GetSource().GetCertificate(),
-		Adapter:         "grpc",
-	}
-	ctx := context.Background()
-	b.ReportAllocs()
-	for b.Loop() {
-		if res := c.Check(ctx, req); !res.Allow {
-			b.Fatalf("denied: %s", res.Reason)
-		}
+	for _, bc := range []struct {
+		name string
+		opts []policy.Option
+	}{
+		{"cached", nil},
+		{"uncached decision", []policy.Option{policy.WithDecisionCache(0)}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			c, inter := newTestChecker(b, bc.opts...)
+			leaf := inter.Leaf("jenkins", pkitest.Orgs("ci"))
+			envoy := client.EnvoyRequest(client.Check{CertPEM: leaf.CertPEM(), Method: "POST", Target: "/api/v1/vm", Host: "anka.example"})
+			req := &Request{
+				Method:          "POST",
+				Target:          "/api/v1/vm",
+				Headers:         envoy.GetAttributes().GetRequest().GetHttp().GetHeaders(),
+				PeerCertificate: envoy.GetAttributes().GetSource().GetCertificate(),
+				Adapter:         "grpc",
+			}
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				if res := c.Check(ctx, req); !res.Allow {
+					b.Fatalf("denied: %s", res.Reason)
+				}
+			}
+		})
 	}
 }

@@ -1,0 +1,191 @@
+package policy
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/certgate/certgate/identity"
+)
+
+func TestMemoEvictsTheLeastRecentlyUsed(t *testing.T) {
+	m := newMemo(2)
+	if len(m.shards) != 2 {
+		t.Fatalf("newMemo(2) has %d shards, want 2", len(m.shards))
+	}
+	// Use one shard so the order is visible.
+	m.shards = m.shards[:1]
+	m.shards[0].limit = 2
+	d := func(s string) Decision { return Decision{Reason: s} }
+	m.put([]byte("a"), d("a"))
+	m.put([]byte("b"), d("b"))
+	if _, ok := m.get([]byte("a")); !ok { // a is now the most recent
+		t.Fatal("a was not remembered")
+	}
+	m.put([]byte("c"), d("c")) // evicts b
+	for key, want := range map[string]bool{"a": true, "b": false, "c": true} {
+		got, ok := m.get([]byte(key))
+		if ok != want || (ok && got.Reason != key) {
+			t.Errorf("get(%s) = %+v, %v; want found %v", key, got, ok, want)
+		}
+	}
+	if diff := cmp.Diff(CacheStats{Hits: 3, Misses: 1, Entries: 2}, m.stats()); diff != "" {
+		t.Errorf("stats mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestMemoStaysWithinItsSize(t *testing.T) {
+	for _, size := range []int{1, 7, 16, 100} {
+		t.Run(fmt.Sprint(size), func(t *testing.T) {
+			m := newMemo(size)
+			for i := range 10 * size {
+				m.put(fmt.Appendf(nil, "k%d", i), Decision{})
+			}
+			if got := m.stats().Entries; got != size {
+				t.Errorf("entries = %d after %d puts, want %d", got, 10*size, size)
+			}
+		})
+	}
+	if newMemo(0) != nil || newMemo(-1) != nil {
+		t.Error("newMemo(<=0) is not nil")
+	}
+}
+
+func TestMemoKeysDoNotCollide(t *testing.T) {
+	in := func(user string, groups ...string) *Input {
+		return &Input{Identity: &identity.Identity{User: user, Groups: groups}, Request: Request{Method: "GET", Path: "/"}}
+	}
+	fields := fieldUser | fieldGroups | fieldRouteCandidates
+	pairs := [][2]*Input{
+		{in("u", "a,b"), in("u", "a", "b")},
+		{in("u", "ab"), in("u", "a", "b")},
+		{in("ua"), in("u", "a")},
+		{in("u"), in("u", "")},
+	}
+	for _, p := range pairs {
+		a, b := appendKey(nil, p[0], fields), appendKey(nil, p[1], fields)
+		if string(a) == string(b) {
+			t.Errorf("%+v and %+v share the key %q", p[0].Identity, p[1].Identity, a)
+		}
+	}
+	// The candidates stand for method and path.
+	x, y := in("u"), in("u")
+	y.Request.Path = "/x"
+	if string(appendKey(nil, x, fields)) == string(appendKey(nil, y, fields)) {
+		t.Error("two paths share a key although the policy reads the route candidates")
+	}
+}
+
+func TestDecideRemembersDecisions(t *testing.T) {
+	e := loadShipped(t)
+	if diff := cmp.Diff(CacheStats{}, e.CacheStats()); diff != "" {
+		t.Errorf("a fresh Engine's stats (-want +got):\n%s", diff)
+	}
+	steps := []struct {
+		in   *Input
+		want Decision
+	}{
+		{request("viewer", []string{"viewers"}, "GET", "/api/v1/vm"), allowed("list_vms")},
+		{request("viewer", []string{"viewers"}, "GET", "/api/v1/vm"), allowed("list_vms")},
+		// Fields the policy does not read do not split the key.
+		{withHost(request("viewer", []string{"viewers"}, "GET", "/api/v1/vm"), "other.example"), allowed("list_vms")},
+		{request("viewer", []string{"viewers"}, "POST", "/api/v1/vm"), missing("start_vm")},
+		{request("viewer", []string{"ci"}, "POST", "/api/v1/vm"), allowed("start_vm")},
+		{request("viewer", []string{"viewers"}, "POST", "/api/v1/vm"), missing("start_vm")},
+	}
+	for i, s := range steps {
+		got, err := e.Decide(t.Context(), s.in)
+		if err != nil {
+			t.Fatalf("step %d: Decide: %v", i, err)
+		}
+		if diff := cmp.Diff(s.want, got); diff != "" {
+			t.Errorf("step %d: Decide mismatch (-want +got):\n%s", i, diff)
+		}
+	}
+	if diff := cmp.Diff(CacheStats{Hits: 3, Misses: 3, Entries: 3}, e.CacheStats()); diff != "" {
+		t.Errorf("stats mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func withHost(in *Input, host string) *Input {
+	in.Request.Host = host
+	return in
+}
+
+func TestDecideDoesNotRemember(t *testing.T) {
+	headerPolicy := strings.Replace(minimalPolicy, "allow if input.identity.user in data.certgate.users",
+		`allow if input.request.headers["x-allow"] == "yes"`, 1)
+	timePolicy := strings.Replace(minimalPolicy, "allow if input.identity.user in data.certgate.users",
+		`allow if time.now_ns() > 0`, 1)
+	shippedPolicy, err := Load(t.Context(), "", WithDecisionCache(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		e    *Engine
+	}{
+		{"with the cache disabled", shippedPolicy},
+		{"a policy reading headers", mustLoad(t, headerPolicy)},
+		{"a policy calling time.now_ns", mustLoad(t, timePolicy)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := request("alice", nil, "GET", "/api/v1/vm")
+			in.Request.Headers = map[string]string{"x-allow": "yes"}
+			for range 3 {
+				if _, err := tt.e.Decide(t.Context(), in); err != nil {
+					t.Fatalf("Decide: %v", err)
+				}
+			}
+			if diff := cmp.Diff(CacheStats{}, tt.e.CacheStats()); diff != "" {
+				t.Errorf("stats mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+	t.Run("a key past the limit", func(t *testing.T) {
+		e := loadShipped(t)
+		in := request("viewer", []string{"viewers"}, "GET", "/"+strings.Repeat("a", maxMemoKey))
+		for range 2 {
+			if _, err := e.Decide(t.Context(), in); err != nil {
+				t.Fatalf("Decide: %v", err)
+			}
+		}
+		if diff := cmp.Diff(CacheStats{}, e.CacheStats()); diff != "" {
+			t.Errorf("stats mismatch (-want +got):\n%s", diff)
+		}
+	})
+}
+
+func TestDecideWithAHeaderPolicySeesHeaders(t *testing.T) {
+	// The input is pruned to the fields a policy reads: one that reads
+	// headers must still get them, and decide by them on every request.
+	e := mustLoad(t, strings.Replace(minimalPolicy, "allow if input.identity.user in data.certgate.users",
+		`allow if input.request.headers["x-allow"] == "yes"`, 1))
+	for _, h := range []string{"yes", "no", "yes"} {
+		in := request("alice", nil, "GET", "/")
+		in.Request.Headers = map[string]string{"x-allow": h}
+		d, err := e.Decide(t.Context(), in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Allow != (h == "yes") {
+			t.Errorf("x-allow: %s gave allow %v", h, d.Allow)
+		}
+	}
+}
+
+func mustLoad(tb testing.TB, policy string) *Engine {
+	tb.Helper()
+	e, err := LoadFS(tb.Context(), fstest.MapFS{
+		"authz.rego":         {Data: []byte(policy)},
+		"certgate/data.json": {Data: []byte(`{"users": ["alice"]}`)},
+	})
+	if err != nil {
+		tb.Fatalf("LoadFS: %v", err)
+	}
+	return e
+}

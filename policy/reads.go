@@ -1,0 +1,158 @@
+package policy
+
+import (
+	"github.com/open-policy-agent/opa/v1/ast"
+)
+
+// fieldSet names fields of the input document. A policy is given only the
+// fields it reads, and its decisions are memoized on those fields alone.
+type fieldSet uint32
+
+const (
+	fieldUser fieldSet = 1 << iota
+	fieldGroups
+	fieldOrgUnits
+	fieldSubject
+	fieldIssuer
+	fieldSerial
+	fieldFingerprint
+	fieldSANs
+	fieldSPIFFEID
+	fieldNotBefore
+	fieldNotAfter
+	fieldSource
+	fieldMethod
+	fieldPath
+	fieldRawPath
+	fieldQuery
+	fieldHeaders
+	fieldHost
+	fieldScheme
+	fieldProtocol
+	// fieldRouteCandidates is input.route_candidates, which the engine
+	// computes from the method and the path.
+	fieldRouteCandidates
+
+	identityFields = fieldUser | fieldGroups | fieldOrgUnits | fieldSubject | fieldIssuer | fieldSerial |
+		fieldFingerprint | fieldSANs | fieldSPIFFEID | fieldNotBefore | fieldNotAfter | fieldSource
+	requestFields = fieldMethod | fieldPath | fieldRawPath | fieldQuery | fieldHeaders | fieldHost |
+		fieldScheme | fieldProtocol
+	allFields = identityFields | requestFields | fieldRouteCandidates
+)
+
+var identityFieldNames = map[string]fieldSet{
+	"user": fieldUser, "groups": fieldGroups, "org_units": fieldOrgUnits, "subject": fieldSubject,
+	"issuer": fieldIssuer, "serial": fieldSerial, "fingerprint_sha256": fieldFingerprint, "sans": fieldSANs,
+	"spiffe_id": fieldSPIFFEID, "not_before": fieldNotBefore, "not_after": fieldNotAfter, "source": fieldSource,
+}
+
+var requestFieldNames = map[string]fieldSet{
+	"method": fieldMethod, "path": fieldPath, "raw_path": fieldRawPath, "query": fieldQuery,
+	"headers": fieldHeaders, "host": fieldHost, "scheme": fieldScheme, "protocol": fieldProtocol,
+}
+
+// policyReads is what analysing the compiled modules found out about the
+// input a policy depends on.
+type policyReads struct {
+	// fields are the input fields the policy may read; allFields when a
+	// read could not be pinned down (input passed whole to a function,
+	// input[x] with a variable x, a field certgate does not know).
+	fields fieldSet
+	// deterministic is false when the policy calls a built-in whose result
+	// may differ between two evaluations of the same input (time.now_ns,
+	// http.send, rand.intn, …).
+	deterministic bool
+}
+
+// memoizable reports whether decisions may be cached keyed on the fields
+// read. Request headers carry per-request values (ids, dates), so a
+// policy that reads them would hardly ever hit the cache: it is not cached.
+func (r policyReads) memoizable() bool {
+	return r.deterministic && r.fields != allFields && r.fields&fieldHeaders == 0
+}
+
+// analyseReads walks every reference to input in modules. It errs on the
+// side of reading more: a reference it cannot resolve to known fields
+// counts as reading everything.
+func analyseReads(modules map[string]*ast.Module) policyReads {
+	r := policyReads{deterministic: true}
+	builtins := ast.BuiltinMap
+	var vis *ast.GenericVisitor
+	vis = ast.NewGenericVisitor(func(x any) bool {
+		switch x := x.(type) {
+		case ast.Ref:
+			if len(x) == 0 {
+				return true
+			}
+			if x.HasPrefix(ast.InputRootRef) {
+				r.fields |= refFields(x)
+			} else if _, ok := x[0].Value.(ast.Var); !ok {
+				vis.Walk(x[0]) // a call or a composite value at the head
+			}
+			// Walk the operands (input.a[input.b]), not the head var again.
+			for _, t := range x[1:] {
+				vis.Walk(t)
+			}
+			return true
+		case ast.Var:
+			// A bare input that was not part of a reference: the policy
+			// may use all of it.
+			if x.Equal(ast.InputRootDocument.Value) {
+				r.fields = allFields
+			}
+		case *ast.Expr:
+			if x.IsCall() {
+				if b, ok := builtins[x.Operator().String()]; ok && b.Nondeterministic {
+					r.deterministic = false
+				}
+			}
+		case ast.Call:
+			if len(x) > 0 {
+				if ref, ok := x[0].Value.(ast.Ref); ok {
+					if b, ok := builtins[ref.String()]; ok && b.Nondeterministic {
+						r.deterministic = false
+					}
+				}
+			}
+		}
+		return false
+	})
+	for _, m := range modules {
+		vis.Walk(m)
+	}
+	return r
+}
+
+// refFields maps one reference to input to the fields it may read.
+func refFields(ref ast.Ref) fieldSet {
+	if len(ref) < 2 {
+		return allFields
+	}
+	top, ok := ref[1].Value.(ast.String)
+	if !ok {
+		return allFields
+	}
+	switch string(top) {
+	case "identity":
+		return subField(ref, identityFields, identityFieldNames)
+	case "request":
+		return subField(ref, requestFields, requestFieldNames)
+	case "route_candidates":
+		return fieldRouteCandidates
+	}
+	return allFields
+}
+
+func subField(ref ast.Ref, whole fieldSet, names map[string]fieldSet) fieldSet {
+	if len(ref) < 3 {
+		return whole
+	}
+	name, ok := ref[2].Value.(ast.String)
+	if !ok {
+		return whole
+	}
+	if f, ok := names[string(name)]; ok {
+		return f
+	}
+	return allFields
+}
