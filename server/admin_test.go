@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -205,9 +206,33 @@ func TestAdminStatusExplainAndReload(t *testing.T) {
 		ex.GetDecision().GetStatus() != 403 || ex.GetDecision().GetPermission() != "start_vm" {
 		t.Errorf("explain viewer POST: %v", ex)
 	}
+	if r := ex.GetDecision().GetMatchedRoutes(); len(r) != 1 || r[0].GetMethod() != "POST" || r[0].GetPath() != "/api/v1/vm" || r[0].GetPermission() != "start_vm" {
+		t.Errorf("explain viewer POST: matched routes %v, want POST /api/v1/vm -> start_vm", r)
+	}
+	if len(ex.GetTrace()) != 0 {
+		t.Errorf("explain without --trace returned %d trace lines", len(ex.GetTrace()))
+	}
 	ex = explain(viewer, "GET", "/api/v1/vm")
 	if !ex.GetDecision().GetAllow() || ex.GetDecision().GetUpstreamHeaders()[HeaderUser] != "viewer" {
 		t.Errorf("explain viewer GET: %v", ex)
+	}
+	traced, err := a.client.Explain(ctx, &adminv1.ExplainRequest{CertificatePem: string(viewer.CertPEM()), Method: "GET", Path: "/api/v1/vm", Trace: true})
+	if err != nil || len(traced.GetTrace()) < 10 || !strings.Contains(strings.Join(traced.GetTrace(), "\n"), "data.certgate") {
+		t.Errorf("explain with trace: %d lines, %v", len(traced.GetTrace()), err)
+	}
+	perms, err := a.client.ListPermissions(ctx, &adminv1.ListPermissionsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]*adminv1.Permission{}
+	for _, p := range perms.GetPermissions() {
+		byName[p.GetName()] = p
+	}
+	if p := byName["certgate_admin"]; p == nil || len(p.GetRoutes()) != 1 || !slices.Contains(p.GetGroups(), "admins") || slices.Contains(p.GetGroups(), "viewers") {
+		t.Errorf("ListPermissions certgate_admin: %v", p)
+	}
+	if p := byName["list_vms"]; p == nil || !slices.Contains(p.GetGroups(), "viewers") || len(p.GetRoutes()) != 2 {
+		t.Errorf("ListPermissions list_vms: %v", p)
 	}
 
 	// Revoke the viewer on disk; explain shows it only after a reload.

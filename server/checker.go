@@ -244,16 +244,26 @@ func verify(store *trust.Store, req *Request, opts identity.Options, now time.Ti
 }
 
 func (c *Checker) decide(ctx context.Context, snap *Snapshot, v *verdict, req *Request) Result {
-	if v.id == nil {
-		return Result{Status: http.StatusUnauthorized, Reason: v.reason}
+	in, res, ok := policyInput(v, req)
+	if !ok {
+		return res
 	}
-	id := v.id
+	d, err := snap.Policy.Decide(ctx, in)
+	return c.decided(d, err, v, req)
+}
+
+// policyInput builds the policy's input for an authenticated request, or
+// the deny when there is no identity or the path is malformed.
+func policyInput(v *verdict, req *Request) (*policy.Input, Result, bool) {
+	if v.id == nil {
+		return nil, Result{Status: http.StatusUnauthorized, Reason: v.reason}, false
+	}
 	target, err := NormalizePath(req.Target)
 	if err != nil {
-		return Result{Status: http.StatusBadRequest, Reason: err.Error(), Identity: id, StaleCRL: v.staleCRL}
+		return nil, Result{Status: http.StatusBadRequest, Reason: err.Error(), Identity: v.id, StaleCRL: v.staleCRL}, false
 	}
-	in := &policy.Input{
-		Identity: id,
+	return &policy.Input{
+		Identity: v.id,
 		Request: policy.Request{
 			Method:   req.Method,
 			Path:     target.Path,
@@ -264,12 +274,16 @@ func (c *Checker) decide(ctx context.Context, snap *Snapshot, v *verdict, req *R
 			Scheme:   req.Scheme,
 			Protocol: req.Protocol,
 		},
-	}
-	d, err := snap.Policy.Decide(ctx, in)
+	}, Result{}, true
+}
+
+// decided turns the policy's answer into a Result; a policy error denies
+// with 500.
+func (c *Checker) decided(d policy.Decision, err error, v *verdict, req *Request) Result {
 	if err != nil {
-		return Result{Status: http.StatusInternalServerError, Reason: "policy: " + err.Error(), Identity: id, StaleCRL: v.staleCRL}
+		return Result{Status: http.StatusInternalServerError, Reason: "policy: " + err.Error(), Identity: v.id, StaleCRL: v.staleCRL}
 	}
-	res := c.result(d, id, req.Headers)
+	res := c.result(d, v.id, req.Headers)
 	res.StaleCRL = v.staleCRL
 	return res
 }

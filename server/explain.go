@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/certgate/certgate/identity"
-	"github.com/certgate/certgate/policy"
 	"github.com/certgate/certgate/trust"
 )
 
@@ -19,11 +19,14 @@ type Explanation struct {
 	Chain    ChainVerdict
 	Result   Result
 	// Routes are the routes that matched the request.
-	Routes []policy.Route
+	Routes []MatchedRoute
 	// Trace is the policy's evaluation trace, when asked for and the chain
 	// was valid.
 	Trace []string
 }
+
+// MatchedRoute is a route of the policy data that matched the request.
+type MatchedRoute struct{ Permission, Method, Path string }
 
 // ChainVerdict is the outcome of chain verification.
 type ChainVerdict struct {
@@ -70,7 +73,28 @@ func (c *Checker) Explain(ctx context.Context, req *Request, trace bool) Explana
 		ex.Chain.Path = append(ex.Chain.Path, cert.Subject.String())
 	}
 	v := &verdict{id: &id, staleCRL: verified.StaleCRL, from: now, until: verified.ValidUntil}
-	ex.Result = c.decide(ctx, snap, v, req)
+	in, res, ok := policyInput(v, req)
+	if ok {
+		d, matched, lines, err := snap.Policy.Explain(ctx, in, trace)
+		res = c.decided(d, err, v, req)
+		ex.Routes, ex.Trace = parseRoutes(matched), lines
+	}
+	ex.Result = res
 	ex.Result.Revision = snap.Revision
 	return ex
+}
+
+// parseRoutes reads policy.Engine.Explain's "METHOD path -> permission"
+// lines; a line of another shape is kept whole as the path.
+func parseRoutes(lines []string) []MatchedRoute {
+	out := make([]MatchedRoute, 0, len(lines))
+	for _, l := range lines {
+		route, perm, _ := strings.Cut(l, " -> ")
+		method, path, ok := strings.Cut(route, " ")
+		if !ok {
+			method, path = "", route
+		}
+		out = append(out, MatchedRoute{Permission: perm, Method: method, Path: path})
+	}
+	return out
 }

@@ -143,6 +143,10 @@ var (
 		"Seconds until the CA certificate's notAfter.", []string{"subject", "fingerprint_sha256"}, nil)
 	descCacheEntries = prometheus.NewDesc("certgate_verdict_cache_entries",
 		"Certificate verdicts cached for the serving snapshot.", nil, nil)
+	descDecisionCache = prometheus.NewDesc("certgate_decision_cache_requests_total",
+		"Lookups in the policy decision cache of the serving snapshot, by result (hit or miss); starts from zero with each snapshot.", []string{"result"}, nil)
+	descDecisionCacheEntries = prometheus.NewDesc("certgate_decision_cache_entries",
+		"Policy decisions cached for the serving snapshot.", nil, nil)
 )
 
 func (c *snapshotCollector) Describe(ch chan<- *prometheus.Desc) {
@@ -152,6 +156,8 @@ func (c *snapshotCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descCRLRevoked
 	ch <- descCAExpiry
 	ch <- descCacheEntries
+	ch <- descDecisionCache
+	ch <- descDecisionCacheEntries
 }
 
 func (c *snapshotCollector) Collect(ch chan<- prometheus.Metric) {
@@ -163,6 +169,10 @@ func (c *snapshotCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descRevision, prometheus.GaugeValue, float64(snap.Revision))
 	ch <- prometheus.MustNewConstMetric(descSnapshotAge, prometheus.GaugeValue, now.Sub(snap.LoadedAt).Seconds())
 	ch <- prometheus.MustNewConstMetric(descCacheEntries, prometheus.GaugeValue, float64(st.verdicts.len()))
+	ds := snap.Policy.CacheStats()
+	ch <- prometheus.MustNewConstMetric(descDecisionCache, prometheus.CounterValue, float64(ds.Hits), "hit")
+	ch <- prometheus.MustNewConstMetric(descDecisionCache, prometheus.CounterValue, float64(ds.Misses), "miss")
+	ch <- prometheus.MustNewConstMetric(descDecisionCacheEntries, prometheus.GaugeValue, float64(ds.Entries))
 	ts := snap.Trust.Status()
 	seen := map[[3]string]bool{}
 	for _, crl := range ts.CRLs {

@@ -116,6 +116,9 @@ func TestMetricsEndpointExposesDecisionsReloadsAndDeadlines(t *testing.T) {
 		`certgate_crl_revoked_certificates{`,
 		`certgate_ca_expiry_seconds{`,
 		`certgate_verdict_cache_entries 1`,
+		`certgate_decision_cache_requests_total{result="hit"} 1`,
+		`certgate_decision_cache_requests_total{result="miss"} 2`,
+		`certgate_decision_cache_entries 2`,
 		`go_goroutines `,
 		`process_resident_memory_bytes `,
 	} {

@@ -9,20 +9,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"slices"
-	"strings"
 	"time"
 
-	"github.com/open-policy-agent/opa/v1/ast"
-	"github.com/open-policy-agent/opa/v1/loader"
 
 	"github.com/certgate/certgate/config"
 	"github.com/certgate/certgate/identity"
 	"github.com/certgate/certgate/pki"
 	"github.com/certgate/certgate/policy"
-	shipped "github.com/certgate/certgate/rego"
 	"github.com/certgate/certgate/trust"
 )
 
@@ -201,80 +195,8 @@ func verifyWithConfig(ctx context.Context, file string, chain []*x509.Certificat
 		return nil, fmt.Errorf("load policy: %w", err)
 	}
 	id := identity.New(chain[0], identity.SourceEnvoy)
-	if rep.Permissions, err = grantedPermissions(ctx, engine, cfg.Policy.Dir, &id); err != nil {
+	if rep.Permissions, err = engine.Granted(ctx, &policy.Input{Identity: &id}); err != nil {
 		return nil, err
 	}
 	return rep, nil
-}
-
-// grantedPermissions lists the permissions the policy grants id, sorted.
-//
-// TODO(merge): use policy.Engine.Granted. Until it lands, this asks the
-// engine for a decision on one request per route of data.certgate.routes
-// (each "*" segment and a trailing "/**" replaced by a placeholder) and
-// collects the permissions of the allowed ones.
-func grantedPermissions(ctx context.Context, e *policy.Engine, policyDir string, id *identity.Identity) ([]string, error) {
-	routes, err := policyRoutes(policyDir)
-	if err != nil {
-		return nil, err
-	}
-	granted := []string{}
-	for _, r := range routes {
-		segs := strings.Split(strings.TrimSuffix(r.Path, "/**"), "/")
-		for i, s := range segs {
-			if s == "*" {
-				segs[i] = "certgate-inspect"
-			}
-		}
-		p := strings.Join(segs, "/")
-		if strings.HasSuffix(r.Path, "/**") {
-			p += "/certgate-inspect"
-		}
-		method := r.Method
-		if method == "*" {
-			method = "GET"
-		}
-		d, err := e.Decide(ctx, &policy.Input{Identity: id, Request: policy.Request{
-			Method: method, Path: p, RawPath: p, Host: "localhost", Scheme: "https", Protocol: "HTTP/1.1",
-		}})
-		if err != nil {
-			return nil, fmt.Errorf("permissions: %s %s: %w", r.Method, p, err)
-		}
-		if d.Allow && !slices.Contains(granted, r.Permission) {
-			granted = append(granted, r.Permission)
-		}
-	}
-	slices.Sort(granted)
-	return granted, nil
-}
-
-type route struct{ Permission, Method, Path string }
-
-// policyRoutes reads data.certgate.routes from the policy's data files the
-// way policy.Load places them.
-func policyRoutes(dir string) ([]route, error) {
-	l := loader.NewFileLoader().WithRegoVersion(ast.RegoV1)
-	root := dir
-	if dir == "" {
-		l, root = l.WithFS(shipped.Default), "."
-	}
-	res, err := l.Filtered([]string{root}, func(_ string, info fs.FileInfo, depth int) bool {
-		return depth > 0 && strings.HasPrefix(info.Name(), ".") || strings.HasSuffix(info.Name(), "_test.rego")
-	})
-	if err != nil {
-		return nil, fmt.Errorf("permissions: read policy data: %w", err)
-	}
-	raw, err := json.Marshal(res.Documents)
-	if err != nil {
-		return nil, fmt.Errorf("permissions: %w", err)
-	}
-	var doc struct {
-		Certgate struct {
-			Routes []route `json:"routes"`
-		} `json:"certgate"`
-	}
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		return nil, fmt.Errorf("permissions: data.certgate.routes: %w", err)
-	}
-	return doc.Certgate.Routes, nil
 }
