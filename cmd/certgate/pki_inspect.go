@@ -12,7 +12,6 @@ import (
 	"os"
 	"time"
 
-
 	"github.com/certgate/certgate/config"
 	"github.com/certgate/certgate/identity"
 	"github.com/certgate/certgate/pki"
