@@ -136,4 +136,3 @@ func hasUnknownCritical(crl *x509.RevocationList) bool {
 	}
 	return false
 }
-

@@ -146,4 +146,3 @@ func loadCerts(files []string) ([]*x509.Certificate, error) {
 	}
 	return out, nil
 }
-

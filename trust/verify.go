@@ -72,4 +72,3 @@ func (s *Store) Verify(chain []*x509.Certificate, opts VerifyOptions) (*Verified
 	}
 	return nil, first
 }
-
