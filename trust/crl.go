@@ -97,7 +97,7 @@ func (s *Store) currentCRL(cert, issuer *x509.Certificate, now time.Time) (best 
 		if e.crl.NextUpdate.IsZero() || now.Before(e.crl.ThisUpdate) {
 			continue
 		}
-		if hasUnknownCritical(e.crl) {
+		if crlUsable(e.crl, issuer) != "" {
 			continue
 		}
 		if e.crl.CheckSignatureFrom(issuer) != nil {
@@ -122,17 +122,4 @@ func (s *Store) currentCRL(cert, issuer *x509.Certificate, now time.Time) (best 
 // newer reports whether a has a higher CRL number than b.
 func newer(a, b *crlEntry) bool {
 	return a.crl.Number != nil && b.crl.Number != nil && a.crl.Number.Cmp(b.crl.Number) > 0
-}
-
-func hasUnknownCritical(crl *x509.RevocationList) bool {
-	for _, ext := range crl.Extensions {
-		if !ext.Critical {
-			continue
-		}
-		// certgate implements no critical CRL extension (issuing
-		// distribution point, delta CRL indicator, …): such a CRL may mean
-		// less than it seems to, so it is not used (fail closed).
-		return true
-	}
-	return false
 }

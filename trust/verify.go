@@ -29,6 +29,9 @@ func (s *Store) Verify(chain []*x509.Certificate, opts VerifyOptions) (*Verified
 	if now.Before(leaf.NotBefore) {
 		return nil, fail(ReasonNotYetValid, "certificate valid from "+leaf.NotBefore.Format(time.RFC3339), nil)
 	}
+	if r, detail := checkLeaf(leaf, opts.Purpose); r != "" {
+		return nil, fail(r, detail, nil)
+	}
 	inters := s.inters
 	if len(chain) > 1 {
 		inters = s.inters.Clone()
@@ -61,6 +64,12 @@ func (s *Store) Verify(chain []*x509.Certificate, opts VerifyOptions) (*Verified
 	// revocation check; the first failure is reported otherwise.
 	var first error
 	for _, path := range paths {
+		if r, c, detail := checkPath(path); r != "" {
+			if first == nil {
+				first = &Error{Reason: r, Subject: c.Subject.String(), Serial: c.SerialNumber.Text(16), Detail: detail}
+			}
+			continue
+		}
 		v, err := s.checkRevocation(path, now)
 		if err != nil {
 			if first == nil {
