@@ -23,7 +23,9 @@ func TestRFC5280(t *testing.T) {
 	h := newHierarchy(t)
 	root, inter := h.root, h.inter
 	chain := func(c ...*x509.Certificate) []*x509.Certificate { return c }
-	leaf := func(ca *pkitest.CA, cn string, opts ...pkitest.Option) *x509.Certificate { return ca.Leaf(cn, opts...).Cert }
+	leaf := func(ca *pkitest.CA, cn string, opts ...pkitest.Option) *x509.Certificate {
+		return ca.Leaf(cn, opts...).Cert
+	}
 
 	noKeyCertSign := root.ChildCA("no keyCertSign", pkitest.With(func(o *pki.Options) {
 		o.KeyUsage = x509.KeyUsageDigitalSignature | x509.KeyUsageCRLSign
