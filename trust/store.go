@@ -10,7 +10,10 @@ import (
 	"github.com/certgate/certgate/pki"
 )
 
-const maxChainLength = 10
+// MaxChainLength is the most certificates Verify accepts in a presented
+// chain, leaf included; longer chains are refused before any signature is
+// checked. It matches identity.DefaultMaxChainLength.
+const MaxChainLength = 10
 
 // Store is an immutable set of CAs and CRLs.
 type Store struct {

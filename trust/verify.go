@@ -12,8 +12,8 @@ func (s *Store) Verify(chain []*x509.Certificate, opts VerifyOptions) (*Verified
 	if len(chain) == 0 {
 		return nil, &Error{Reason: ReasonInvalid, Detail: "empty chain"}
 	}
-	if len(chain) > maxChainLength {
-		return nil, &Error{Reason: ReasonInvalid, Detail: fmt.Sprintf("chain of %d certificates, more than %d", len(chain), maxChainLength)}
+	if len(chain) > MaxChainLength {
+		return nil, &Error{Reason: ReasonInvalid, Detail: fmt.Sprintf("chain of %d certificates, more than %d", len(chain), MaxChainLength)}
 	}
 	now := opts.Now
 	if now.IsZero() {
