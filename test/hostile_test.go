@@ -214,9 +214,16 @@ func (h *hostileWorld) checkHeaders(tc hostileCase) [][2]string {
 	return headers
 }
 
+// rawResponse is the part of a response the tests look at; the body has
+// been read and closed.
+type rawResponse struct {
+	StatusCode int
+	Header     http.Header
+}
+
 // rawRequest writes an HTTP/1.1 request byte for byte (no client library
 // would send most of these) and reads the response.
-func rawRequest(t *testing.T, conn net.Conn, method, target string, headers [][2]string) *http.Response {
+func rawRequest(t *testing.T, conn net.Conn, method, target string, headers [][2]string) rawResponse {
 	t.Helper()
 	t.Cleanup(func() { _ = conn.Close() })
 	if err := conn.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
@@ -237,7 +244,7 @@ func rawRequest(t *testing.T, conn net.Conn, method, target string, headers [][2
 	}
 	_, _ = io.Copy(io.Discard, resp.Body)
 	_ = resp.Body.Close()
-	return resp
+	return rawResponse{StatusCode: resp.StatusCode, Header: resp.Header}
 }
 
 // expectDecision checks that exactly one decision with status was logged

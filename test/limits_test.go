@@ -106,7 +106,7 @@ func TestOversizedGRPCInputIsRefusedAndServingContinues(t *testing.T) {
 func TestOversizedHTTPInputIsRefusedAndServingContinues(t *testing.T) {
 	w := newWorld(t)
 	r := startCertgate(t, w, true)
-	check := func(t *testing.T, extra [][2]string) *http.Response {
+	check := func(t *testing.T, extra [][2]string) rawResponse {
 		t.Helper()
 		conn, err := net.DialTimeout("tcp", r.httpAddr, 5*time.Second)
 		if err != nil {
