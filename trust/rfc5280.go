@@ -20,7 +20,15 @@ const MinRSABits = 2048
 // ReasonWeakKey is a certificate whose public key is too small.
 const ReasonWeakKey Reason = "weak_key"
 
-var oidKeyUsage = asn1.ObjectIdentifier{2, 5, 29, 15}
+var (
+	oidKeyUsage = asn1.ObjectIdentifier{2, 5, 29, 15}
+	// A CRL with one of these is scoped or incremental: read as a complete
+	// CRL it would call certificates outside its scope unrevoked. RFC 5280
+	// makes them critical, but a non-conforming issuer might not.
+	oidDeltaCRLIndicator         = asn1.ObjectIdentifier{2, 5, 29, 27}
+	oidIssuingDistributionPoint  = asn1.ObjectIdentifier{2, 5, 29, 28}
+	oidCertificateIssuerCRLEntry = asn1.ObjectIdentifier{2, 5, 29, 29}
+)
 
 // hasKeyUsage reports whether c carries a key usage extension at all: an
 // absent extension allows every usage, while one present with no bit set
@@ -91,13 +99,21 @@ func checkPath(path []*x509.Certificate) (Reason, *x509.Certificate, string) {
 // crl_unavailable.
 func crlUsable(crl *x509.RevocationList, issuer *x509.Certificate) string {
 	for _, ext := range crl.Extensions {
-		if ext.Critical {
+		switch {
+		case ext.Id.Equal(oidDeltaCRLIndicator):
+			return "a delta CRL (delta CRLs are not supported)"
+		case ext.Id.Equal(oidIssuingDistributionPoint):
+			return "a CRL with an issuing distribution point (partitioned and indirect CRLs are not supported)"
+		case ext.Critical:
 			return fmt.Sprintf("unsupported critical CRL extension %v", ext.Id)
 		}
 	}
 	for _, entry := range crl.RevokedCertificateEntries {
 		for _, ext := range entry.Extensions {
-			if ext.Critical {
+			switch {
+			case ext.Id.Equal(oidCertificateIssuerCRLEntry):
+				return "an indirect CRL entry (certificateIssuer is not supported)"
+			case ext.Critical:
 				return fmt.Sprintf("unsupported critical CRL entry extension %v", ext.Id)
 			}
 		}

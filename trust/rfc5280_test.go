@@ -52,6 +52,17 @@ func TestRFC5280(t *testing.T) {
 		SerialNumber: big.NewInt(1), RevocationTime: now.Add(-time.Hour),
 		ExtraExtensions: []pkix.Extension{{Id: asn1.ObjectIdentifier{2, 5, 29, 29}, Critical: true, Value: []byte{0x30, 0x00}}},
 	}}
+	nonCriticalIDP := crlTemplate(5)
+	nonCriticalIDP.ExtraExtensions = []pkix.Extension{{Id: idp.Id, Value: idp.Value}}
+	deltaCRL := crlTemplate(5)
+	deltaCRL.ExtraExtensions = []pkix.Extension{{Id: asn1.ObjectIdentifier{2, 5, 29, 27}, Critical: true, Value: []byte{0x02, 0x01, 0x04}}}
+	indirectEntryCRL := crlTemplate(5)
+	indirectEntryCRL.RevokedCertificateEntries = []x509.RevocationListEntry{{
+		SerialNumber: big.NewInt(1), RevocationTime: now.Add(-time.Hour),
+		ExtraExtensions: []pkix.Extension{{Id: asn1.ObjectIdentifier{2, 5, 29, 29}, Value: []byte{0x30, 0x00}}},
+	}}
+	unknownNonCritical := crlTemplate(5)
+	unknownNonCritical.ExtraExtensions = []pkix.Extension{{Id: asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 99999, 2}, Value: []byte{0x05, 0x00}}}
 	rootCRL := root.CRL(revokedInter.Cert)
 	interCRL := inter.CRL()
 	crls := func(extra ...*x509.RevocationList) []*x509.RevocationList {
@@ -88,6 +99,10 @@ func TestRFC5280(t *testing.T) {
 		{"a chain of current CRLs is valid", chain(h.alice), chain(inter.Cert), crls(), trust.PurposeClient, nil},
 		{"a CRL with an unsupported critical extension is not used", chain(h.alice), chain(inter.Cert), []*x509.RevocationList{rootCRL, inter.SignCRL(criticalCRL)}, trust.PurposeClient, []trust.Reason{trust.ReasonCRLUnavailable}},
 		{"a CRL with a critical entry extension is not used", chain(h.alice), chain(inter.Cert), []*x509.RevocationList{rootCRL, inter.SignCRL(criticalEntryCRL)}, trust.PurposeClient, []trust.Reason{trust.ReasonCRLUnavailable}},
+		{"a CRL with a non-critical issuing distribution point is not used either", chain(h.alice), chain(inter.Cert), []*x509.RevocationList{rootCRL, inter.SignCRL(nonCriticalIDP)}, trust.PurposeClient, []trust.Reason{trust.ReasonCRLUnavailable}},
+		{"a delta CRL is not used", chain(h.alice), chain(inter.Cert), []*x509.RevocationList{rootCRL, inter.SignCRL(deltaCRL)}, trust.PurposeClient, []trust.Reason{trust.ReasonCRLUnavailable}},
+		{"an indirect CRL entry, even non-critical, makes the CRL unused", chain(h.alice), chain(inter.Cert), []*x509.RevocationList{rootCRL, inter.SignCRL(indirectEntryCRL)}, trust.PurposeClient, []trust.Reason{trust.ReasonCRLUnavailable}},
+		{"an unknown non-critical CRL extension is ignored", chain(h.alice), chain(inter.Cert), []*x509.RevocationList{rootCRL, inter.SignCRL(unknownNonCritical)}, trust.PurposeClient, nil},
 		{"a CRL signed by an issuer without cRLSign is not used", chain(underNoCRLSign, noCRLSign.Cert), nil, crls(noCRLSign.SignCRL(crlTemplate(1))), trust.PurposeClient, []trust.Reason{trust.ReasonCRLUnavailable}},
 		{"a serial revoked by another CA does not revoke", chain(twin), chain(inter.Cert, sibling.Cert), crls(sibling.CRL(siblingTwin)), trust.PurposeClient, nil},
 		{"the same serial is revoked under the CA that revoked it", chain(siblingTwin), chain(inter.Cert, sibling.Cert), crls(sibling.CRL(siblingTwin)), trust.PurposeClient, []trust.Reason{trust.ReasonRevoked}},
