@@ -92,6 +92,14 @@ var hostileCases = []hostileCase{
 	{name: "a forged certificate header through NGINX is replaced by NGINX's", cert: "viewer", extra: [][2]string{{"Ssl-Client-Cert", "ADMIN"}, {"Ssl-Client-Verify", "SUCCESS"}}, method: "DELETE", target: "/api/v1/node", status: forbidden,
 		grpcStatus: forbidden, httpStatus: unauth, nginx: forbidden, nginxClient: "viewer"},
 	{name: "forged headers without a TLS certificate through NGINX", extra: [][2]string{{"Ssl-Client-Cert", "ADMIN"}, {"Ssl-Client-Verify", "SUCCESS"}, {"X-Forwarded-Client-Cert", "Cert=x"}}, method: "GET", target: "/api/v1/vm", status: unauth, nginx: unauth, nginxOnly: true},
+	{name: "a client-sent X-Original-URI and method are replaced by NGINX's", extra: [][2]string{{"X-Original-URI", "/api/v1/vm"}, {"X-Original-Method", "GET"}}, method: "DELETE", target: "/api/v1/node", status: forbidden, nginx: forbidden, nginxClient: "viewer", nginxOnly: true},
+	{name: "a client-sent X-Original-URL is dropped by NGINX", extra: [][2]string{{"X-Original-URL", "https://anka.example/api/v1/vm"}}, method: "DELETE", target: "/api/v1/node", status: forbidden, nginx: forbidden, nginxClient: "viewer", nginxOnly: true},
+	{name: "a 1 MB header is refused by NGINX itself", extra: [][2]string{{"X-Padding", "MEGABYTE"}}, method: "GET", target: "/api/v1/vm", status: badReq, nginx: badReq, nginxClient: "viewer", nginxOnly: true},
+	{name: "a second X-Original-URI makes one path that matches nothing", cert: "viewer", extra: [][2]string{{"X-Original-URI", "/api/v1/node"}}, method: "GET", target: "/api/v1/vm", status: forbidden,
+		// Envoy's path is :path; the header means nothing there.
+		grpcStatus: ok, user: "viewer"},
+	{name: "a second X-Original-Method makes one method that matches nothing", cert: "viewer", extra: [][2]string{{"X-Original-Method", "DELETE"}}, method: "GET", target: "/api/v1/vm", status: forbidden,
+		grpcStatus: ok, user: "viewer"},
 
 	// Certificate tricks.
 	{name: "a CA certificate is no client", cert: "ca-as-client", method: "GET", target: "/api/v1/vm", status: unauth, nginx: unauth, nginxClient: "ca-as-client"},
