@@ -39,6 +39,9 @@ type hostileCase struct {
 	// TLS client certificate nginxClient; 0 skips NGINX.
 	nginx       int
 	nginxClient string
+	// checkTarget is the HTTP adapter's own request target ("" is
+	// /v1/check).
+	checkTarget string
 	// nginxOnly cases are about what NGINX does with client-sent headers;
 	// the adapters would take the same headers as the proxy's.
 	nginxOnly bool
@@ -100,6 +103,8 @@ var hostileCases = []hostileCase{
 		grpcStatus: ok, user: "viewer"},
 	{name: "a second X-Original-Method makes one method that matches nothing", cert: "viewer", extra: [][2]string{{"X-Original-Method", "DELETE"}}, method: "GET", target: "/api/v1/vm", status: forbidden,
 		grpcStatus: ok, user: "viewer"},
+	{name: "an absolute-form request line to the check endpoint is read", cert: "viewer", checkTarget: "http://certgate.internal/v1/check", method: "GET", target: "/api/v1/vm", status: ok, user: "viewer"},
+	{name: "an absolute-form request line cannot move the decided path", cert: "viewer", checkTarget: "http://certgate.internal/v1/check", method: "DELETE", target: "/api/v1/node", status: forbidden},
 
 	// Certificate tricks.
 	{name: "a CA certificate is no client", cert: "ca-as-client", method: "GET", target: "/api/v1/vm", status: unauth, nginx: unauth, nginxClient: "ca-as-client"},

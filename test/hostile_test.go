@@ -74,7 +74,11 @@ func TestHostileInputsOverHTTP(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			resp := rawRequest(t, conn, "GET", "/v1/check", h.checkHeaders(tc))
+			target := tc.checkTarget
+			if target == "" {
+				target = "/v1/check"
+			}
+			resp := rawRequest(t, conn, "GET", target, h.checkHeaders(tc))
 			if tc.httpRefused != 0 {
 				if resp.StatusCode != tc.httpRefused {
 					t.Fatalf("status %d, want %d from net/http", resp.StatusCode, tc.httpRefused)
