@@ -25,6 +25,7 @@ import (
 // service answers the next, ordinary request as before.
 
 func TestOversizedGRPCInputIsRefusedAndServingContinues(t *testing.T) {
+	t.Parallel() // it waits out a timeout
 	w := newWorld(t)
 	r := startCertgate(t, w, true)
 	authz := r.authzClient(t)
@@ -73,6 +74,23 @@ func TestOversizedGRPCInputIsRefusedAndServingContinues(t *testing.T) {
 		r.expectDecision(t, before, http.StatusUnauthorized, "grpc")
 		allowed(t)
 	})
+	t.Run("a connection that never says hello is cut off", func(t *testing.T) {
+		conn, err := net.DialTimeout("tcp", r.grpcAddr, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		start := time.Now()
+		if err := conn.SetReadDeadline(start.Add(server.GRPCHandshakeTimeout + 5*time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		_, err = io.ReadAll(conn) // the server's settings frame, then EOF
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			t.Fatalf("connection still open after %v, want it closed after the handshake timeout (%v)", time.Since(start), server.GRPCHandshakeTimeout)
+		}
+		allowed(t)
+	})
 	t.Run("oversized and ordinary calls at once", func(t *testing.T) {
 		big := viewer()
 		big.Headers = map[string]string{"x-padding": strings.Repeat("a", 2*server.MaxGRPCMessageBytes)}
@@ -104,6 +122,7 @@ func TestOversizedGRPCInputIsRefusedAndServingContinues(t *testing.T) {
 }
 
 func TestOversizedHTTPInputIsRefusedAndServingContinues(t *testing.T) {
+	t.Parallel() // it waits out a timeout
 	w := newWorld(t)
 	r := startCertgate(t, w, true)
 	check := func(t *testing.T, extra [][2]string) rawResponse {
