@@ -84,6 +84,7 @@ func newHostileWorld(t *testing.T) *hostileWorld {
 	h.values["two-certs"] = esc(append(append([]byte{}, viewer...), w.clients["admin"]...))
 	h.values["private-key"] = esc(key)
 	h.values["der"] = esc(keys["viewer"].Cert.Raw)
+	h.values["admin-client-cert"] = ":" + base64.StdEncoding.EncodeToString(keys["admin"].Cert.Raw) + ":"
 	h.values["bare-base64"] = esc([]byte(base64.StdEncoding.EncodeToString(keys["viewer"].Cert.Raw)))
 	h.values["truncated"] = esc(viewer[:len(viewer)/2])
 	h.values["pem-headers"] = esc([]byte(strings.Replace(string(viewer), "-----\n", "-----\nProc-Type: 4,ENCRYPTED\n\n", 1)))
