@@ -29,9 +29,17 @@ func NewHTTPHandler(checker *Checker) http.Handler {
 		_, _ = fmt.Fprintf(w, "ready revision=%d\n", snap.Revision)
 	})
 	check := &httpCheck{checker: checker}
-	mux.Handle(CheckPath, check)
-	mux.Handle(CheckPath+"/", check)
-	return mux
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The check endpoint is dispatched before ServeMux, which answers a
+		// path with "//", "." or ".." segments with a redirect: below
+		// /v1/check such a path is Envoy's HTTP-mode request to decide,
+		// and a redirect would be neither a decision nor logged.
+		if p := r.URL.Path; p == CheckPath || strings.HasPrefix(p, CheckPath+"/") {
+			check.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
 }
 
 type httpCheck struct{ checker *Checker }

@@ -106,6 +106,9 @@ var hostileCases = []hostileCase{
 		grpcStatus: ok, user: "viewer"},
 	{name: "an absolute-form request line to the check endpoint is read", cert: "viewer", checkTarget: "http://certgate.internal/v1/check", method: "GET", target: "/api/v1/vm", status: ok, user: "viewer"},
 	{name: "an absolute-form request line cannot move the decided path", cert: "viewer", checkTarget: "http://certgate.internal/v1/check", method: "DELETE", target: "/api/v1/node", status: forbidden},
+	{name: "Envoy HTTP mode: a dot-dot path below the check path is decided, not redirected", cert: "viewer", checkTarget: "/v1/check/api/v1/vm/../node", method: "GET", target: "/api/v1/vm/../node", status: ok, user: "viewer"},
+	{name: "Envoy HTTP mode: a double slash below the check path is decided, not redirected", cert: "viewer", checkTarget: "/v1/check//api/v1/vm", method: "GET", target: "//api/v1/vm", status: ok, user: "viewer"},
+	{name: "Envoy HTTP mode: an encoded dot-dot above the root below the check path is refused", cert: "viewer", checkTarget: "/v1/check/%2e%2e/api/v1/vm", method: "GET", target: "/%2e%2e/api/v1/vm", status: badReq},
 
 	// Certificate tricks.
 	{name: "a CA certificate is no client", cert: "ca-as-client", method: "GET", target: "/api/v1/vm", status: unauth, nginx: unauth, nginxClient: "ca-as-client"},
