@@ -5,17 +5,36 @@ TOOL    := $(GO) tool -modfile=tools/go.mod
 LINT    := $(GO) tool -modfile=tools/lint/go.mod golangci-lint
 PKGS    := ./...
 BENCHCOUNT ?= 6
+FUZZTIME ?= 10s
+# Every fuzz target as package:Target. `go test -fuzz` runs one target at a
+# time, so `make fuzz` runs them one after another for FUZZTIME each.
+FUZZ_TARGETS := \
+	./identity:FuzzDecodeEscapedPEM \
+	./identity:FuzzParseXFCC \
+	./identity:FuzzExtract \
+	./identity:FuzzNew \
+	./trust:FuzzLoadCRL \
+	./server:FuzzNormalizePath \
+	./server:FuzzHTTPCheck
 
-.PHONY: build test unit rego lint proto fmt-check vet generate check-generate bench dev clean
+.PHONY: build test fuzz unit rego lint proto fmt-check vet generate check-generate bench dev clean
 
 build:
 	$(GO) build -o bin/certgate ./cmd/certgate
 
-## test: everything CI checks — formatting, vet, lint, generated code, Go tests, Rego tests.
-test: fmt-check vet lint proto check-generate rego unit
+## test: everything CI checks — formatting, vet, lint, buf lint/breaking, generated code, Go tests, Rego tests, fuzzing.
+test: fmt-check vet lint proto check-generate rego unit fuzz
 
 unit:
 	$(GO) test -race -count=1 $(PKGS)
+
+## fuzz: each fuzz target for FUZZTIME (a crasher lands in testdata/fuzz and fails `make unit` from then on).
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$pkg $$name for $(FUZZTIME)"; \
+		$(GO) test -run='^$$' -fuzz="^$$name$$" -fuzztime=$(FUZZTIME) $$pkg; \
+	done
 
 rego:
 	$(TOOL) opa test rego/ -v

@@ -1,10 +1,13 @@
 package identity_test
 
 import (
+	"crypto/x509"
 	"errors"
 	"testing"
 
 	"github.com/certgate/certgate/identity"
+	"github.com/certgate/certgate/pki"
+	"github.com/certgate/certgate/pki/pkitest"
 )
 
 // maxErrorLen bounds an error message: errors quote at most a short prefix of
@@ -139,5 +142,37 @@ func FuzzExtract(f *testing.F) {
 			}
 		}
 		_ = identity.New(got.Chain[0], got.Source)
+	})
+}
+
+// FuzzNew is certificate-to-identity extraction: any DER that crypto/x509
+// parses becomes an Identity without a panic, with the invariants Rego
+// relies on (non-nil lists, a SHA-256 fingerprint, the CN as user).
+func FuzzNew(f *testing.F) {
+	fx := newFixture(f)
+	for _, c := range []*pki.Certificate{fx.alice, fx.bob, fx.plus} {
+		f.Add(c.Cert.Raw)
+	}
+	f.Add(fx.inter.Cert.Raw)
+	f.Add(fx.inter.Leaf("mallory, O=admins", pkitest.BMPCommonName("Zoë, O=admins"), pkitest.Orgs("viewers", "a,b")).Cert.Raw)
+	f.Add([]byte{0x30, 0x03, 0x02, 0x01, 0x00})
+	f.Fuzz(func(t *testing.T, der []byte) {
+		cert, err := x509.ParseCertificate(der)
+		if err != nil {
+			return
+		}
+		id := identity.New(cert, identity.SourceHeader)
+		if len(id.FingerprintSHA256) != 64 {
+			t.Fatalf("fingerprint %q is not 64 hex digits", id.FingerprintSHA256)
+		}
+		if id.Groups == nil || id.OrgUnits == nil || id.SANs.DNS == nil || id.SANs.IP == nil || id.SANs.Email == nil || id.SANs.URI == nil {
+			t.Fatalf("a nil list in %+v", id)
+		}
+		if id.User != cert.Subject.CommonName || len(id.Groups) != len(cert.Subject.Organization) {
+			t.Fatalf("user %q groups %q do not match the subject %q", id.User, id.Groups, cert.Subject)
+		}
+		if id.Source != identity.SourceHeader {
+			t.Fatalf("source %q", id.Source)
+		}
 	})
 }

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"net/http"
+	"sort"
 	"strings"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
@@ -44,10 +45,13 @@ func (s *AuthorizationServer) Check(ctx context.Context, in *authv3.CheckRequest
 
 // envoyHeaders returns the request headers with lower-case names, from the
 // plain map or, when Envoy sends raw headers, from header_map (repeated
-// names joined with "," as Envoy does in the map form).
+// names joined with "," as Envoy does in the map form). Envoy lower-cases
+// names itself; a map that does not is lower-cased here, names that then
+// collide are joined in sorted order, so a duplicate stays visible and is
+// never resolved by map iteration order.
 func envoyHeaders(r *authv3.AttributeContext_HttpRequest) map[string]string {
 	if h := r.GetHeaders(); len(h) > 0 {
-		return h
+		return lowerHeaderMap(h)
 	}
 	raw := r.GetHeaderMap().GetHeaders()
 	out := make(map[string]string, len(raw))
@@ -111,4 +115,34 @@ func grpcCode(status int) codes.Code {
 	default:
 		return codes.Internal
 	}
+}
+
+// lowerHeaderMap returns h with lower-case names; it returns h itself when
+// every name already is.
+func lowerHeaderMap(h map[string]string) map[string]string {
+	lower := true
+	for name := range h {
+		if name != strings.ToLower(name) {
+			lower = false
+			break
+		}
+	}
+	if lower {
+		return h
+	}
+	names := make([]string, 0, len(h))
+	for name := range h {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	out := make(map[string]string, len(h))
+	for _, name := range names {
+		key := strings.ToLower(name)
+		if prev, ok := out[key]; ok {
+			out[key] = prev + "," + h[name]
+			continue
+		}
+		out[key] = h[name]
+	}
+	return out
 }

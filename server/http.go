@@ -42,9 +42,17 @@ func newHTTPMux(checker *Checker, draining func() bool, metrics http.Handler) ht
 		mux.Handle("/metrics", metrics)
 	}
 	check := &httpCheck{checker: checker}
-	mux.Handle(CheckPath, check)
-	mux.Handle(CheckPath+"/", check)
-	return mux
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The check endpoint is dispatched before ServeMux, which answers a
+		// path with "//", "." or ".." segments with a redirect: below
+		// /v1/check such a path is Envoy's HTTP-mode request to decide,
+		// and a redirect would be neither a decision nor logged.
+		if p := r.URL.Path; p == CheckPath || strings.HasPrefix(p, CheckPath+"/") {
+			check.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
 }
 
 type httpCheck struct{ checker *Checker }

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -56,5 +58,28 @@ func TestHTTPCheckRefusesARequestWithoutTheOriginalURI(t *testing.T) {
 				t.Fatal("request() accepted it")
 			}
 		})
+	}
+}
+
+// Found by FuzzHTTPCheck: ServeMux answered "/v1/check//x" (and ".", ".."
+// segments) with a 301 redirect, so an Envoy HTTP-mode request for "//x" was
+// neither decided nor logged.
+func TestHTTPHandlerDecidesEnvoyModePathsServeMuxWouldRedirect(t *testing.T) {
+	c := NewChecker(nil, Options{Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+	h := NewHTTPHandler(c)
+	for _, target := range []string{"/v1/check//api/v1/vm", "/v1/check/api/v1/vm/../node", "/v1/check/api/./v1/vm", "/v1/check/api/v1/vm/%2e%2e/node"} {
+		t.Run(target, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, target, nil))
+			// No snapshot is loaded, so a decision is a 500 deny.
+			if rec.Code != http.StatusInternalServerError || rec.Header().Get("Location") != "" {
+				t.Errorf("status %d Location %q, want the pipeline's 500 deny, not a redirect", rec.Code, rec.Header().Get("Location"))
+			}
+		})
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
+	if rec.Code != http.StatusOK {
+		t.Errorf("/healthz = %d, want 200 through the mux", rec.Code)
 	}
 }

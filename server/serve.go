@@ -21,9 +21,36 @@ import (
 
 // Limits on what one peer may send. Envoy's CheckRequest carries the
 // request headers and a PEM certificate; a few hundred KiB is generous.
+// Anything over a limit is refused by the transport (gRPC
+// RESOURCE_EXHAUSTED, HTTP 431), which the proxy turns into a deny; the
+// certificate value itself is bounded again, lower, by identity.Options.
 const (
 	MaxGRPCMessageBytes = 1 << 20
 	MaxHTTPHeaderBytes  = 256 << 10
+	// MaxGRPCHeaderListBytes bounds the HTTP/2 headers (gRPC metadata) of
+	// one call: Envoy sends a few hundred bytes there.
+	MaxGRPCHeaderListBytes = 64 << 10
+	// MaxGRPCStreams bounds the concurrent calls on one connection; Envoy
+	// opens more connections when it needs more.
+	MaxGRPCStreams = 1024
+)
+
+// Timeouts of the listeners.
+const (
+	// GRPCHandshakeTimeout bounds the connection setup (the HTTP/2
+	// preface and settings) of a gRPC client.
+	GRPCHandshakeTimeout = 5 * time.Second
+	// GRPCIdleTimeout closes a gRPC connection without calls for this long.
+	GRPCIdleTimeout = 15 * time.Minute
+	// GRPCPingMinInterval is the most often a client may ping; more often
+	// and the connection is closed (GOAWAY too_many_pings).
+	GRPCPingMinInterval = 10 * time.Second
+	// HTTPReadHeaderTimeout, HTTPReadTimeout, HTTPWriteTimeout and
+	// HTTPIdleTimeout bound slow or idle HTTP clients.
+	HTTPReadHeaderTimeout = 5 * time.Second
+	HTTPReadTimeout       = 10 * time.Second
+	HTTPWriteTimeout      = 10 * time.Second
+	HTTPIdleTimeout       = 120 * time.Second
 )
 
 // DefaultShutdownGrace is how long in-flight calls may take after a stop
@@ -42,7 +69,11 @@ func newGRPCServer(checker *Checker) (*grpc.Server, *health.Server) {
 	srv := grpc.NewServer(
 		grpc.MaxRecvMsgSize(MaxGRPCMessageBytes),
 		grpc.MaxSendMsgSize(MaxGRPCMessageBytes),
-		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
+		grpc.MaxHeaderListSize(MaxGRPCHeaderListBytes),
+		grpc.MaxConcurrentStreams(MaxGRPCStreams),
+		grpc.ConnectionTimeout(GRPCHandshakeTimeout),
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: GRPCPingMinInterval, PermitWithoutStream: true}),
+		grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionIdle: GRPCIdleTimeout, Time: 2 * time.Minute, Timeout: 20 * time.Second}),
 	)
 	authv3.RegisterAuthorizationServer(srv, NewAuthorizationServer(checker))
 	hs := health.NewServer()
@@ -62,10 +93,10 @@ func NewHTTPServer(checker *Checker, log *slog.Logger) *http.Server {
 func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
 	return &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      10 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		ReadHeaderTimeout: HTTPReadHeaderTimeout,
+		ReadTimeout:       HTTPReadTimeout,
+		WriteTimeout:      HTTPWriteTimeout,
+		IdleTimeout:       HTTPIdleTimeout,
 		MaxHeaderBytes:    MaxHTTPHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}

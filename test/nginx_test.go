@@ -48,6 +48,8 @@ func nginxBinary(t testing.TB) string {
 type nginxFront struct {
 	addr   string
 	client func(name string) *http.Client // a TLS client presenting a world client's certificate
+	// tlsConfig is that client's TLS configuration, for raw requests.
+	tlsConfig func(t testing.TB, name string) *tls.Config
 }
 
 // echoUpstream answers every request with the request headers as JSON.
@@ -184,20 +186,22 @@ http {
 	}
 	roots := x509.NewCertPool()
 	roots.AddCert(root)
-	return &nginxFront{addr: addr, client: func(name string) *http.Client {
+	tlsConfig := func(t testing.TB, name string) *tls.Config {
 		cfg := &tls.Config{RootCAs: roots, ServerName: "localhost", MinVersion: tls.VersionTLS12}
 		if name != "" {
-			key, err := keys[name].KeyPEM()
-			if err != nil {
-				t.Fatal(err)
+			c, ok := keys[name]
+			if !ok {
+				t.Fatalf("no key for client %q", name)
 			}
-			pair, err := tls.X509KeyPair(keys[name].CertPEM(), key)
-			if err != nil {
-				t.Fatal(err)
-			}
-			cfg.Certificates = []tls.Certificate{pair}
+			// Present the certificate whatever the server's CA list says,
+			// the way a hostile client would.
+			cert := &tls.Certificate{Certificate: [][]byte{c.Cert.Raw}, PrivateKey: c.Key}
+			cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return cert, nil }
 		}
-		return &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: cfg}}
+		return cfg
+	}
+	return &nginxFront{addr: addr, tlsConfig: tlsConfig, client: func(name string) *http.Client {
+		return &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: tlsConfig(t, name)}}
 	}}
 }
 

@@ -47,6 +47,11 @@ func TestVerifyExitCodes(t *testing.T) {
 		{"a missing --ca is a usage error", []string{d.ClientCert("viewer")}, 2, "need --ca"},
 		{"a missing certificate file is a usage error", []string{"--ca", ca, filepath.Join(d.Dir, "nope.pem")}, 2, "nope.pem"},
 		{"a bad --at is a usage error", []string{"--ca", ca, "--at", "yesterday", d.ClientCert("viewer")}, 2, "--at"},
+		{"a server certificate is no client by default", []string{"--ca", ca, d.Path("server.pem")}, 1, "key_usage"},
+		{"a server certificate verifies with --purpose server", []string{"--ca", ca, "--purpose", "server", d.Path("server.pem")}, 0, `"fingerprint_sha256"`},
+		{"a server certificate verifies with --purpose any", []string{"--ca", ca, "--purpose", "any", d.Path("server.pem")}, 0, `"fingerprint_sha256"`},
+		{"a client certificate is no server", []string{"--ca", ca, "--purpose", "server", d.ClientCert("viewer")}, 1, "key_usage"},
+		{"an unknown --purpose is a usage error", []string{"--ca", ca, "--purpose", "email", d.ClientCert("viewer")}, 2, "--purpose"},
 		{"a CA file that is a key is a usage error", []string{"--ca", d.Path("ca-key.pem"), d.ClientCert("viewer")}, 2, "ca-key.pem"},
 	}
 	for _, tt := range tests {

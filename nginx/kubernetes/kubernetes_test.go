@@ -222,6 +222,7 @@ func TestCertgateManifest(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := config.Default()
+		// Only what the manifest sets differs from the defaults.
 		want.Listen.GRPC, want.Listen.HTTP = "0.0.0.0:9191", "0.0.0.0:9192"
 		want.Trust.CAFiles = []string{"/etc/certgate/ca/ca.pem"}
 		want.Trust.IntermediateFiles = []string{}

@@ -1,0 +1,167 @@
+package test
+
+import (
+	"net/http"
+	"strings"
+
+	"google.golang.org/grpc/codes"
+)
+
+// hostileCase is one hostile request and the answer each way of asking
+// certgate must give. Every case runs against the gRPC and the HTTP adapter
+// (real listeners) and, when nginx is set, through a real NGINX.
+type hostileCase struct {
+	name string
+	// cert names a hostileWorld value presented as the client certificate:
+	// Envoy's peer certificate over gRPC, Ssl-Client-Cert over HTTP. Empty
+	// presents none.
+	cert string
+	// header, when set, carries cert in that header on both adapters
+	// instead ("ssl-client-cert", "x-forwarded-client-cert").
+	header string
+	// extra headers, sent as they are (name case, repeats and bytes kept).
+	extra [][2]string
+	// verify is Ssl-Client-Verify: "" is SUCCESS with a certificate and
+	// NONE without, "-" leaves it out.
+	verify         string
+	method, target string
+	// status is certgate's decision on both adapters, user the identity
+	// header on an allow.
+	status int
+	user   string
+	// grpcStatus and httpStatus override status for one adapter.
+	grpcStatus, httpStatus int
+	// grpcRefused and httpRefused are set when the transport refuses the
+	// request before certgate decides (no decision is logged).
+	grpcRefused codes.Code
+	httpRefused int
+	// nginx is the status a client of the real NGINX sees, presenting the
+	// TLS client certificate nginxClient; 0 skips NGINX.
+	nginx       int
+	nginxClient string
+	// checkTarget is the HTTP adapter's own request target ("" is
+	// /v1/check).
+	checkTarget string
+	// nginxOnly cases are about what NGINX does with client-sent headers;
+	// the adapters would take the same headers as the proxy's.
+	nginxOnly bool
+}
+
+const (
+	ok        = http.StatusOK
+	badReq    = http.StatusBadRequest
+	unauth    = http.StatusUnauthorized
+	forbidden = http.StatusForbidden
+)
+
+var longPath = "/api/v1/vm/" + strings.Repeat("a", 9000)
+
+var hostileCases = []hostileCase{
+	// A baseline the others differ from.
+	{name: "the viewer may list VMs", cert: "viewer", method: "GET", target: "/api/v1/vm", status: ok, user: "viewer", nginx: ok, nginxClient: "viewer"},
+
+	// Header smuggling.
+	{name: "ssl-client-cert sent twice is malformed", cert: "viewer", header: "ssl-client-cert", extra: [][2]string{{"ssl-client-cert", "VIEWER"}}, method: "GET", target: "/api/v1/vm", status: unauth},
+	{name: "ssl-client-cert of two clients is malformed", cert: "viewer", header: "ssl-client-cert", extra: [][2]string{{"Ssl-Client-Cert", "ADMIN"}}, method: "GET", target: "/api/v1/vm", status: unauth},
+	{name: "a mixed-case certificate header name is the same header", cert: "viewer", header: "SSL-Client-CERT", method: "GET", target: "/api/v1/vm", status: ok, user: "viewer"},
+	{name: "the same header in two cases is a duplicate", cert: "viewer", header: "ssl-client-cert", extra: [][2]string{{"SSL-CLIENT-CERT", "ADMIN"}}, method: "GET", target: "/api/v1/vm", status: unauth},
+	{name: "a lower-case success verdict is no success", cert: "viewer", header: "ssl-client-cert", verify: "success", method: "GET", target: "/api/v1/vm", status: unauth},
+	{name: "a verdict sent twice is no success", cert: "viewer", header: "ssl-client-cert", extra: [][2]string{{"Ssl-Client-Verify", "SUCCESS"}}, method: "GET", target: "/api/v1/vm", status: unauth},
+	{name: "a missing verdict is no success", cert: "viewer", header: "ssl-client-cert", verify: "-", method: "GET", target: "/api/v1/vm", status: unauth},
+	{name: "a verdict without a certificate authenticates nobody", verify: "SUCCESS", method: "GET", target: "/api/v1/status", status: unauth},
+	{name: "CR/LF and a forged header inside the certificate value", cert: "crlf-injected", header: "ssl-client-cert", method: "GET", target: "/api/v1/vm", status: unauth,
+		// On the wire the CR/LF ends the value: the forged header is a
+		// header of its own, which certgate overwrites.
+		httpStatus: ok, user: "viewer"},
+	{name: "a raw PEM with newlines in a header value", cert: "raw-pem", header: "ssl-client-cert", method: "GET", target: "/api/v1/vm", status: ok, user: "viewer", httpRefused: badReq},
+	{name: "'+' for a space is not a space", cert: "plus-for-space", method: "GET", target: "/api/v1/vm", status: unauth},
+	{name: "Envoy's escaping with raw '+', '/' and '=' is read", cert: "envoy-style", method: "GET", target: "/api/v1/vm", status: ok, user: "viewer"},
+	{name: "a double-encoded certificate is decoded once and refused", cert: "double-encoded", method: "GET", target: "/api/v1/vm", status: unauth},
+	{name: "a NUL byte in the PEM is refused", cert: "nul", method: "GET", target: "/api/v1/vm", status: unauth},
+	{name: "a bad percent-escape is refused", cert: "bad-escape", method: "GET", target: "/api/v1/vm", status: unauth},
+	{name: "a 200 KB certificate value is refused", cert: "huge", method: "GET", target: "/api/v1/vm", status: unauth},
+	{name: "a 1 MB header is refused by the transport", cert: "megabyte", header: "ssl-client-cert", method: "GET", target: "/api/v1/vm", status: unauth,
+		grpcRefused: codes.ResourceExhausted, httpRefused: http.StatusRequestHeaderFieldsTooLarge},
+	{name: "a chain of 50 certificates is refused", cert: "fifty", method: "GET", target: "/api/v1/vm", status: unauth},
+	{name: "an XFCC chain of 50 certificates is refused", cert: "xfcc-fifty", header: "x-forwarded-client-cert", method: "GET", target: "/api/v1/vm", status: unauth},
+	{name: "a PEM with trailing garbage is refused", cert: "trailing-garbage", method: "GET", target: "/api/v1/vm", status: unauth},
+	{name: "a second certificate after the leaf is refused", cert: "two-certs", method: "GET", target: "/api/v1/vm", status: unauth},
+	{name: "a private key instead of a certificate is refused", cert: "private-key", method: "GET", target: "/api/v1/vm", status: unauth},
+	{name: "DER instead of PEM is refused", cert: "der", method: "GET", target: "/api/v1/vm", status: unauth},
+	{name: "base64 without PEM armour is refused", cert: "bare-base64", method: "GET", target: "/api/v1/vm", status: unauth},
+	{name: "a truncated certificate is refused", cert: "truncated", method: "GET", target: "/api/v1/vm", status: unauth},
+	{name: "a certificate block with PEM headers is refused", cert: "pem-headers", method: "GET", target: "/api/v1/vm", status: unauth},
+	{name: "forged identity headers are overwritten", cert: "viewer", extra: [][2]string{{"X-Certgate-User", "admin"}, {"X-Certgate-Groups", "admins"}}, method: "GET", target: "/api/v1/vm", status: ok, user: "viewer"},
+	{name: "a forged certificate header through NGINX is replaced by NGINX's", cert: "viewer", extra: [][2]string{{"Ssl-Client-Cert", "ADMIN"}, {"Ssl-Client-Verify", "SUCCESS"}}, method: "DELETE", target: "/api/v1/node", status: forbidden,
+		grpcStatus: forbidden, httpStatus: unauth, nginx: forbidden, nginxClient: "viewer"},
+	{name: "forged headers without a TLS certificate through NGINX", extra: [][2]string{{"Ssl-Client-Cert", "ADMIN"}, {"Ssl-Client-Verify", "SUCCESS"}, {"X-Forwarded-Client-Cert", "Cert=x"}, {"Client-Cert", "ADMIN-CLIENT-CERT"}}, method: "GET", target: "/api/v1/vm", status: unauth, nginx: unauth, nginxOnly: true},
+	{name: "an RFC 9440 Client-Cert is read when forwarded headers are trusted", cert: "admin-client-cert", header: "client-cert", verify: "-", method: "GET", target: "/api/v1/vm", status: ok, user: "admin"},
+	{name: "a client-sent X-Original-URI and method are replaced by NGINX's", extra: [][2]string{{"X-Original-URI", "/api/v1/vm"}, {"X-Original-Method", "GET"}}, method: "DELETE", target: "/api/v1/node", status: forbidden, nginx: forbidden, nginxClient: "viewer", nginxOnly: true},
+	{name: "a client-sent X-Original-URL is dropped by NGINX", extra: [][2]string{{"X-Original-URL", "https://anka.example/api/v1/vm"}}, method: "DELETE", target: "/api/v1/node", status: forbidden, nginx: forbidden, nginxClient: "viewer", nginxOnly: true},
+	{name: "a 1 MB header is refused by NGINX itself", extra: [][2]string{{"X-Padding", "MEGABYTE"}}, method: "GET", target: "/api/v1/vm", status: badReq, nginx: badReq, nginxClient: "viewer", nginxOnly: true},
+	{name: "a second X-Original-URI makes one path that matches nothing", cert: "viewer", extra: [][2]string{{"X-Original-URI", "/api/v1/node"}}, method: "GET", target: "/api/v1/vm", status: forbidden,
+		// Envoy's path is :path; the header means nothing there.
+		grpcStatus: ok, user: "viewer"},
+	{name: "a second X-Original-Method makes one method that matches nothing", cert: "viewer", extra: [][2]string{{"X-Original-Method", "DELETE"}}, method: "GET", target: "/api/v1/vm", status: forbidden,
+		grpcStatus: ok, user: "viewer"},
+	{name: "an absolute-form request line to the check endpoint is read", cert: "viewer", checkTarget: "http://certgate.internal/v1/check", method: "GET", target: "/api/v1/vm", status: ok, user: "viewer"},
+	{name: "an absolute-form request line cannot move the decided path", cert: "viewer", checkTarget: "http://certgate.internal/v1/check", method: "DELETE", target: "/api/v1/node", status: forbidden},
+	{name: "Envoy HTTP mode: a dot-dot path below the check path is decided, not redirected", cert: "viewer", checkTarget: "/v1/check/api/v1/vm/../node", method: "GET", target: "/api/v1/vm/../node", status: ok, user: "viewer"},
+	{name: "Envoy HTTP mode: a double slash below the check path is decided, not redirected", cert: "viewer", checkTarget: "/v1/check//api/v1/vm", method: "GET", target: "//api/v1/vm", status: ok, user: "viewer"},
+	{name: "Envoy HTTP mode: an encoded dot-dot above the root below the check path is refused", cert: "viewer", checkTarget: "/v1/check/%2e%2e/api/v1/vm", method: "GET", target: "/%2e%2e/api/v1/vm", status: badReq},
+
+	// Certificate tricks.
+	{name: "a CA certificate is no client", cert: "ca-as-client", method: "GET", target: "/api/v1/vm", status: unauth, nginx: unauth, nginxClient: "ca-as-client"},
+	{name: "a serverAuth-only certificate is no client", cert: "server-only", method: "GET", target: "/api/v1/vm", status: unauth, nginx: unauth, nginxClient: "server-only"},
+	{name: "a self-signed CA with the issuing CA's subject is unknown", cert: "impostor-ca", method: "GET", target: "/api/v1/vm", status: unauth, nginx: unauth, nginxClient: "impostor-ca"},
+	{name: "a leaf of the impostor CA is unknown", cert: "impostor", method: "GET", target: "/api/v1/vm", status: unauth, nginx: unauth, nginxClient: "impostor"},
+	{name: "an intermediate without CA:TRUE cannot issue", cert: "xfcc-below-not-ca", header: "x-forwarded-client-cert", method: "GET", target: "/api/v1/vm", status: unauth},
+	{name: "a leaf issued by a leaf is unknown", cert: "below-not-ca", method: "GET", target: "/api/v1/vm", status: unauth},
+	{name: "a name outside the CA's name constraints is refused", cert: "outside-constraints", method: "GET", target: "/api/v1/vm", status: unauth},
+	{name: "a name inside the CA's name constraints is accepted", cert: "inside-constraints", method: "GET", target: "/api/v1/vm", status: ok, user: "good"},
+	{name: "a SHA-1 signature is refused", cert: "sha1", method: "GET", target: "/api/v1/vm", status: unauth},
+	{name: "an RSA-1024 key is refused", cert: "rsa1024", method: "GET", target: "/api/v1/vm", status: unauth},
+	{name: "a zero serial is refused", cert: "zero-serial", method: "GET", target: "/api/v1/vm", status: unauth, nginx: unauth, nginxClient: "zero-serial"},
+	{name: "a negative serial is refused", cert: "negative-serial", method: "GET", target: "/api/v1/vm", status: unauth},
+	{name: "a serial revoked by another CA is not revoked", cert: "twin", method: "GET", target: "/api/v1/vm", status: ok, user: "twin", nginx: ok, nginxClient: "twin"},
+	{name: "a revoked certificate is refused", cert: "revoked", method: "GET", target: "/api/v1/vm", status: unauth, nginx: unauth, nginxClient: "revoked"},
+	{name: "a certificate below a revoked CA is refused", cert: "under-revoked-ca", method: "GET", target: "/api/v1/vm", status: unauth, nginx: unauth, nginxClient: "under-revoked-ca"},
+	{name: "a key usage without digitalSignature is refused", cert: "no-digital-signature", method: "GET", target: "/api/v1/vm", status: unauth},
+	{name: "an unknown critical extension is refused", cert: "critical-extension", method: "GET", target: "/api/v1/vm", status: unauth, nginx: unauth, nginxClient: "critical-extension"},
+	{name: "a CN with a comma and O= is one user, not a group", cert: "comma-cn", method: "GET", target: "/api/v1/vm", status: ok, user: "mallory, O=admins", nginx: ok, nginxClient: "comma-cn"},
+	{name: "a CN with O= grants no admin permission", cert: "comma-cn", method: "DELETE", target: "/api/v1/node", status: forbidden, nginx: forbidden, nginxClient: "comma-cn"},
+	{name: "a CN spelled like a DN grants no admin permission", cert: "equals-cn", method: "PUT", target: "/api/v1/config", status: forbidden},
+	{name: "a UTF-8 subject is read", cert: "utf8", method: "GET", target: "/api/v1/vm", status: ok, user: "Zoë Ünïcødé", nginx: ok, nginxClient: "utf8"},
+	{name: "a BMPString subject is read", cert: "bmp", method: "GET", target: "/api/v1/vm", status: ok, user: "Zoë BMP", nginx: ok, nginxClient: "bmp"},
+
+	// Path tricks, as the viewer.
+	{name: "an encoded dot-dot is resolved", cert: "viewer", method: "GET", target: "/api/v1/vm/%2e%2e/node", status: ok, user: "viewer", nginx: ok, nginxClient: "viewer"},
+	{name: "an encoded dot-dot cannot reach a forbidden route", cert: "viewer", method: "DELETE", target: "/api/v1/vm/%2E%2E/node", status: forbidden, nginx: forbidden, nginxClient: "viewer"},
+	{name: "an encoded dot-dot above the root is refused", cert: "viewer", method: "GET", target: "/%2e%2e/api/v1/vm", status: badReq, nginx: badReq, nginxClient: "viewer"},
+	{name: "a double-encoded dot-dot stays literal", cert: "viewer", method: "GET", target: "/api/v1/%252e%252e/vm", status: forbidden, nginx: forbidden, nginxClient: "viewer"},
+	{name: "a ;param makes another path", cert: "viewer", method: "GET", target: "/api/v1/vm;jsessionid=1", status: forbidden, nginx: forbidden, nginxClient: "viewer"},
+	{name: "a ;param segment before dot-dot is resolved like a segment", cert: "viewer", method: "GET", target: "/api/v1/vm;x/../node", status: ok, user: "viewer"},
+	{name: "a backslash is refused", cert: "viewer", method: "GET", target: "/api/v1\\vm", status: badReq},
+	{name: "an encoded backslash is refused", cert: "viewer", method: "GET", target: "/api/v1/%5Cvm", status: badReq, nginx: http.StatusInternalServerError, nginxClient: "viewer"},
+	{name: "an encoded lower-case slash is refused", cert: "viewer", method: "GET", target: "/api/v1%2fvm", status: badReq, nginx: http.StatusInternalServerError, nginxClient: "viewer"},
+	{name: "a trailing slash is another route", cert: "viewer", method: "GET", target: "/api/v1/vm/", status: forbidden, nginx: forbidden, nginxClient: "viewer"},
+	{name: "a trailing dot segment keeps the slash", cert: "viewer", method: "GET", target: "/api/v1/vm/.", status: forbidden},
+	{name: "paths are case-sensitive", cert: "viewer", method: "GET", target: "/API/V1/VM", status: forbidden, nginx: forbidden, nginxClient: "viewer"},
+	{name: "a '?' ends the path", cert: "viewer", method: "GET", target: "/api/v1/vm?/../node", status: ok, user: "viewer", nginx: ok, nginxClient: "viewer"},
+	{name: "an encoded '?' is part of the path", cert: "viewer", method: "GET", target: "/api/v1/vm%3F", status: forbidden, nginx: forbidden, nginxClient: "viewer"},
+	{name: "an absolute-form target is refused", cert: "viewer", method: "GET", target: "https://anka.example/api/v1/vm", status: badReq},
+	{name: "an asterisk target is refused", cert: "viewer", method: "OPTIONS", target: "*", status: badReq},
+	{name: "an overlong path is refused", cert: "viewer", method: "GET", target: longPath, status: badReq, nginx: http.StatusRequestURITooLong, nginxClient: "viewer"},
+	{name: "an encoded NUL is refused", cert: "viewer", method: "GET", target: "/api/v1/vm%00", status: badReq, nginx: badReq, nginxClient: "viewer"},
+	{name: "an overlong UTF-8 dot stays encoded", cert: "viewer", method: "GET", target: "/api/v1/vm/%C0%AE%C0%AE/node", status: forbidden, nginx: forbidden, nginxClient: "viewer"},
+	{name: "repeated slashes are merged", cert: "viewer", method: "GET", target: "//api//v1//vm", status: ok, user: "viewer", nginx: ok, nginxClient: "viewer"},
+
+	// Method tricks, as the viewer on a route it may GET.
+	{name: "a lower-case method matches no route", cert: "viewer", method: "get", target: "/api/v1/vm", status: forbidden, nginx: badReq, nginxClient: "viewer"},
+	{name: "a mixed-case method matches no route", cert: "viewer", method: "Get", target: "/api/v1/vm", status: forbidden, nginx: badReq, nginxClient: "viewer"},
+	{name: "CONNECT matches no route", cert: "viewer", method: "CONNECT", target: "/api/v1/vm", status: forbidden, nginx: http.StatusMethodNotAllowed, nginxClient: "viewer"},
+	{name: "an unknown method matches no route", cert: "viewer", method: "FROBNICATE", target: "/api/v1/vm", status: forbidden, nginx: forbidden, nginxClient: "viewer"},
+	{name: "HEAD is not GET", cert: "viewer", method: "HEAD", target: "/api/v1/vm", status: forbidden},
+	{name: "TRACE matches no route", cert: "viewer", method: "TRACE", target: "/api/v1/vm", status: forbidden, nginx: http.StatusMethodNotAllowed, nginxClient: "viewer"},
+	{name: "an overlong method matches no route", cert: "viewer", method: strings.Repeat("G", 300), target: "/api/v1/vm", status: forbidden},
+}

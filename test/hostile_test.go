@@ -1,0 +1,275 @@
+package test
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// The hostile-input table of hostile_cases_test.go against each way in.
+// Every decision certgate makes must be logged exactly once with its
+// status; a request the transport refuses is logged by nobody.
+
+func TestHostileInputsOverGRPC(t *testing.T) {
+	h := newHostileWorld(t)
+	r := startCertgate(t, h.world, true)
+	authz := r.authzClient(t)
+	for _, tc := range hostileCases {
+		if tc.nginxOnly {
+			continue
+		}
+		t.Run(tc.name, func(t *testing.T) {
+			before := len(r.logs.decisions(t))
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			resp, err := authz.Check(ctx, h.envoyRequest(tc))
+			if tc.grpcRefused != codes.OK {
+				if status.Code(err) != tc.grpcRefused {
+					t.Fatalf("Check error %v, want code %v", err, tc.grpcRefused)
+				}
+				r.expectDecision(t, before, 0, "grpc")
+				return
+			}
+			if err != nil {
+				t.Fatalf("Check: %v", err)
+			}
+			want := tc.status
+			if tc.grpcStatus != 0 {
+				want = tc.grpcStatus
+			}
+			got := outcome(t, resp)
+			if got.HTTPStatus != want || got.Code != grpcCodeFor(want) {
+				t.Fatalf("status %d code %v, want %d %v", got.HTTPStatus, got.Code, want, grpcCodeFor(want))
+			}
+			if want == http.StatusOK && got.Headers["x-certgate-user"] != tc.user {
+				t.Errorf("x-certgate-user %q, want %q", got.Headers["x-certgate-user"], tc.user)
+			}
+			r.expectDecision(t, before, want, "grpc")
+		})
+	}
+}
+
+func TestHostileInputsOverHTTP(t *testing.T) {
+	h := newHostileWorld(t)
+	r := startCertgate(t, h.world, true)
+	for _, tc := range hostileCases {
+		if tc.nginxOnly {
+			continue
+		}
+		t.Run(tc.name, func(t *testing.T) {
+			before := len(r.logs.decisions(t))
+			conn, err := net.DialTimeout("tcp", r.httpAddr, 5*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			target := tc.checkTarget
+			if target == "" {
+				target = "/v1/check"
+			}
+			resp := rawRequest(t, conn, "GET", target, h.checkHeaders(tc))
+			if tc.httpRefused != 0 {
+				if resp.StatusCode != tc.httpRefused {
+					t.Fatalf("status %d, want %d from net/http", resp.StatusCode, tc.httpRefused)
+				}
+				r.expectDecision(t, before, 0, "http")
+				return
+			}
+			want := tc.status
+			if tc.httpStatus != 0 {
+				want = tc.httpStatus
+			}
+			if resp.StatusCode != want {
+				t.Fatalf("status %d, want %d", resp.StatusCode, want)
+			}
+			if want == http.StatusOK && resp.Header.Get("X-Certgate-User") != tc.user {
+				t.Errorf("X-Certgate-User %q, want %q", resp.Header.Get("X-Certgate-User"), tc.user)
+			}
+			r.expectDecision(t, before, want, "http")
+		})
+	}
+}
+
+func TestHostileInputsThroughNGINX(t *testing.T) {
+	h := newHostileWorld(t)
+	r := startCertgate(t, h.world, true)
+	n := startNGINX(t, h.world, r.httpAddr, h.keys, h.root, h.clientCA)
+	ran := 0
+	for _, tc := range hostileCases {
+		if tc.nginx == 0 {
+			continue
+		}
+		ran++
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := n.tlsConfig(t, tc.nginxClient)
+			conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", n.addr, cfg)
+			if err != nil {
+				t.Fatalf("TLS to NGINX as %q: %v", tc.nginxClient, err)
+			}
+			var headers [][2]string
+			for _, kv := range tc.extra {
+				headers = append(headers, [2]string{kv[0], h.value(kv[1])})
+			}
+			before := len(r.logs.decisions(t))
+			resp := rawRequest(t, conn, tc.method, tc.target, headers)
+			if resp.StatusCode != tc.nginx {
+				t.Fatalf("%s %.80s as %q: status %d, want %d", tc.method, tc.target, tc.nginxClient, resp.StatusCode, tc.nginx)
+			}
+			// When certgate decided, it saw the certificate NGINX received
+			// (or none), never one the client sent as a header.
+			lines := r.logs.decisions(t)
+			if len(lines) > before {
+				wantSource := "none"
+				if tc.nginxClient != "" {
+					wantSource = "header"
+				}
+				if got := lines[len(lines)-1]["source"]; got != wantSource {
+					t.Errorf("certgate saw source %v, want %s", got, wantSource)
+				}
+			}
+		})
+	}
+	if ran < 30 {
+		t.Errorf("only %d cases ran through NGINX, want at least 30", ran)
+	}
+}
+
+// envoyRequest is what Envoy would send for tc: the certificate as the peer
+// certificate, or in a header; headers in the plain map, or in header_map
+// with raw values when names repeat (case-insensitively), as Envoy does.
+func (h *hostileWorld) envoyRequest(tc hostileCase) *authv3.CheckRequest {
+	var headers [][2]string
+	peer := ""
+	if tc.cert != "" {
+		if tc.header == "" {
+			peer = h.values[tc.cert]
+		} else {
+			headers = append(headers, [2]string{tc.header, h.values[tc.cert]})
+			if v := tc.verifyValue(); v != "-" {
+				headers = append(headers, [2]string{"ssl-client-verify", v})
+			}
+		}
+	}
+	for _, kv := range tc.extra {
+		headers = append(headers, [2]string{kv[0], h.value(kv[1])})
+	}
+	httpReq := &authv3.AttributeContext_HttpRequest{Method: tc.method, Path: tc.target, Host: "anka.example", Scheme: "https", Protocol: "HTTP/1.1"}
+	seen := map[string]bool{}
+	repeated := false
+	for _, kv := range headers {
+		repeated = repeated || seen[strings.ToLower(kv[0])]
+		seen[strings.ToLower(kv[0])] = true
+	}
+	if repeated {
+		httpReq.HeaderMap = &corev3.HeaderMap{}
+		for _, kv := range headers {
+			httpReq.HeaderMap.Headers = append(httpReq.HeaderMap.Headers, &corev3.HeaderValue{Key: strings.ToLower(kv[0]), RawValue: []byte(kv[1])})
+		}
+	} else {
+		httpReq.Headers = map[string]string{":method": tc.method, ":path": tc.target}
+		for _, kv := range headers {
+			httpReq.Headers[kv[0]] = kv[1]
+		}
+	}
+	return &authv3.CheckRequest{Attributes: &authv3.AttributeContext{
+		Source:  &authv3.AttributeContext_Peer{Certificate: peer},
+		Request: &authv3.AttributeContext_Request{Http: httpReq},
+	}}
+}
+
+// verifyValue is the Ssl-Client-Verify tc sends.
+func (tc hostileCase) verifyValue() string {
+	switch {
+	case tc.verify != "":
+		return tc.verify
+	case tc.cert != "":
+		return "SUCCESS"
+	}
+	return "NONE"
+}
+
+// checkHeaders are the headers of NGINX's auth subrequest for tc.
+func (h *hostileWorld) checkHeaders(tc hostileCase) [][2]string {
+	headers := [][2]string{{"X-Original-Method", tc.method}, {"X-Original-URI", tc.target}}
+	if tc.cert != "" {
+		name := tc.header
+		if name == "" {
+			name = "Ssl-Client-Cert"
+		}
+		headers = append(headers, [2]string{name, h.values[tc.cert]})
+	}
+	if v := tc.verifyValue(); v != "-" {
+		headers = append(headers, [2]string{"Ssl-Client-Verify", v})
+	}
+	for _, kv := range tc.extra {
+		headers = append(headers, [2]string{kv[0], h.value(kv[1])})
+	}
+	return headers
+}
+
+// rawResponse is the part of a response the tests look at; the body has
+// been read and closed.
+type rawResponse struct {
+	StatusCode int
+	Header     http.Header
+}
+
+// rawRequest writes an HTTP/1.1 request byte for byte (no client library
+// would send most of these) and reads the response.
+func rawRequest(t *testing.T, conn net.Conn, method, target string, headers [][2]string) rawResponse {
+	t.Helper()
+	t.Cleanup(func() { _ = conn.Close() })
+	if err := conn.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s HTTP/1.1\r\nHost: localhost\r\n", method, target)
+	for _, kv := range headers {
+		fmt.Fprintf(&b, "%s: %s\r\n", kv[0], kv[1])
+	}
+	b.WriteString("Connection: close\r\n\r\n")
+	if _, err := io.WriteString(conn, b.String()); err != nil {
+		t.Fatalf("write request: %v", err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), &http.Request{Method: method})
+	if err != nil {
+		t.Fatalf("read response: %v", err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	_ = resp.Body.Close()
+	return rawResponse{StatusCode: resp.StatusCode, Header: resp.Header}
+}
+
+// expectDecision checks that exactly one decision with status was logged
+// since before (none when status is 0), by the named adapter.
+func (r *running) expectDecision(t *testing.T, before, status int, adapter string) {
+	t.Helper()
+	lines := r.logs.decisions(t)
+	if status == 0 {
+		if len(lines) != before {
+			t.Errorf("%d decision log lines for a request certgate never saw", len(lines)-before)
+		}
+		return
+	}
+	if len(lines) != before+1 {
+		t.Fatalf("%d decision log lines, want 1", len(lines)-before)
+	}
+	line := lines[before]
+	if got, _ := line["status"].(float64); int(got) != status || line["adapter"] != adapter {
+		t.Errorf("decision log line %v, want status %d from adapter %s", line, status, adapter)
+	}
+	if line["allow"] != (status == http.StatusOK) || line["decision_id"] == "" {
+		t.Errorf("decision log line %v: allow or decision_id wrong", line)
+	}
+}

@@ -1,0 +1,125 @@
+package trust
+
+import (
+	"bytes"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"time"
+)
+
+type crlEntry struct {
+	crl     *x509.RevocationList
+	revoked map[string]struct{}
+	file    string
+}
+
+func parseCRLs(data []byte) ([]*x509.RevocationList, error) {
+	if !bytes.Contains(data, []byte("-----BEGIN")) {
+		c, err := x509.ParseRevocationList(data)
+		if err != nil {
+			return nil, err
+		}
+		return []*x509.RevocationList{c}, nil
+	}
+	var out []*x509.RevocationList
+	for {
+		var block *pem.Block
+		block, data = pem.Decode(data)
+		if block == nil {
+			break
+		}
+		if block.Type != "X509 CRL" {
+			return nil, fmt.Errorf("PEM block %q, want X509 CRL", block.Type)
+		}
+		c, err := x509.ParseRevocationList(block.Bytes)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no CRL found")
+	}
+	return out, nil
+}
+
+// checkRevocation checks every certificate of path against its issuer's CRL
+// and returns the verdict with the time it stops holding.
+func (s *Store) checkRevocation(path []*x509.Certificate, now time.Time) (*Verified, error) {
+	v := &Verified{Chain: path, ValidUntil: path[0].NotAfter}
+	for _, c := range path[1:] {
+		v.ValidUntil = earliest(v.ValidUntil, c.NotAfter)
+	}
+	if s.mode == CRLModeOff {
+		return v, nil
+	}
+	for i := 0; i < len(path)-1; i++ {
+		cert, issuer := path[i], path[i+1]
+		level := "intermediate"
+		if i == 0 {
+			level = "leaf"
+		}
+		entry, stale := s.currentCRL(cert, issuer, now)
+		if entry == nil {
+			if s.mode == CRLModeFullChain || i == 0 {
+				return nil, &Error{Reason: ReasonCRLUnavailable, Subject: cert.Subject.String(), Serial: cert.SerialNumber.Text(16), Detail: fmt.Sprintf("no current CRL from %q for the %s", issuer.Subject, level)}
+			}
+			continue
+		}
+		if stale {
+			v.StaleCRL = true
+		} else {
+			v.ValidUntil = earliest(v.ValidUntil, entry.crl.NextUpdate)
+		}
+		key := string(cert.SerialNumber.Bytes()) + sign(cert.SerialNumber.Sign())
+		if _, revoked := entry.revoked[key]; revoked {
+			return nil, &Error{Reason: ReasonRevoked, Subject: cert.Subject.String(), Serial: cert.SerialNumber.Text(16), Detail: fmt.Sprintf("%s serial %s is listed in the CRL of %q", level, cert.SerialNumber.Text(16), issuer.Subject)}
+		}
+	}
+	return v, nil
+}
+
+func earliest(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+// currentCRL returns the current CRL with the highest number that issuer
+// signed. Under StaleCRLWarn, when no CRL is current, it returns the newest
+// one whose nextUpdate has passed, and stale=true.
+func (s *Store) currentCRL(cert, issuer *x509.Certificate, now time.Time) (best *crlEntry, stale bool) {
+	var newestStale *crlEntry
+	for _, e := range s.crls[string(cert.RawIssuer)] {
+		if e.crl.NextUpdate.IsZero() || now.Before(e.crl.ThisUpdate) {
+			continue
+		}
+		if crlUsable(e.crl, issuer) != "" {
+			continue
+		}
+		if e.crl.CheckSignatureFrom(issuer) != nil {
+			continue
+		}
+		if !now.Before(e.crl.NextUpdate) {
+			if newestStale == nil || newer(e, newestStale) {
+				newestStale = e
+			}
+			continue
+		}
+		if best == nil || newer(e, best) {
+			best = e
+		}
+	}
+	if best == nil && s.onStale == StaleCRLWarn && newestStale != nil {
+		return newestStale, true
+	}
+	return best, false
+}
+
+// newer reports whether a has a higher CRL number than b.
+func newer(a, b *crlEntry) bool {
+	return a.crl.Number != nil && b.crl.Number != nil && a.crl.Number.Cmp(b.crl.Number) > 0
+}

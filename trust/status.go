@@ -1,0 +1,59 @@
+package trust
+
+import (
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"time"
+)
+
+// Status describes the loaded CAs and CRLs.
+type Status struct {
+	CAs        []CAStatus
+	CRLs       []CRLStatus
+	Mode       CRLMode
+	OnStaleCRL StaleCRLPolicy
+}
+
+// CAStatus describes one CA.
+type CAStatus struct {
+	Subject             string
+	NotBefore, NotAfter time.Time
+	Intermediate        bool
+	FingerprintSHA256   string
+}
+
+// CRLStatus describes one CRL.
+type CRLStatus struct {
+	Issuer                 string
+	Number                 string
+	ThisUpdate, NextUpdate time.Time
+	Revoked                int
+	File                   string
+}
+
+// Status describes the loaded CAs and CRLs.
+func (s *Store) Status() Status {
+	st := Status{Mode: s.mode, OnStaleCRL: s.onStale}
+	if st.OnStaleCRL == "" {
+		st.OnStaleCRL = StaleCRLDeny
+	}
+	add := func(c *x509.Certificate, inter bool) {
+		sum := sha256.Sum256(c.Raw)
+		st.CAs = append(st.CAs, CAStatus{Subject: c.Subject.String(), NotBefore: c.NotBefore, NotAfter: c.NotAfter, Intermediate: inter, FingerprintSHA256: hex.EncodeToString(sum[:])})
+	}
+	for _, c := range s.rootCerts {
+		add(c, false)
+	}
+	for _, c := range s.interCerts {
+		add(c, true)
+	}
+	for _, e := range s.all {
+		n := ""
+		if e.crl.Number != nil {
+			n = e.crl.Number.String()
+		}
+		st.CRLs = append(st.CRLs, CRLStatus{Issuer: e.crl.Issuer.String(), Number: n, ThisUpdate: e.crl.ThisUpdate, NextUpdate: e.crl.NextUpdate, Revoked: len(e.revoked), File: e.file})
+	}
+	return st
+}

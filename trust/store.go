@@ -1,0 +1,151 @@
+package trust
+
+import (
+	"bytes"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/certgate/certgate/pki"
+)
+
+// MaxChainLength is the most certificates Verify accepts in a presented
+// chain, leaf included; longer chains are refused before any signature is
+// checked. It matches identity.DefaultMaxChainLength.
+const MaxChainLength = 10
+
+// Store is an immutable set of CAs and CRLs.
+type Store struct {
+	roots, inters *x509.CertPool
+	configured    []*x509.Certificate
+	rootCerts     []*x509.Certificate
+	interCerts    []*x509.Certificate
+	crls          map[string][]*crlEntry // by raw issuer
+	all           []*crlEntry
+	mode          CRLMode
+	onStale       StaleCRLPolicy
+}
+
+// Load reads the configured files and builds a Store.
+func Load(cfg Config) (*Store, error) {
+	roots, err := loadCerts(cfg.CAFiles)
+	if err != nil {
+		return nil, err
+	}
+	inters, err := loadCerts(cfg.IntermediateFiles)
+	if err != nil {
+		return nil, err
+	}
+	var crls []*x509.RevocationList
+	var files []string
+	for _, f := range cfg.CRLFiles {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("read CRL: %w", err)
+		}
+		list, err := parseCRLs(data)
+		if err != nil {
+			return nil, fmt.Errorf("CRL %s: %w", f, err)
+		}
+		for _, c := range list {
+			crls = append(crls, c)
+			files = append(files, f)
+		}
+	}
+	mode := cfg.CRLMode
+	if mode == "" {
+		mode = CRLModeOff
+		if len(crls) > 0 {
+			mode = CRLModeFullChain
+		}
+	}
+	s, err := newStore(roots, inters, crls, files, mode)
+	if err != nil {
+		return nil, err
+	}
+	if err := cfg.OnStaleCRL.Validate(); err != nil {
+		return nil, err
+	}
+	s.onStale = cfg.OnStaleCRL
+	return s, nil
+}
+
+// WithStaleCRLPolicy returns a copy of s that applies p to stale CRLs.
+func (s *Store) WithStaleCRLPolicy(p StaleCRLPolicy) (*Store, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	c := *s
+	c.onStale = p
+	return &c, nil
+}
+
+// NewStore builds a Store from parsed values.
+func NewStore(roots, intermediates []*x509.Certificate, crls []*x509.RevocationList, mode CRLMode) (*Store, error) {
+	return newStore(roots, intermediates, crls, make([]string, len(crls)), mode)
+}
+
+func newStore(roots, inters []*x509.Certificate, crls []*x509.RevocationList, files []string, mode CRLMode) (*Store, error) {
+	if err := mode.Validate(); err != nil {
+		return nil, err
+	}
+	if len(roots) == 0 {
+		return nil, errors.New("no CA certificate configured")
+	}
+	if mode != CRLModeOff && len(crls) == 0 {
+		return nil, fmt.Errorf("crl_mode %s needs at least one CRL file", mode)
+	}
+	s := &Store{roots: x509.NewCertPool(), inters: x509.NewCertPool(), crls: map[string][]*crlEntry{}, mode: mode, rootCerts: roots, interCerts: inters}
+	for _, c := range roots {
+		s.roots.AddCert(c)
+	}
+	for _, c := range inters {
+		s.inters.AddCert(c)
+	}
+	s.configured = append(append([]*x509.Certificate{}, roots...), inters...)
+	for i, crl := range crls {
+		for _, ca := range s.configured {
+			if bytes.Equal(ca.RawSubject, crl.RawIssuer) {
+				if err := crl.CheckSignatureFrom(ca); err != nil {
+					return nil, fmt.Errorf("CRL %s: signature does not verify with CA %q: %w", files[i], ca.Subject, err)
+				}
+			}
+		}
+		e := &crlEntry{crl: crl, revoked: make(map[string]struct{}, len(crl.RevokedCertificateEntries)), file: files[i]}
+		for _, r := range crl.RevokedCertificateEntries {
+			e.revoked[string(r.SerialNumber.Bytes())+sign(r.SerialNumber.Sign())] = struct{}{}
+		}
+		s.crls[string(crl.RawIssuer)] = append(s.crls[string(crl.RawIssuer)], e)
+		s.all = append(s.all, e)
+	}
+	return s, nil
+}
+
+func sign(n int) string {
+	if n < 0 {
+		return "-"
+	}
+	return ""
+}
+
+func loadCerts(files []string) ([]*x509.Certificate, error) {
+	var out []*x509.Certificate
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("read CA file: %w", err)
+		}
+		certs, err := pki.ParseCertsPEM(data)
+		if err != nil {
+			return nil, fmt.Errorf("CA file %s: %w", f, err)
+		}
+		for _, c := range certs {
+			if !c.IsCA {
+				return nil, fmt.Errorf("CA file %s: %q is not a CA certificate", f, c.Subject)
+			}
+		}
+		out = append(out, certs...)
+	}
+	return out, nil
+}
