@@ -321,7 +321,7 @@ func (c *Checker) result(d policy.Decision, id *identity.Identity, sent map[stri
 	res.Allow = true
 	res.UpstreamHeaders = []Header{
 		{HeaderUser, id.User},
-		{HeaderGroups, strings.Join(id.Groups, ",")},
+		{HeaderGroups, joinGroups(id.Groups)},
 		{HeaderPermission, d.Permission},
 		{HeaderFingerprint, id.FingerprintSHA256},
 	}
@@ -355,6 +355,22 @@ func (c *Checker) headersToRemove(sent map[string]string) []string {
 		}
 	}
 	return out
+}
+
+// groupEscaper keeps x-certgate-groups a list an upstream can split on
+// commas: a comma inside a group name (O=) is sent as %2C, a percent sign
+// as %25.
+var groupEscaper = strings.NewReplacer("%", "%25", ",", "%2C")
+
+func joinGroups(groups []string) string {
+	if len(groups) == 1 && !strings.ContainsAny(groups[0], ",%") {
+		return groups[0]
+	}
+	escaped := make([]string, len(groups))
+	for i, g := range groups {
+		escaped[i] = groupEscaper.Replace(g)
+	}
+	return strings.Join(escaped, ",")
 }
 
 func isIdentityHeader(name string) bool {
