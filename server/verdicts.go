@@ -138,3 +138,12 @@ func presentedKey(req *Request, trustForwarded bool) (key string, ok bool) {
 	}
 	return string(b), true
 }
+
+// CachedVerdicts returns the number of verdicts cached for the serving
+// snapshot, for tools that size the cache's memory.
+func (c *Checker) CachedVerdicts() int {
+	if st := c.state.Load(); st != nil {
+		return st.verdicts.len()
+	}
+	return 0
+}

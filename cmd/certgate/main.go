@@ -37,6 +37,7 @@ func commands() []command {
 		{"verify", "verify a certificate chain against CAs and CRLs", runVerify},
 		{"decide", "print the decision for one certificate, method and path", runDecide},
 		{"check", "ask a running certgate about one request, as Envoy or NGINX would", runCheck},
+		{"bench", "load certgate with a realistic request mix and report throughput and latency", runBench},
 	}
 }
 
