@@ -198,3 +198,34 @@ func TestParseVmRSS(t *testing.T) {
 		t.Error("parseVmRSS without a VmRSS line: want an error")
 	}
 }
+
+func TestTheLookupPolicyAnswersTheMixLikeTheShippedOne(t *testing.T) {
+	dir := t.TempDir()
+	cg, err := StartCertgate(t.Context(), ServeConfig{Dir: dir, PolicyDir: "testdata/lookup-policy"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cg.Close() }()
+	clients, err := LoadClients(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	distinct, err := DistinctClients(dir, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mix, err := NewMix(clients, distinct, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	target, err := NewGRPCTarget(cg.GRPCAddr, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = target.Close() }()
+	res, err := Run(t.Context(), target, mix, Options{Concurrency: 2, Requests: 300, CheckExpect: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantClasses(t, res)
+}

@@ -24,6 +24,8 @@ import (
 type ServeConfig struct {
 	// Dir holds the demo PKI (created when missing, as `certgate dev` does).
 	Dir string
+	// PolicyDir holds the policy to serve; "" serves the shipped one.
+	PolicyDir string
 	// CRLEntries is the number of extra revoked serials padding the CRL, so
 	// that revocation checks run against a realistically large list.
 	CRLEntries int
@@ -57,7 +59,7 @@ func StartCertgate(ctx context.Context, cfg ServeConfig) (*Certgate, error) {
 		return nil, fmt.Errorf("start certgate: %w", err)
 	}
 	tc := trust.Config{CAFiles: []string{demo.Path("ca.pem")}, CRLFiles: []string{crlFile}, CRLMode: trust.CRLModeFullChain}
-	snap, err := server.LoadSnapshot(ctx, tc, "", 1)
+	snap, err := server.LoadSnapshot(ctx, tc, cfg.PolicyDir, 1)
 	if err != nil {
 		return nil, fmt.Errorf("start certgate: %w", err)
 	}

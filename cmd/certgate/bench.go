@@ -26,7 +26,7 @@ type benchFlags struct {
 	duration, timeout, maxDur, warmup  time.Duration
 	requests, concurrency, connections int
 	crlEntries, distinct               int
-	cpuProfile                         string
+	cpuProfile, policyDir              string
 }
 
 func (f *benchFlags) register(fs *flag.FlagSet) {
@@ -44,6 +44,7 @@ func (f *benchFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.timeout, "timeout", loadgen.DefaultTimeout, "timeout of each request")
 	fs.DurationVar(&f.maxDur, "max-duration", loadgen.DefaultMaxDuration, "cap on each measured run")
 	fs.DurationVar(&f.warmup, "warmup", time.Second, "unmeasured load before each run (connections, caches)")
+	fs.StringVar(&f.policyDir, "policy-dir", "", "policy `dir`ectory for --serve (default: the shipped policy)")
 	fs.IntVar(&f.crlEntries, "crl-entries", 10000, "extra revoked serials in the CRL of --serve")
 	fs.IntVar(&f.distinct, "distinct-certs", 0, "issue `N` extra client certificates from the PKI's CA (needs ca-key.pem) and present them all")
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the certgate run to `file` (with --serve it covers the server)")
@@ -106,7 +107,7 @@ func bench(ctx context.Context, f benchFlags, stdout, stderr io.Writer) (int, er
 			pkiDir = tmp
 		}
 		var err error
-		cg, err = loadgen.StartCertgate(ctx, loadgen.ServeConfig{Dir: pkiDir, CRLEntries: f.crlEntries})
+		cg, err = loadgen.StartCertgate(ctx, loadgen.ServeConfig{Dir: pkiDir, CRLEntries: f.crlEntries, PolicyDir: f.policyDir})
 		if err != nil {
 			return exitFail, err
 		}
