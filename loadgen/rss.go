@@ -11,8 +11,16 @@ import (
 
 // RSS returns the resident set size of this process in bytes, from
 // /proc/self/status (VmRSS), so it works on Linux only.
-func RSS() (int64, error) {
-	data, err := os.ReadFile("/proc/self/status")
+func RSS() (int64, error) { return rssOf("/proc/self/status") }
+
+// RSSOf returns the resident set size of process pid (Linux only), for a
+// certgate running in its own process.
+func RSSOf(pid int) (int64, error) {
+	return rssOf("/proc/" + strconv.Itoa(pid) + "/status")
+}
+
+func rssOf(file string) (int64, error) {
+	data, err := os.ReadFile(file)
 	if err != nil {
 		return 0, fmt.Errorf("read RSS: %w", err)
 	}

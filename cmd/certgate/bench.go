@@ -27,6 +27,7 @@ type benchFlags struct {
 	requests, concurrency, connections int
 	crlEntries, distinct               int
 	cpuProfile, policyDir              string
+	rssPID                             int
 }
 
 func (f *benchFlags) register(fs *flag.FlagSet) {
@@ -45,6 +46,7 @@ func (f *benchFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.maxDur, "max-duration", loadgen.DefaultMaxDuration, "cap on each measured run")
 	fs.DurationVar(&f.warmup, "warmup", time.Second, "unmeasured load before each run (connections, caches)")
 	fs.StringVar(&f.policyDir, "policy-dir", "", "policy `dir`ectory for --serve (default: the shipped policy)")
+	fs.IntVar(&f.rssPID, "rss-pid", 0, "report the RSS of process `pid` (a certgate serving elsewhere) after the run")
 	fs.IntVar(&f.crlEntries, "crl-entries", 10000, "extra revoked serials in the CRL of --serve")
 	fs.IntVar(&f.distinct, "distinct-certs", 0, "issue `N` extra client certificates from the PKI's CA (needs ca-key.pem) and present them all")
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the certgate run to `file` (with --serve it covers the server)")
@@ -175,7 +177,14 @@ func bench(ctx context.Context, f benchFlags, stdout, stderr io.Writer) (int, er
 		r := loadgen.Compare(res, base)
 		report.Ratio = &r
 	}
-	if cg != nil {
+	switch {
+	case f.rssPID > 0:
+		rss, err := loadgen.RSSOf(f.rssPID)
+		if err != nil {
+			return exitFail, err
+		}
+		report.RSSBytes = rss
+	case cg != nil:
 		report.CachedVerdicts = cg.Checker.CachedVerdicts()
 		if rss, err := loadgen.RSS(); err == nil {
 			report.RSSBytes, report.RSSIncludesLoadTool = rss, true
@@ -236,9 +245,12 @@ func writeBenchFooter(w io.Writer, r benchReport) {
 		fmt.Fprintf(w, "\nratio to no-op: throughput %.2f× (target ≥ 0.6), p99 %.2f× (target ≤ 2), p50 %.2f×\n",
 			r.Ratio.Throughput, r.Ratio.P99, r.Ratio.P50)
 	}
-	if r.RSSBytes > 0 {
+	switch {
+	case r.RSSIncludesLoadTool:
 		fmt.Fprintf(w, "rss: %.1f MiB with %d cached verdicts (VmRSS of this process: server and load tool)\n",
 			float64(r.RSSBytes)/(1<<20), r.CachedVerdicts)
+	case r.RSSBytes > 0:
+		fmt.Fprintf(w, "rss: %.1f MiB (VmRSS of the process given by --rss-pid)\n", float64(r.RSSBytes)/(1<<20))
 	}
 }
 

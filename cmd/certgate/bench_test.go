@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -70,5 +72,12 @@ func TestBenchRefusesAnUnknownMode(t *testing.T) {
 	code, _, stderr := runCLI("bench", "--mode", "udp")
 	if code != exitUsage || !strings.Contains(stderr, "--mode") {
 		t.Errorf("exit %d stderr %q, want 2 naming --mode", code, stderr)
+	}
+}
+
+func TestBenchReportsTheRSSOfAnotherProcess(t *testing.T) {
+	code, stdout, stderr := runCLI("bench", "--serve", "--requests", "50", "--warmup", "0", "--crl-entries", "0", "--rss-pid", strconv.Itoa(os.Getpid()))
+	if code != exitOK || !strings.Contains(stdout, "MiB (VmRSS of the process given by --rss-pid)") {
+		t.Errorf("exit %d, want 0 and the RSS of the given process\nstdout: %s\nstderr: %s", code, stdout, stderr)
 	}
 }
