@@ -231,3 +231,35 @@ func Compare(subject, baseline *Result) Comparison {
 		P50:        ratio(float64(subject.Latency.Quantile(0.5)), float64(baseline.Latency.Quantile(0.5))),
 	}
 }
+
+// Merge adds the runs of o (same mix) to r, as if r had gone on for
+// o.Elapsed more: `certgate bench --rounds` alternates short runs against
+// the baseline and certgate, so that a noisy machine weighs on both alike.
+func (r *Result) Merge(o *Result) {
+	r.Requests += o.Requests
+	r.Errors += o.Errors
+	r.Mismatches += o.Mismatches
+	r.WrongAllows += o.WrongAllows
+	r.Elapsed += o.Elapsed
+	r.Latency.Merge(&o.Latency)
+	if r.Status == nil {
+		r.Status = map[int]uint64{}
+	}
+	for k, v := range o.Status {
+		r.Status[k] += v
+	}
+	for i := range min(len(r.Classes), len(o.Classes)) {
+		c, oc := &r.Classes[i], &o.Classes[i]
+		c.Requests += oc.Requests
+		c.Mismatches += oc.Mismatches
+		for k, v := range oc.Status {
+			c.Status[k] += v
+		}
+	}
+	if r.FirstError == "" {
+		r.FirstError = o.FirstError
+	}
+	if r.FirstMismatch == "" {
+		r.FirstMismatch = o.FirstMismatch
+	}
+}

@@ -27,7 +27,7 @@ type benchFlags struct {
 	requests, concurrency, connections int
 	crlEntries, distinct               int
 	cpuProfile, policyDir              string
-	rssPID                             int
+	rssPID, rounds                     int
 }
 
 func (f *benchFlags) register(fs *flag.FlagSet) {
@@ -46,6 +46,7 @@ func (f *benchFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.maxDur, "max-duration", loadgen.DefaultMaxDuration, "cap on each measured run")
 	fs.DurationVar(&f.warmup, "warmup", time.Second, "unmeasured load before each run (connections, caches)")
 	fs.StringVar(&f.policyDir, "policy-dir", "", "policy `dir`ectory for --serve (default: the shipped policy)")
+	fs.IntVar(&f.rounds, "rounds", 1, "with --baseline, alternate `N` pairs of shorter runs (each 1/N of --duration or --requests), so load from elsewhere on the machine weighs on both alike")
 	fs.IntVar(&f.rssPID, "rss-pid", 0, "report the RSS of process `pid` (a certgate serving elsewhere) after the run")
 	fs.IntVar(&f.crlEntries, "crl-entries", 10000, "extra revoked serials in the CRL of --serve")
 	fs.IntVar(&f.distinct, "distinct-certs", 0, "issue `N` extra client certificates from the PKI's CA (needs ca-key.pem) and present them all")
@@ -58,6 +59,7 @@ type benchReport struct {
 	Connections         int                 `json:"connections"`
 	CRLEntries          int                 `json:"crl_entries,omitempty"`
 	DistinctCerts       int                 `json:"distinct_certs,omitempty"`
+	Rounds              int                 `json:"rounds"`
 	Baseline            *loadgen.Summary    `json:"baseline,omitempty"`
 	Certgate            loadgen.Summary     `json:"certgate"`
 	Ratio               *loadgen.Comparison `json:"ratio,omitempty"`
@@ -84,8 +86,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "certgate bench: --mode %s: want grpc or http\n", quote(f.mode))
 		return exitUsage
 	}
-	if f.concurrency <= 0 || f.connections <= 0 || f.requests < 0 || f.crlEntries < 0 || f.distinct < 0 {
-		fmt.Fprintln(stderr, "certgate bench: --concurrency and --connections must be positive; counts must not be negative")
+	if f.concurrency <= 0 || f.connections <= 0 || f.rounds <= 0 || f.requests < 0 || f.crlEntries < 0 || f.distinct < 0 {
+		fmt.Fprintln(stderr, "certgate bench: --concurrency, --connections and --rounds must be positive; counts must not be negative")
 		return exitUsage
 	}
 	code, err := bench(ctx, f, stdout, stderr)
@@ -135,42 +137,64 @@ func bench(ctx context.Context, f benchFlags, stdout, stderr io.Writer) (int, er
 	if f.requests > 0 {
 		opts.Duration = 0
 	}
-	report := benchReport{Concurrency: f.concurrency, Connections: f.connections, DistinctCerts: f.distinct}
+	report := benchReport{Concurrency: f.concurrency, Connections: f.connections, DistinctCerts: f.distinct, Rounds: f.rounds}
 	if f.serve {
 		report.CRLEntries = f.crlEntries
 	}
 	if !f.asJSON {
-		fmt.Fprintf(stdout, "certgate bench: %d in flight over %d %s connection(s), %s per run, mix allowed/denied/revoked/unknown_route = %d/%d/%d/%d\n\n",
-			f.concurrency, connsFor(f), f.mode, runLength(opts), loadgen.DefaultWeights[loadgen.ClassAllowed], loadgen.DefaultWeights[loadgen.ClassDenied],
+		fmt.Fprintf(stdout, "certgate bench: %d in flight over %d %s connection(s), %s per run%s, mix allowed/denied/revoked/unknown_route = %d/%d/%d/%d\n\n",
+			f.concurrency, connsFor(f), f.mode, runLength(opts), roundsNote(f), loadgen.DefaultWeights[loadgen.ClassAllowed], loadgen.DefaultWeights[loadgen.ClassDenied],
 			loadgen.DefaultWeights[loadgen.ClassRevoked], loadgen.DefaultWeights[loadgen.ClassUnknownRoute])
 	}
-	var base *loadgen.Result
+	rounds := 1
 	if f.baseline {
-		noop, err := loadgen.StartNoop()
+		rounds = f.rounds
+		if f.requests > 0 {
+			rounds = min(rounds, f.requests) // never 0 requests per round
+		}
+	}
+	opts.Duration /= time.Duration(rounds)
+	opts.Requests /= rounds
+	var noop *loadgen.Noop
+	if f.baseline {
+		if noop, err = loadgen.StartNoop(); err != nil {
+			return exitFail, err
+		}
+		defer func() { _ = noop.Close() }()
+	}
+	var base, res *loadgen.Result
+	for round := range rounds {
+		if noop != nil {
+			r, err := runOnce(ctx, f, noop.GRPCAddr, noop.HTTPAddr, mix, opts)
+			if err != nil {
+				return exitFail, err
+			}
+			base = merge(base, r)
+		}
+		// Only the first round is profiled: a profile cannot be resumed.
+		stopProfile := func() {}
+		if round == 0 {
+			if stopProfile, err = startCPUProfile(f.cpuProfile); err != nil {
+				return exitFail, err
+			}
+		}
+		certOpts := opts
+		certOpts.CheckExpect = true
+		r, err := runOnce(ctx, f, grpcAddr, httpAddr, mix, certOpts)
+		stopProfile()
 		if err != nil {
 			return exitFail, err
 		}
-		base, err = runOnce(ctx, f, noop.GRPCAddr, noop.HTTPAddr, mix, opts)
-		_ = noop.Close()
-		if err != nil {
-			return exitFail, err
-		}
+		res = merge(res, r)
+		opts.Warmup = 0 // the connections are new each time, but the caches are warm
+	}
+	if base != nil {
 		s := base.Summary()
 		report.Baseline = &s
 		if !f.asJSON {
 			base.WriteText(stdout, "no-op baseline")
 			fmt.Fprintln(stdout)
 		}
-	}
-	opts.CheckExpect = true
-	stopProfile, err := startCPUProfile(f.cpuProfile)
-	if err != nil {
-		return exitFail, err
-	}
-	res, err := runOnce(ctx, f, grpcAddr, httpAddr, mix, opts)
-	stopProfile()
-	if err != nil {
-		return exitFail, err
 	}
 	report.Certgate = res.Summary()
 	if base != nil {
@@ -208,6 +232,14 @@ func bench(ctx context.Context, f benchFlags, stdout, stderr io.Writer) (int, er
 		return exitFail, nil
 	}
 	return exitOK, nil
+}
+
+func merge(into, r *loadgen.Result) *loadgen.Result {
+	if into == nil {
+		return r
+	}
+	into.Merge(r)
+	return into
 }
 
 func runOnce(ctx context.Context, f benchFlags, grpcAddr, httpAddr string, mix *loadgen.Mix, opts loadgen.Options) (*loadgen.Result, error) {
@@ -252,6 +284,13 @@ func writeBenchFooter(w io.Writer, r benchReport) {
 	case r.RSSBytes > 0:
 		fmt.Fprintf(w, "rss: %.1f MiB (VmRSS of the process given by --rss-pid)\n", float64(r.RSSBytes)/(1<<20))
 	}
+}
+
+func roundsNote(f benchFlags) string {
+	if !f.baseline || f.rounds <= 1 {
+		return ""
+	}
+	return fmt.Sprintf(" in %d alternating rounds", f.rounds)
 }
 
 func connsFor(f benchFlags) int {

@@ -14,7 +14,7 @@ import (
 
 func TestBenchBaselineServeReportsBothRunsAndTheRatio(t *testing.T) {
 	code, stdout, stderr := runCLI("bench", "--baseline", "--serve", "--requests", "300", "--warmup", "0",
-		"--concurrency", "4", "--crl-entries", "100", "--distinct-certs", "20", "--json")
+		"--concurrency", "4", "--crl-entries", "100", "--distinct-certs", "20", "--rounds", "3", "--json")
 	if code != exitOK {
 		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
 	}
