@@ -10,6 +10,11 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
+// testTimeout bounds each request of a test run. It is generous: these
+// runs check answers, not speed, and a loaded CI machine under -race can
+// take seconds for the first cold verification.
+const testTimeout = 30 * time.Second
+
 // startCertgate runs certgate in-process on a fresh demo PKI with a CRL of
 // 1,000 extra serials.
 func startCertgate(t *testing.T) (*Certgate, Clients) {
@@ -66,7 +71,7 @@ func TestRunAgainstCertgateAnswersEveryClassAsExpected(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer func() { _ = target.Close() }()
-			res, err := Run(t.Context(), target, mix, Options{Concurrency: 4, Requests: 300, CheckExpect: true, MaxDuration: time.Minute})
+			res, err := Run(t.Context(), target, mix, Options{Concurrency: 4, Requests: 300, CheckExpect: true, Timeout: testTimeout, MaxDuration: 2 * time.Minute})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -103,7 +108,7 @@ func TestDistinctCertificatesFillTheVerdictCache(t *testing.T) {
 	}
 	defer func() { _ = target.Close() }()
 	// One request per schedule slot, so every distinct certificate is sent.
-	res, err := Run(t.Context(), target, mix, Options{Concurrency: 1, Requests: len(mix.Schedule), CheckExpect: true})
+	res, err := Run(t.Context(), target, mix, Options{Concurrency: 1, Requests: len(mix.Schedule), CheckExpect: true, Timeout: testTimeout})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +146,7 @@ func TestNoopAllowsEverythingAndMismatchesAreCounted(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer func() { _ = tg.Close() }()
-			res, err := Run(context.Background(), tg, mix, Options{Concurrency: 3, Requests: 300, CheckExpect: true})
+			res, err := Run(context.Background(), tg, mix, Options{Concurrency: 3, Requests: 300, CheckExpect: true, Timeout: testTimeout})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -223,7 +228,7 @@ func TestTheLookupPolicyAnswersTheMixLikeTheShippedOne(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = target.Close() }()
-	res, err := Run(t.Context(), target, mix, Options{Concurrency: 2, Requests: 300, CheckExpect: true})
+	res, err := Run(t.Context(), target, mix, Options{Concurrency: 2, Requests: 300, CheckExpect: true, Timeout: testTimeout})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,7 @@ import (
 )
 
 func TestBenchBaselineServeReportsBothRunsAndTheRatio(t *testing.T) {
-	code, stdout, stderr := runCLI("bench", "--baseline", "--serve", "--requests", "300", "--warmup", "0",
+	code, stdout, stderr := runCLI("bench", "--timeout", "30s", "--baseline", "--serve", "--requests", "300", "--warmup", "0",
 		"--concurrency", "4", "--crl-entries", "100", "--distinct-certs", "20", "--rounds", "3", "--json")
 	if code != exitOK {
 		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
@@ -50,7 +50,7 @@ func TestBenchBaselineServeReportsBothRunsAndTheRatio(t *testing.T) {
 }
 
 func TestBenchOverHTTPPrintsTheDecisionMix(t *testing.T) {
-	code, stdout, stderr := runCLI("bench", "--serve", "--mode", "http", "--requests", "200", "--warmup", "0", "--concurrency", "2", "--crl-entries", "10")
+	code, stdout, stderr := runCLI("bench", "--timeout", "30s", "--serve", "--mode", "http", "--requests", "200", "--warmup", "0", "--concurrency", "2", "--crl-entries", "10")
 	if code != exitOK {
 		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
 	}
@@ -62,21 +62,21 @@ func TestBenchOverHTTPPrintsTheDecisionMix(t *testing.T) {
 }
 
 func TestBenchWithoutAPKIExplainsWhatToDo(t *testing.T) {
-	code, _, stderr := runCLI("bench", "--pki", t.TempDir(), "--requests", "1")
+	code, _, stderr := runCLI("bench", "--timeout", "30s", "--pki", t.TempDir(), "--requests", "1")
 	if code != exitUsage || !strings.Contains(stderr, "certgate dev") {
 		t.Errorf("exit %d stderr %q, want 2 and a hint to run certgate dev", code, stderr)
 	}
 }
 
 func TestBenchRefusesAnUnknownMode(t *testing.T) {
-	code, _, stderr := runCLI("bench", "--mode", "udp")
+	code, _, stderr := runCLI("bench", "--timeout", "30s", "--mode", "udp")
 	if code != exitUsage || !strings.Contains(stderr, "--mode") {
 		t.Errorf("exit %d stderr %q, want 2 naming --mode", code, stderr)
 	}
 }
 
 func TestBenchReportsTheRSSOfAnotherProcess(t *testing.T) {
-	code, stdout, stderr := runCLI("bench", "--serve", "--requests", "50", "--warmup", "0", "--crl-entries", "0", "--rss-pid", strconv.Itoa(os.Getpid()))
+	code, stdout, stderr := runCLI("bench", "--timeout", "30s", "--serve", "--requests", "50", "--warmup", "0", "--crl-entries", "0", "--rss-pid", strconv.Itoa(os.Getpid()))
 	if code != exitOK || !strings.Contains(stdout, "MiB (VmRSS of the process given by --rss-pid)") {
 		t.Errorf("exit %d, want 0 and the RSS of the given process\nstdout: %s\nstderr: %s", code, stdout, stderr)
 	}
