@@ -59,25 +59,18 @@ func collect(target string, mix *Mix, workers []*worker, elapsed time.Duration) 
 		for c := range res.Classes {
 			cr := &res.Classes[c]
 			for si, n := range wk.byClass[c] {
-				if n == 0 || si == otherStatus {
-					continue
-				}
-				cr.Status[statuses[si]] += n
-				res.Status[statuses[si]] += n
 				cr.Requests += n
+				if n > 0 && si != otherStatus {
+					cr.Status[statuses[si]] += n
+					res.Status[statuses[si]] += n
+				}
 			}
 			cr.Mismatches += wk.mismatches[c]
 			res.Mismatches += wk.mismatches[c]
 		}
-		for status, n := range wk.other {
-			res.Status[status] += n
-		}
-	}
-	for _, wk := range workers {
-		// Statuses outside the usual set are attributed to no class in
-		// the per-class table; count them in the class totals all the same.
-		for c := range res.Classes {
-			res.Classes[c].Requests += wk.byClass[c][otherStatus]
+		for k, n := range wk.other {
+			res.Classes[k[0]].Status[k[1]] += n
+			res.Status[k[1]] += n
 		}
 	}
 	res.Requests = res.Latency.Count()

@@ -1,6 +1,8 @@
 package loadgen
 
 import (
+	"context"
+	"net/http"
 	"testing"
 	"time"
 
@@ -22,5 +24,45 @@ func TestMergedResultsAddUp(t *testing.T) {
 	}
 	if a.Latency.Count() != 2 || a.Latency.Max() != 3*time.Millisecond || a.Throughput() != 2.5 {
 		t.Errorf("latency count %d max %v throughput %v, want 2, 3ms, 2.5/s", a.Latency.Count(), a.Latency.Max(), a.Throughput())
+	}
+}
+
+// teapot answers 418 to the denied class and what is expected otherwise.
+type teapot struct{ reqs []Request }
+
+func (t *teapot) Name() string                 { return "teapot" }
+func (t *teapot) Prepare(reqs []Request) error { t.reqs = reqs; return nil }
+func (t *teapot) Close() error                 { return nil }
+func (t *teapot) Do(_ context.Context, _, i int) (int, error) {
+	if t.reqs[i].Class == ClassDenied {
+		return http.StatusTeapot, nil
+	}
+	return t.reqs[i].Expect, nil
+}
+
+func TestAnUnusualStatusIsCountedInItsClassAndAsAMismatch(t *testing.T) {
+	clients := Clients{}
+	for _, n := range mixClients {
+		clients[n] = []byte("cert of " + n)
+	}
+	mix, err := NewMix(clients, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(context.Background(), &teapot{}, mix, Options{Concurrency: 2, Requests: 1000, CheckExpect: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var denied ClassResult
+	for _, c := range res.Classes {
+		if c.Class == ClassDenied {
+			denied = c
+		}
+	}
+	if denied.Requests == 0 || denied.Status[http.StatusTeapot] != denied.Requests || denied.Mismatches != denied.Requests {
+		t.Errorf("denied class %+v, want every request counted as 418 and as a mismatch", denied)
+	}
+	if res.Status[http.StatusTeapot] != denied.Requests || res.WrongAllows != 0 || res.Requests != 1000 {
+		t.Errorf("statuses %v, wrong allows %d, requests %d; want %d of 418, none, 1000", res.Status, res.WrongAllows, res.Requests, denied.Requests)
 	}
 }

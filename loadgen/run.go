@@ -71,7 +71,7 @@ func statusIndex(s int) int {
 type worker struct {
 	latency    Histogram
 	byClass    [][otherStatus + 1]uint64 // [class index][status index]
-	other      map[int]uint64
+	other      map[[2]int]uint64         // {class index, status} of unusual statuses
 	errors     uint64
 	mismatches []uint64 // by class index
 	wrongAllow uint64
@@ -162,9 +162,9 @@ func (wk *worker) run(ctx context.Context, target Target, mix *Mix, reqClass []i
 			wk.byClass[c][si]++
 			if si == otherStatus {
 				if wk.other == nil {
-					wk.other = map[int]uint64{}
+					wk.other = map[[2]int]uint64{}
 				}
-				wk.other[status]++
+				wk.other[[2]int{c, status}]++
 			}
 			if want := mix.Requests[i].Expect; opts.CheckExpect && status != want {
 				wk.mismatches[c]++
