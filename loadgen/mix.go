@@ -157,6 +157,10 @@ func buildSchedule(classes []Class, byClass map[Class][]int, weights Weights) ([
 	return schedule, nil
 }
 
+// sessionToken stands for an opaque session cookie, as browsers send one to
+// a controller UI behind the proxy.
+const sessionToken = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJhbmthLXVpIiwiaWF0IjoxNzY0MDAwMDAwLCJleHAiOjE3NjQwMDM2MDAsInNjb3BlIjpbInZtcyIsIm5vZGVzIiwicmVnaXN0cnkiXSwic2lkIjoiNGJmOTJmMzU3N2IzNGRhNmEzY2U5MjlkMGUwZTQ3MzYifQ.c2lnbmF0dXJlLW9mLXRoZS1zZXNzaW9uLXRva2VuLWZvci1sb2Fk-"
+
 // envoyLike is a request with the headers a browser or CLI request carries
 // through Envoy; with the URL-encoded certificate a CheckRequest is ~2 KB.
 func envoyLike(pem []byte, method, target string, n int) client.Check {
@@ -167,7 +171,7 @@ func envoyLike(pem []byte, method, target string, n int) client.Check {
 		Target:  target,
 		Host:    "anka.example.com",
 		Headers: map[string]string{
-			"user-agent":                     "anka-cli/3.4.1 (darwin; arm64)",
+			"user-agent":                     "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15",
 			"accept":                         "application/json, text/plain, */*",
 			"accept-encoding":                "gzip, deflate, br",
 			"accept-language":                "en-US,en;q=0.9",
@@ -177,7 +181,8 @@ func envoyLike(pem []byte, method, target string, n int) client.Check {
 			"x-forwarded-proto":              "https",
 			"x-envoy-expected-rq-timeout-ms": "15000",
 			"traceparent":                    "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
-			"cookie":                         "session=" + id + "; theme=dark",
+			"cookie":                         "anka_session=" + sessionToken + id + "; theme=dark; tz=Europe%2FBerlin",
+			"referer":                        "https://anka.example.com/ui/vms?page=2&sort=name",
 			"x-anka-client":                  "controller-ui/" + id,
 		},
 	}
