@@ -16,7 +16,7 @@ import (
 const benchExamples = `  certgate bench --baseline --serve                  # no other process needed
   certgate bench --grpc 127.0.0.1:9191 --duration 20s  # against 'certgate dev'
   certgate bench --http 127.0.0.1:9192 --requests 50000
-  certgate bench --serve --distinct-certs 10000 --json  # fills the verdict cache, reports RSS
+  certgate bench --serve --distinct-certs 9996 --json   # 10,000 certificates fill the verdict cache; reports RSS
 `
 
 // benchFlags are the flags of `certgate bench`.
@@ -32,7 +32,7 @@ type benchFlags struct {
 
 func (f *benchFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.grpcAddr, "grpc", "127.0.0.1:9191", "ext_authz gRPC `address` to load (ignored with --serve)")
-	fs.StringVar(&f.httpAddr, "http", "", "HTTP check `address` to load instead, asked as NGINX asks (implies --mode http)")
+	fs.StringVar(&f.httpAddr, "http", "", "HTTP check `address` to load instead, asked as NGINX asks (implies --mode http; with --serve the address is ignored)")
 	fs.StringVar(&f.mode, "mode", "grpc", "grpc or http: which endpoint of --serve (and of the baseline) to load")
 	fs.StringVar(&f.pkiDir, "pki", "", "demo PKI `dir`ectory (ca.pem, clients/<name>.pem); default .certgate-dev, or a fresh one with --serve")
 	fs.BoolVar(&f.serve, "serve", false, "start certgate in this process (shipped policy, demo PKI, padded CRL) and load it")
