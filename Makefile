@@ -4,7 +4,10 @@ TOOL    := $(GO) tool -modfile=tools/go.mod
 # golangci-lint has its own module: its dependencies conflict with OPA's.
 LINT    := $(GO) tool -modfile=tools/lint/go.mod golangci-lint
 PKGS    := ./...
-BENCHCOUNT ?= 6
+# -count suited to benchstat (it wants at least 6 samples; 10 gives tighter intervals).
+BENCHCOUNT ?= 10
+# Every package with a Benchmark function.
+BENCHPKGS = $(sort $(dir $(shell grep -rl --include='*_test.go' '^func Benchmark' . | grep -v '^./gen/')))
 FUZZTIME ?= 10s
 # Every fuzz target as package:Target. `go test -fuzz` runs one target at a
 # time, so `make fuzz` runs them one after another for FUZZTIME each.
@@ -17,7 +20,7 @@ FUZZ_TARGETS := \
 	./server:FuzzNormalizePath \
 	./server:FuzzHTTPCheck
 
-.PHONY: build test fuzz unit rego lint proto fmt-check vet generate check-generate bench dev clean
+.PHONY: build test fuzz unit rego lint proto fmt-check vet generate check-generate bench bench-load dev clean
 
 build:
 	$(GO) build -o bin/certgate ./cmd/certgate
@@ -63,8 +66,13 @@ check-generate: generate
 	@git diff --exit-code -- gen/ || (echo "generated code in gen/ is stale: run 'make generate' and commit"; exit 1)
 	@test -z "$$(git status --porcelain -- gen/)" || (echo "untracked generated files in gen/: run 'make generate' and commit"; git status --porcelain -- gen/; exit 1)
 
+## bench: every Go benchmark, -count=$(BENCHCOUNT); compare runs with benchstat old.txt new.txt.
 bench:
-	$(GO) test -run='^$$' -bench=. -benchmem -count=$(BENCHCOUNT) ./identity/ ./trust/ ./policy/ ./server/
+	$(GO) test -run='^$$' -bench=. -benchmem -count=$(BENCHCOUNT) -timeout=60m $(BENCHPKGS)
+
+## bench-load: certgate against the no-op baseline, in one process (see BENCHMARKS.md).
+bench-load: build
+	./bin/certgate bench --baseline --serve --duration 20s
 
 dev: build
 	./bin/certgate dev

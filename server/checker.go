@@ -192,7 +192,9 @@ func (c *Checker) record(ctx context.Context, snap *Snapshot, req *Request, res 
 // authenticate turns the presented certificate into a verdict, from the
 // cache when the same bytes were verified under this snapshot before.
 func (c *Checker) authenticate(snap *Snapshot, verdicts *verdictCache, req *Request, now time.Time) (v *verdict, hit, cacheUsed bool) {
-	key, cacheable := presentedKey(req, c.identity.TrustForwardedHeaders)
+	buf := keyBuffers.Get().(*[]byte)
+	defer keyBuffers.Put(buf)
+	key, cacheable := presentedKey(req, c.identity.TrustForwardedHeaders, buf)
 	cacheable = cacheable && verdicts != nil
 	if cacheable {
 		if v, ok := verdicts.get(key, now); ok {

@@ -69,29 +69,71 @@ func envoyHeaders(r *authv3.AttributeContext_HttpRequest) map[string]string {
 	return out
 }
 
+// Parts of a CheckResponse that never vary are built once and shared by
+// every response: gRPC only reads a response while marshalling it, and
+// nothing in certgate writes to one after checkResponse returns.
+var (
+	statusOK        = &rpcstatus.Status{Code: int32(codes.OK)}
+	jsonContentType = headerOption(Header{"content-type", "application/json"}, corev3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD)
+	denyParts       = newDenyParts()
+)
+
+// denyPart is the fixed part of a deny response with one HTTP status.
+type denyPart struct {
+	status *rpcstatus.Status
+	http   *typev3.HttpStatus
+}
+
+func newDenyParts() map[int]denyPart {
+	parts := map[int]denyPart{}
+	for _, st := range []int{http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusInternalServerError} {
+		parts[st] = denyPart{status: denyStatus(st), http: &typev3.HttpStatus{Code: typev3.StatusCode(st)}}
+	}
+	return parts
+}
+
+func denyStatus(status int) *rpcstatus.Status {
+	return &rpcstatus.Status{Code: int32(grpcCode(status)), Message: http.StatusText(status)}
+}
+
 func checkResponse(res *Result) *authv3.CheckResponse {
 	if res.Allow {
-		ok := &authv3.OkHttpResponse{HeadersToRemove: res.RemoveHeaders}
-		for _, h := range res.UpstreamHeaders {
-			ok.Headers = append(ok.Headers, headerOption(h, corev3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD))
-		}
+		ok := &authv3.OkHttpResponse{HeadersToRemove: res.RemoveHeaders, Headers: headerOptions(res.UpstreamHeaders, 0)}
 		return &authv3.CheckResponse{
-			Status:       &rpcstatus.Status{Code: int32(codes.OK)},
+			Status:       statusOK,
 			HttpResponse: &authv3.CheckResponse_OkResponse{OkResponse: ok},
 		}
 	}
-	denied := &authv3.DeniedHttpResponse{
-		Status:  &typev3.HttpStatus{Code: typev3.StatusCode(res.Status)},
-		Headers: []*corev3.HeaderValueOption{headerOption(Header{"content-type", "application/json"}, corev3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD)},
-		Body:    string(DenyBody(res)),
+	part, ok := denyParts[res.Status]
+	if !ok {
+		part = denyPart{status: denyStatus(res.Status), http: &typev3.HttpStatus{Code: typev3.StatusCode(res.Status)}}
 	}
-	for _, h := range res.ResponseHeaders {
-		denied.Headers = append(denied.Headers, headerOption(h, corev3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD))
+	headers := headerOptions(res.ResponseHeaders, 1)
+	headers[0] = jsonContentType
+	denied := &authv3.DeniedHttpResponse{
+		Status:  part.http,
+		Headers: headers,
+		Body:    denyBodyText(res),
 	}
 	return &authv3.CheckResponse{
-		Status:       &rpcstatus.Status{Code: int32(grpcCode(res.Status)), Message: http.StatusText(res.Status)},
+		Status:       part.status,
 		HttpResponse: &authv3.CheckResponse_DeniedResponse{DeniedResponse: denied},
 	}
+}
+
+// headerOptions converts hs to overwriting header options after skip empty
+// slots, allocating the messages of all of them at once.
+func headerOptions(hs []Header, skip int) []*corev3.HeaderValueOption {
+	out := make([]*corev3.HeaderValueOption, skip+len(hs))
+	opts := make([]corev3.HeaderValueOption, len(hs))
+	values := make([]corev3.HeaderValue, len(hs))
+	for i, h := range hs {
+		values[i].Key, values[i].Value = h.Name, h.Value
+		opts[i].Header = &values[i]
+		opts[i].AppendAction = corev3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD
+		out[skip+i] = &opts[i]
+	}
+	return out
 }
 
 func headerOption(h Header, action corev3.HeaderValueOption_HeaderAppendAction) *corev3.HeaderValueOption {

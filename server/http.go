@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 )
@@ -79,7 +80,7 @@ func (h *httpCheck) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hdr.Set("Content-Type", "application/json")
 	hdr.Set("Cache-Control", "no-store")
 	w.WriteHeader(res.Status)
-	_, _ = w.Write(DenyBody(&res))
+	_, _ = io.WriteString(w, denyBodyText(&res))
 }
 
 // request reads the original request the proxy asks about: from

@@ -58,38 +58,48 @@ func newVerdictCache(max int) *verdictCache {
 }
 
 // get returns the verdict cached for key if it still holds at now.
-func (c *verdictCache) get(key string, now time.Time) (*verdict, bool) {
+func (c *verdictCache) get(key verdictKey, now time.Time) (*verdict, bool) {
 	if c == nil {
 		return nil, false
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	el, ok := c.entries[key]
+	var el *list.Element
+	var ok bool
+	if key.built != nil {
+		el, ok = c.entries[string(key.built)] // no copy: a map index converts in place
+	} else {
+		el, ok = c.entries[key.s]
+	}
 	if !ok {
 		return nil, false
 	}
 	e := el.Value.(*cacheEntry)
 	if !e.v.holdsAt(now) {
 		c.order.Remove(el)
-		delete(c.entries, key)
+		delete(c.entries, e.key)
 		return nil, false
 	}
 	c.order.MoveToFront(el)
 	return e.v, true
 }
 
-func (c *verdictCache) put(key string, v *verdict) {
-	if c == nil || len(key) > maxVerdictKeyBytes {
+func (c *verdictCache) put(key verdictKey, v *verdict) {
+	if c == nil || key.len() > maxVerdictKeyBytes {
 		return
+	}
+	k := key.s
+	if key.built != nil {
+		k = string(key.built)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if el, ok := c.entries[key]; ok {
+	if el, ok := c.entries[k]; ok {
 		el.Value.(*cacheEntry).v = v
 		c.order.MoveToFront(el)
 		return
 	}
-	c.entries[key] = c.order.PushFront(&cacheEntry{key: key, v: v})
+	c.entries[k] = c.order.PushFront(&cacheEntry{key: k, v: v})
 	for c.order.Len() > c.max {
 		last := c.order.Back()
 		c.order.Remove(last)
@@ -106,27 +116,46 @@ func (c *verdictCache) len() int {
 	return c.order.Len()
 }
 
+// verdictKey is a cache key: the Envoy peer certificate as the request
+// carries it (no copy), or the forwarded certificate headers encoded into
+// built, a pooled buffer that is copied only when the verdict is stored.
+type verdictKey struct {
+	s     string
+	built []byte
+}
+
+func (k verdictKey) len() int {
+	if k.built != nil {
+		return len(k.built)
+	}
+	return len(k.s)
+}
+
+// keyBuffers recycles the buffers forwarded-header keys are built in: an
+// NGINX request would otherwise allocate its certificate's size twice.
+var keyBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
 // presentedKey identifies everything identity.Extract may read for req: the
 // Envoy peer certificate alone, or the forwarded certificate headers when
-// they are trusted. ok is false when the request must not be cached.
-func presentedKey(req *Request, trustForwarded bool) (key string, ok bool) {
+// they are trusted, encoded into *buf. ok is false when the request must not
+// be cached.
+func presentedKey(req *Request, trustForwarded bool, buf *[]byte) (key verdictKey, ok bool) {
 	if req.PeerCertificate != "" {
 		// Header keys start with NUL; a peer certificate that does too
 		// could collide with one, so it is never cached.
-		return req.PeerCertificate, req.PeerCertificate[0] != 0
+		return verdictKey{s: req.PeerCertificate}, req.PeerCertificate[0] != 0
 	}
 	if !trustForwarded {
-		return "", false
+		return verdictKey{}, false
 	}
 	n := 1
 	for _, name := range identity.ForwardedCertHeaders {
 		n += len(req.Headers[name]) + 8
 	}
 	if n > maxVerdictKeyBytes {
-		return "", false
+		return verdictKey{}, false
 	}
-	b := make([]byte, 0, n)
-	b = append(b, 0)
+	b := append((*buf)[:0], 0)
 	for _, name := range identity.ForwardedCertHeaders {
 		v, present := req.Headers[name]
 		if !present {
@@ -136,5 +165,15 @@ func presentedKey(req *Request, trustForwarded bool) (key string, ok bool) {
 		b = strconv.AppendInt(append(b, '+'), int64(len(v)), 10)
 		b = append(append(b, ':'), v...)
 	}
-	return string(b), true
+	*buf = b
+	return verdictKey{built: b}, true
+}
+
+// CachedVerdicts returns the number of verdicts cached for the serving
+// snapshot, for tools that size the cache's memory.
+func (c *Checker) CachedVerdicts() int {
+	if st := c.state.Load(); st != nil {
+		return st.verdicts.len()
+	}
+	return 0
 }

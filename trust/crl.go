@@ -6,13 +6,70 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"math/big"
+	"sync"
 	"time"
 )
 
 type crlEntry struct {
-	crl     *x509.RevocationList
+	crl *x509.RevocationList
+	// revoked holds serialKey of every listed serial: one map lookup per
+	// certificate, whatever the size of the CRL.
 	revoked map[string]struct{}
 	file    string
+	// signers are the configured CAs whose key the signature was checked
+	// with at load time, so that requests never re-check it: checking means
+	// hashing the whole CRL, megabytes for a large one.
+	signers []*x509.Certificate
+	// memo remembers the outcome for other issuers (intermediates the
+	// client presented), at most maxSignerMemo of them.
+	mu   sync.RWMutex
+	memo map[string]bool // by issuer DER
+}
+
+// maxSignerMemo bounds crlEntry.memo: a client cannot make it grow without
+// bound, and past it the signature is simply checked every time.
+const maxSignerMemo = 64
+
+// signedBy reports whether issuer's key verifies the CRL's signature.
+func (e *crlEntry) signedBy(issuer *x509.Certificate) bool {
+	for _, s := range e.signers {
+		if s == issuer || bytes.Equal(s.Raw, issuer.Raw) {
+			return true
+		}
+	}
+	e.mu.RLock()
+	ok, found := e.memo[string(issuer.Raw)]
+	e.mu.RUnlock()
+	if found {
+		return ok
+	}
+	ok = e.crl.CheckSignatureFrom(issuer) == nil
+	e.mu.Lock()
+	if len(e.memo) < maxSignerMemo {
+		if e.memo == nil {
+			e.memo = map[string]bool{}
+		}
+		e.memo[string(issuer.Raw)] = ok
+	}
+	e.mu.Unlock()
+	return ok
+}
+
+// serialKey is the revoked-map key of a serial number: its magnitude, and
+// a trailing "-" for a negative one (which some old CAs issued). buf
+// avoids an allocation for serials of up to 32 bytes.
+func serialKey(n *big.Int, buf *[33]byte) []byte {
+	var b []byte
+	if size := (n.BitLen() + 7) / 8; size < len(buf) {
+		b = n.FillBytes(buf[:size])
+	} else {
+		b = n.Bytes()
+	}
+	if n.Sign() < 0 {
+		b = append(b, '-')
+	}
+	return b
 }
 
 func parseCRLs(data []byte) ([]*x509.RevocationList, error) {
@@ -73,8 +130,8 @@ func (s *Store) checkRevocation(path []*x509.Certificate, now time.Time) (*Verif
 		} else {
 			v.ValidUntil = earliest(v.ValidUntil, entry.crl.NextUpdate)
 		}
-		key := string(cert.SerialNumber.Bytes()) + sign(cert.SerialNumber.Sign())
-		if _, revoked := entry.revoked[key]; revoked {
+		var buf [33]byte
+		if _, revoked := entry.revoked[string(serialKey(cert.SerialNumber, &buf))]; revoked {
 			return nil, &Error{Reason: ReasonRevoked, Subject: cert.Subject.String(), Serial: cert.SerialNumber.Text(16), Detail: fmt.Sprintf("%s serial %s is listed in the CRL of %q", level, cert.SerialNumber.Text(16), issuer.Subject)}
 		}
 	}
@@ -100,7 +157,7 @@ func (s *Store) currentCRL(cert, issuer *x509.Certificate, now time.Time) (best 
 		if crlUsable(e.crl, issuer) != "" {
 			continue
 		}
-		if e.crl.CheckSignatureFrom(issuer) != nil {
+		if !e.signedBy(issuer) {
 			continue
 		}
 		if !now.Before(e.crl.NextUpdate) {

@@ -105,28 +105,23 @@ func newStore(roots, inters []*x509.Certificate, crls []*x509.RevocationList, fi
 	}
 	s.configured = append(append([]*x509.Certificate{}, roots...), inters...)
 	for i, crl := range crls {
+		e := &crlEntry{crl: crl, revoked: make(map[string]struct{}, len(crl.RevokedCertificateEntries)), file: files[i]}
 		for _, ca := range s.configured {
 			if bytes.Equal(ca.RawSubject, crl.RawIssuer) {
 				if err := crl.CheckSignatureFrom(ca); err != nil {
 					return nil, fmt.Errorf("CRL %s: signature does not verify with CA %q: %w", files[i], ca.Subject, err)
 				}
+				e.signers = append(e.signers, ca)
 			}
 		}
-		e := &crlEntry{crl: crl, revoked: make(map[string]struct{}, len(crl.RevokedCertificateEntries)), file: files[i]}
+		var buf [33]byte
 		for _, r := range crl.RevokedCertificateEntries {
-			e.revoked[string(r.SerialNumber.Bytes())+sign(r.SerialNumber.Sign())] = struct{}{}
+			e.revoked[string(serialKey(r.SerialNumber, &buf))] = struct{}{}
 		}
 		s.crls[string(crl.RawIssuer)] = append(s.crls[string(crl.RawIssuer)], e)
 		s.all = append(s.all, e)
 	}
 	return s, nil
-}
-
-func sign(n int) string {
-	if n < 0 {
-		return "-"
-	}
-	return ""
 }
 
 func loadCerts(files []string) ([]*x509.Certificate, error) {

@@ -185,3 +185,31 @@ func BenchmarkVerifyCold(b *testing.B) {
 		}
 	}
 }
+
+func TestACRLOfAPresentedIntermediateIsCheckedAgainstThatIntermediate(t *testing.T) {
+	h := newHierarchy(t)
+	revokedLeaf := h.inter.Leaf("bob").Cert
+	// The intermediate is not configured: clients present it. Its CRL is
+	// only trusted if the presented intermediate's key signed it.
+	store, err := trust.NewStore([]*x509.Certificate{h.root.Cert}, nil, []*x509.RevocationList{h.root.CRL(), h.inter.CRL(revokedLeaf)}, trust.CRLModeFullChain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 { // the outcome is remembered; it must not change
+		if _, err := store.Verify([]*x509.Certificate{h.alice, h.inter.Cert}, trust.VerifyOptions{Now: now}); err != nil {
+			t.Errorf("round %d: alice via the presented intermediate: %v", i, err)
+		}
+		if _, err := store.Verify([]*x509.Certificate{revokedLeaf, h.inter.Cert}, trust.VerifyOptions{Now: now}); reason(err) != trust.ReasonRevoked {
+			t.Errorf("round %d: bob via the presented intermediate: reason %q, want revoked", i, reason(err))
+		}
+	}
+	// An intermediate of the same name with another key, signed by the
+	// root: the CRL's signature does not verify with it, so no current CRL.
+	other := h.root.ChildCA("inter")
+	carol := other.Leaf("carol").Cert
+	for i := range 2 {
+		if _, err := store.Verify([]*x509.Certificate{carol, other.Cert}, trust.VerifyOptions{Now: now}); reason(err) != trust.ReasonCRLUnavailable {
+			t.Errorf("round %d: carol via a same-name intermediate: reason %q, want crl_unavailable", i, reason(err))
+		}
+	}
+}

@@ -42,6 +42,7 @@ func commands() []command {
 		{"explain", "show why a running certgate allows or denies a certificate a request (admin API)", runExplain},
 		{"permissions", "list every permission of a running certgate's policy with routes and holders (admin API)", runPermissions},
 		{"pki", "run your own CA: init, issue, revoke, crl, export, inspect", runPKI},
+		{"bench", "load certgate with a realistic request mix and report throughput and latency", runBench},
 	}
 }
 

@@ -1,0 +1,92 @@
+package server
+
+import (
+	"context"
+	"crypto/x509"
+	"io"
+	"log/slog"
+	"net/http"
+	"testing"
+	"testing/fstest"
+
+	"github.com/certgate/certgate/client"
+	"github.com/certgate/certgate/pki/pkitest"
+	"github.com/certgate/certgate/policy"
+	"github.com/certgate/certgate/trust"
+)
+
+// constantPolicy allows everything with the shipped decision's shape: with
+// it, a Check costs what certgate adds around the policy.
+const constantPolicy = `package certgate.authz
+
+decision := {"allow": true, "status": 200, "reason": "granted", "permission": "list_vms", "headers": {}, "response_headers": {}}
+`
+
+// benchChecker is newTestChecker with a chosen policy ("" for the shipped one).
+func benchChecker(b *testing.B, rego string) (*Checker, *pkitest.CA) {
+	b.Helper()
+	root := pkitest.New(b, "root")
+	inter := root.ChildCA("inter")
+	store, err := trust.NewStore([]*x509.Certificate{root.Cert}, []*x509.Certificate{inter.Cert}, []*x509.RevocationList{root.CRL(), inter.CRL()}, trust.CRLModeFullChain)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var engine *policy.Engine
+	if rego == "" {
+		engine, err = policy.Load(context.Background(), "")
+	} else {
+		engine, err = policy.LoadFS(context.Background(), fstest.MapFS{"authz.rego": {Data: []byte(rego)}})
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	return NewChecker(&Snapshot{Trust: store, Policy: engine, Revision: 1}, Options{Logger: log}), inter
+}
+
+// envoyShaped is the CheckRequest Envoy sends for a leaf, with a dozen
+// ordinary request headers.
+func envoyShaped(leaf []byte, method, target string) *Request {
+	e := client.EnvoyRequest(client.Check{CertPEM: leaf, Method: method, Target: target, Host: "anka.example", Headers: map[string]string{
+		"user-agent": "anka-cli/3.4.1", "accept": "application/json", "accept-encoding": "gzip", "accept-language": "en-US",
+		"content-type": "application/json", "x-request-id": "5f0c7a3e-2b1d-4c8e-9a6f-000000000001", "x-forwarded-for": "10.0.0.1",
+		"x-forwarded-proto": "https", "x-envoy-expected-rq-timeout-ms": "15000", "traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+	}})
+	h := e.GetAttributes().GetRequest().GetHttp()
+	return &Request{Method: h.GetMethod(), Target: h.GetPath(), Host: h.GetHost(), Scheme: h.GetScheme(), Protocol: h.GetProtocol(),
+		Headers: h.GetHeaders(), PeerCertificate: e.GetAttributes().GetSource().GetCertificate(), Adapter: "grpc"}
+}
+
+// BenchmarkCheckConstantPolicy is a whole Check with cached verification and
+// a policy that decides at once: what certgate costs besides the policy.
+func BenchmarkCheckConstantPolicy(b *testing.B) {
+	c, inter := benchChecker(b, constantPolicy)
+	req := envoyShaped(inter.Leaf("jenkins", pkitest.Orgs("ci")).CertPEM(), "GET", "/api/v1/vm?limit=10")
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if res := c.Check(ctx, req); !res.Allow {
+			b.Fatalf("denied: %s", res.Reason)
+		}
+	}
+}
+
+// BenchmarkCheckResponse is the gRPC adapter's part of a decision: the
+// CheckResponse for an allow and for a deny with its JSON body.
+func BenchmarkCheckResponse(b *testing.B) {
+	allow := &Result{Status: http.StatusOK, Allow: true, UpstreamHeaders: []Header{{HeaderUser, "jenkins"}, {HeaderGroups, "ci"}, {HeaderPermission, "list_vms"}, {HeaderFingerprint, "00ff"}}}
+	deny := &Result{Status: http.StatusForbidden, Permission: "start_vm"}
+	for _, tc := range []struct {
+		name string
+		res  *Result
+	}{{"allow", allow}, {"deny", deny}} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if checkResponse(tc.res) == nil {
+					b.Fatal("nil response")
+				}
+			}
+		})
+	}
+}
