@@ -62,7 +62,9 @@ func faultFiles(t *testing.T, w *world, policyDir string) []faultFile {
 	return []faultFile{
 		{
 			name: "policy", path: filepath.Join(policyDir, "authz.rego"),
-			good: func(gen int) []byte { return append(authz[:len(authz):len(authz)], fmt.Appendf(nil, "\n# fault generation %d\n", gen)...) },
+			good: func(gen int) []byte {
+				return append(authz[:len(authz):len(authz)], fmt.Appendf(nil, "\n# fault generation %d\n", gen)...)
+			},
 			broken: [][]byte{
 				[]byte("package certgate.authz\n\ndecision := {\n"),
 				{},
@@ -136,7 +138,9 @@ func TestFaultBrokenFilesUnderLoad(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	loadDone := make(chan loadReport, 1)
-	go func() { loadDone <- runLoad(ctx, faultTarget(p, w, steadyClasses), time.Duration(steps+10)*time.Second) }()
+	go func() {
+		loadDone <- runLoad(ctx, faultTarget(p, w, steadyClasses), time.Duration(steps+10)*time.Second)
+	}()
 
 	var recoveries, detections []time.Duration
 	accepted := 0

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"os"
@@ -303,13 +302,12 @@ func parseCRLs(data []byte) ([]*x509.RevocationList, error) {
 		}
 		return []*x509.RevocationList{c}, nil
 	}
+	blocks, err := pki.DecodePEMBlocks(data)
+	if err != nil {
+		return nil, err
+	}
 	var out []*x509.RevocationList
-	for {
-		var block *pem.Block
-		block, data = pem.Decode(data)
-		if block == nil {
-			break
-		}
+	for _, block := range blocks {
 		if block.Type != "X509 CRL" {
 			return nil, fmt.Errorf("PEM block %q, want X509 CRL", block.Type)
 		}
