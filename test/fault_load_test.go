@@ -85,7 +85,9 @@ const maxRequestsPerWorker = 1_000_000
 // until ctx ends or d passes, and reports every answer. It is the only
 // seam between the fault tests and the way load is made.
 func runLoad(ctx context.Context, target loadTarget, d time.Duration) loadReport {
-	ctx, cancel := context.WithTimeout(ctx, d)
+	// The run ends after d, but a request in flight then still gets its
+	// answer: only the caller's ctx cuts requests short.
+	run, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	workers := target.Workers
 	if workers <= 0 {
@@ -99,12 +101,12 @@ func runLoad(ctx context.Context, target loadTarget, d time.Duration) loadReport
 	for w := range workers {
 		wg.Go(func() {
 			r := newLoadReport()
-			for i := 0; i < maxRequestsPerWorker && ctx.Err() == nil; i++ {
+			for i := 0; i < maxRequestsPerWorker && run.Err() == nil; i++ {
 				class := target.Classes[(w+i)%len(target.Classes)]
 				began := time.Now()
 				allowed, code, err := send[(w+i)%len(send)](ctx, class)
 				if err != nil && ctx.Err() != nil {
-					break // the run ended under this request
+					break // the caller ended the run under this request
 				}
 				r.observe(class, allowed, code, err, time.Since(began))
 			}
