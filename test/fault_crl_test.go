@@ -79,7 +79,7 @@ func TestFaultCRLDeletedUnderLoad(t *testing.T) {
 		Scenario: "CRL deleted", Load: report, Recovery: []time.Duration{recovery},
 		RecoveryOf: "restore → GetStatus shows a reload without error",
 		RSSStart:   rssStart,
-		Extra:      fmt.Sprintf("deletion reported after %v (%q)", detect.Round(time.Millisecond), truncateBytes([]byte(reported), 80)),
+		Extra:      fmt.Sprintf("deletion reported after %v (%q)", detect.Round(time.Millisecond), tail(reported, 40)),
 	})
 	checkLoad(t, report)
 }
@@ -162,6 +162,14 @@ func TestFaultStaleCRL(t *testing.T) {
 	})
 }
 
+// tail is the end of s, where an error says what went wrong.
+func tail(s string, n int) string {
+	if len(s) > n {
+		return "…" + s[len(s)-n:]
+	}
+	return s
+}
+
 // allUnauthenticated is classes with every answer 401: below a CA whose
 // CRL is stale nothing is authenticated, and the other clients were
 // answered 401 already.
@@ -184,7 +192,8 @@ func crlState(st *adminv1.GetStatusResponse, cn string) adminv1.RevocationListSt
 	return adminv1.RevocationListState_REVOCATION_LIST_STATE_UNSPECIFIED
 }
 
-// metricValue sums every series of the metric name on p's /metrics.
+// metricValue sums every series of the metric name on p's /metrics; name
+// may include labels, as in certgate_reloads_total{result="unchanged"}.
 func metricValue(t *testing.T, p *certgateProc, name string) float64 {
 	t.Helper()
 	resp, err := http.Get("http://" + p.httpAddr + "/metrics")
@@ -198,7 +207,7 @@ func metricValue(t *testing.T, p *certgateProc, name string) float64 {
 	}
 	sum := 0.0
 	for _, line := range strings.Split(string(body), "\n") {
-		if !strings.HasPrefix(line, name+" ") && !strings.HasPrefix(line, name+"{") {
+		if !strings.HasPrefix(line, name+" ") && !strings.HasPrefix(line, name+"{") && !(strings.HasSuffix(name, "}") && strings.HasPrefix(line, name)) {
 			continue
 		}
 		v, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
