@@ -24,7 +24,7 @@ func waitStatus(ctx context.Context, admin adminv1.AdminServiceClient, since tim
 	var last *adminv1.GetStatusResponse
 	var lastErr error
 	for time.Now().Before(deadline) {
-		callCtx, cancel := context.WithTimeout(ctx, time.Second)
+		callCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		st, err := admin.GetStatus(callCtx, &adminv1.GetStatusRequest{})
 		cancel()
 		if err == nil {

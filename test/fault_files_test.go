@@ -161,7 +161,7 @@ func TestFaultBrokenFilesUnderLoad(t *testing.T) {
 			if err := write(f.path, content); err != nil {
 				t.Fatal(err)
 			}
-			took, st, err := waitStatus(ctx, admin, at, 900*time.Millisecond, func(st *adminv1.GetStatusResponse) bool {
+			took, st, err := waitStatus(ctx, admin, at, 5*time.Second, func(st *adminv1.GetStatusResponse) bool {
 				lr := st.GetLastReload()
 				return lr != nil && !lr.GetAttemptedAt().AsTime().Before(at)
 			})
