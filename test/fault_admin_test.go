@@ -36,7 +36,10 @@ func waitStatus(ctx context.Context, admin adminv1.AdminServiceClient, since tim
 		lastErr = err
 		time.Sleep(10 * time.Millisecond)
 	}
-	return 0, last, fmt.Errorf("status not reached within %v (last status %v, last error %v)", limit, last, lastErr)
+	if lastErr != nil {
+		return 0, last, fmt.Errorf("status not reached within %v (last status %v): %w", limit, last, lastErr)
+	}
+	return 0, last, fmt.Errorf("status not reached within %v (last status %v)", limit, last)
 }
 
 // reloadedAfter accepts a status whose last reload was attempted after at

@@ -207,7 +207,9 @@ func metricValue(t *testing.T, p *certgateProc, name string) float64 {
 	}
 	sum := 0.0
 	for _, line := range strings.Split(string(body), "\n") {
-		if !strings.HasPrefix(line, name+" ") && !strings.HasPrefix(line, name+"{") && !(strings.HasSuffix(name, "}") && strings.HasPrefix(line, name)) {
+		series := strings.HasPrefix(line, name+" ") || strings.HasPrefix(line, name+"{") ||
+			strings.HasSuffix(name, "}") && strings.HasPrefix(line, name)
+		if !series {
 			continue
 		}
 		v, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)

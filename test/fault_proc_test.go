@@ -225,7 +225,7 @@ func (p *certgateProc) waitReady(limit time.Duration) error {
 	for time.Now().Before(deadline) {
 		select {
 		case <-p.done:
-			return fmt.Errorf("certgate exited: %v", p.err)
+			return fmt.Errorf("certgate exited: %w", p.err)
 		default:
 		}
 		resp, err := c.Get("http://" + p.httpAddr + "/readyz")
@@ -254,7 +254,7 @@ func (p *certgateProc) alive() bool {
 func (p *certgateProc) stop() error {
 	p.t.Helper()
 	if !p.alive() {
-		return fmt.Errorf("certgate had already exited: %v", p.err)
+		return fmt.Errorf("certgate had already exited: %w", p.err)
 	}
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		return err
