@@ -185,6 +185,15 @@ func startFaultCertgate(t testing.TB, w *world, fc faultConfig) *certgateProc {
 // process is killed when the test ends, whatever happened.
 func (p *certgateProc) start() {
 	p.t.Helper()
+	p.launch()
+	if err := p.waitReady(15 * time.Second); err != nil {
+		p.t.Fatalf("certgate did not become ready: %v\n%s", err, p.logTail())
+	}
+}
+
+// launch runs `certgate serve` without waiting for it to be ready.
+func (p *certgateProc) launch() {
+	p.t.Helper()
 	logFile, err := os.OpenFile(p.logPath, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		p.t.Fatal(err)
@@ -212,9 +221,6 @@ func (p *certgateProc) start() {
 			<-done
 		}
 	})
-	if err := p.waitReady(15 * time.Second); err != nil {
-		p.t.Fatalf("certgate did not become ready: %v\n%s", err, p.logTail())
-	}
 }
 
 // waitReady polls /readyz until it answers 200, the process exits, or
