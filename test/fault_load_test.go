@@ -57,6 +57,9 @@ type loadTarget struct {
 	Classes []loadClass
 	// Workers is the number of concurrent senders; 0 means 4.
 	Workers int
+	// Outage, when set, is the deny a proxy answers while certgate is
+	// down (NGINX: 500): counted apart, not as unexpected.
+	Outage int
 }
 
 // loadReport is what a load run observed.
@@ -68,8 +71,11 @@ type loadReport struct {
 	// WrongAllows are allowed requests of classes that must be denied.
 	WrongAllows       int
 	WrongAllowSamples []string
-	// Unexpected are answers (not allows) other than the class's Want.
+	// Unexpected are answers (not allows) other than the class's Want
+	// and the target's Outage.
 	Unexpected int
+	// Outage are answers with the target's Outage status.
+	Outage int
 	// Errors counts transport failures by kind.
 	Errors          map[string]int
 	P50, P99, Max   time.Duration
@@ -108,7 +114,7 @@ func runLoad(ctx context.Context, target loadTarget, d time.Duration) loadReport
 				if err != nil && ctx.Err() != nil {
 					break // the caller ended the run under this request
 				}
-				r.observe(class, allowed, code, err, time.Since(began))
+				r.observe(class, target.Outage, allowed, code, err, time.Since(began))
 			}
 			reports[w] = r
 		})
@@ -228,7 +234,7 @@ func newLoadReport() loadReport {
 	return loadReport{Status: map[string]map[int]int{}, Errors: map[string]int{}, unexpectedNotes: map[string]int{}}
 }
 
-func (r *loadReport) observe(class loadClass, allowed bool, code int, err error, took time.Duration) {
+func (r *loadReport) observe(class loadClass, outage int, allowed bool, code int, err error, took time.Duration) {
 	r.Requests++
 	if len(r.latencySamples) < 200_000 {
 		r.latencySamples = append(r.latencySamples, took)
@@ -247,7 +253,10 @@ func (r *loadReport) observe(class loadClass, allowed bool, code int, err error,
 		if len(r.WrongAllowSamples) < 5 {
 			r.WrongAllowSamples = append(r.WrongAllowSamples, fmt.Sprintf("%s: %s %s as %s allowed", class.Name, class.Method, class.Target, class.Client))
 		}
-	case code != class.Want:
+	case code == class.Want:
+	case outage != 0 && code == outage:
+		r.Outage++
+	default:
 		r.Unexpected++
 		r.unexpectedNotes[fmt.Sprintf("%s:%d", class.Name, code)]++
 	}
@@ -258,6 +267,7 @@ func (r *loadReport) merge(o loadReport) {
 	r.WrongAllows += o.WrongAllows
 	r.WrongAllowSamples = append(r.WrongAllowSamples, o.WrongAllowSamples...)
 	r.Unexpected += o.Unexpected
+	r.Outage += o.Outage
 	r.latencySamples = append(r.latencySamples, o.latencySamples...)
 	for class, byStatus := range o.Status {
 		if r.Status[class] == nil {
@@ -307,8 +317,12 @@ func (r loadReport) TransportErrors() int {
 
 // String is the report on one line.
 func (r loadReport) String() string {
-	return fmt.Sprintf("%d requests in %.1fs (%s), wrong allows %d, unexpected %d%s, transport errors %d%s, latency p50 %v p99 %v max %v",
-		r.Requests, r.Elapsed.Seconds(), formatCounts(r.statuses()), r.WrongAllows, r.Unexpected, formatNotes(r.unexpectedNotes),
+	outage := ""
+	if r.Outage > 0 {
+		outage = fmt.Sprintf(", outage denies %d", r.Outage)
+	}
+	return fmt.Sprintf("%d requests in %.1fs (%s), wrong allows %d%s, unexpected %d%s, transport errors %d%s, latency p50 %v p99 %v max %v",
+		r.Requests, r.Elapsed.Seconds(), formatCounts(r.statuses()), r.WrongAllows, outage, r.Unexpected, formatNotes(r.unexpectedNotes),
 		r.TransportErrors(), formatNotes(r.Errors), r.P50.Round(time.Microsecond), r.P99.Round(time.Microsecond), r.Max.Round(time.Microsecond))
 }
 
