@@ -220,6 +220,7 @@ func TestFaultBrokenFilesUnderLoad(t *testing.T) {
 	checkFlatRSS(t, rssStart, rssEnd)
 }
 
+// truncateBytes is the start of b, for messages about file content.
 func truncateBytes(b []byte, n int) string {
 	if len(b) > n {
 		return string(b[:n])
@@ -227,6 +228,7 @@ func truncateBytes(b []byte, n int) string {
 	return string(b)
 }
 
+// median is the middle of ds, rounded to the millisecond; 0 for none.
 func median(ds []time.Duration) time.Duration {
 	if len(ds) == 0 {
 		return 0

@@ -133,6 +133,8 @@ func runLoad(ctx context.Context, target loadTarget, d time.Duration) loadReport
 // the status, or a transport error.
 type sender func(ctx context.Context, class loadClass) (allowed bool, status int, err error)
 
+// newSenders returns one sender per configured adapter and a function
+// that closes their connections.
 func newSenders(target loadTarget) ([]sender, func()) {
 	var senders []sender
 	var closers []func()
@@ -169,6 +171,7 @@ func newSenders(target loadTarget) ([]sender, func()) {
 	}
 }
 
+// grpcSender asks as Envoy does, over ext_authz v3 gRPC.
 func grpcSender(authz authv3.AuthorizationClient, pems map[string][]byte) sender {
 	return func(ctx context.Context, class loadClass) (bool, int, error) {
 		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
@@ -187,6 +190,7 @@ func grpcSender(authz authv3.AuthorizationClient, pems map[string][]byte) sender
 	}
 }
 
+// httpSender asks as NGINX's auth_request does, on the HTTP check endpoint.
 func httpSender(c *http.Client, base string, pems map[string][]byte) sender {
 	return func(ctx context.Context, class loadClass) (bool, int, error) {
 		req, err := client.NGINXRequest(base, client.Check{CertPEM: pems[class.Client], Method: class.Method, Target: class.Target, Host: "anka.example"})
@@ -197,6 +201,7 @@ func httpSender(c *http.Client, base string, pems map[string][]byte) sender {
 	}
 }
 
+// nginxSender sends the request itself through NGINX, over mTLS.
 func nginxSender(clients map[string]*http.Client, addr string) sender {
 	return func(ctx context.Context, class loadClass) (bool, int, error) {
 		req, err := http.NewRequestWithContext(ctx, class.Method, "https://"+addr+class.Target, nil)
@@ -230,10 +235,12 @@ func transportKind(err error) string {
 	return "other"
 }
 
+// newLoadReport returns an empty report ready to count.
 func newLoadReport() loadReport {
 	return loadReport{Status: map[string]map[int]int{}, Errors: map[string]int{}, unexpectedNotes: map[string]int{}}
 }
 
+// observe counts one answer (or transport error) of class.
 func (r *loadReport) observe(class loadClass, outage int, allowed bool, code int, err error, took time.Duration) {
 	r.Requests++
 	if len(r.latencySamples) < 200_000 {
@@ -262,6 +269,7 @@ func (r *loadReport) observe(class loadClass, outage int, allowed bool, code int
 	}
 }
 
+// merge adds o's counts to r.
 func (r *loadReport) merge(o loadReport) {
 	r.Requests += o.Requests
 	r.WrongAllows += o.WrongAllows
@@ -285,6 +293,7 @@ func (r *loadReport) merge(o loadReport) {
 	}
 }
 
+// summarize turns the latency samples into percentiles.
 func (r *loadReport) summarize() {
 	if len(r.latencySamples) == 0 {
 		return
@@ -326,6 +335,7 @@ func (r loadReport) String() string {
 		r.TransportErrors(), formatNotes(r.Errors), r.P50.Round(time.Microsecond), r.P99.Round(time.Microsecond), r.Max.Round(time.Microsecond))
 }
 
+// formatCounts is "status:count" pairs in status order.
 func formatCounts(m map[int]int) string {
 	codes := make([]int, 0, len(m))
 	for c := range m {
@@ -339,6 +349,7 @@ func formatCounts(m map[int]int) string {
 	return strings.Join(parts, " ")
 }
 
+// formatNotes is " {kind=count, …}" in name order, or nothing.
 func formatNotes(m map[string]int) string {
 	if len(m) == 0 {
 		return ""

@@ -58,6 +58,7 @@ func certgateBinary(t testing.TB) string {
 	return buildBin
 }
 
+// TestMain removes the certgate binary the fault tests built.
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if buildDir != "" {

@@ -39,6 +39,7 @@ func (f faultResult) line() string {
 	return b.String()
 }
 
+// mib is n bytes in MiB.
 func mib(n int64) float64 { return float64(n) / (1 << 20) }
 
 // reportFault logs the result and appends it to the file FAULT_REPORT
