@@ -309,15 +309,14 @@ func EncodeCertsPEM(certs ...*x509.Certificate) []byte {
 // ParseCertsPEM reads every CERTIFICATE block of a PEM document. It fails on a
 // document with no certificate or with a block it cannot parse; other block
 // types (keys, parameters) are an error too, so that a key pasted into a CA
-// file is noticed.
+// file is noticed, and so is a block cut short (see DecodePEMBlocks).
 func ParseCertsPEM(data []byte) ([]*x509.Certificate, error) {
+	blocks, err := DecodePEMBlocks(data)
+	if err != nil {
+		return nil, err
+	}
 	var certs []*x509.Certificate
-	for {
-		var block *pem.Block
-		block, data = pem.Decode(data)
-		if block == nil {
-			break
-		}
+	for _, block := range blocks {
 		if block.Type != "CERTIFICATE" {
 			return nil, fmt.Errorf("PEM block %d is %q, want CERTIFICATE", len(certs)+1, block.Type)
 		}
@@ -331,6 +330,34 @@ func ParseCertsPEM(data []byte) ([]*x509.Certificate, error) {
 		return nil, errors.New("no CERTIFICATE PEM block found")
 	}
 	return certs, nil
+}
+
+// pemBegin starts every PEM block.
+var pemBegin = []byte("-----BEGIN")
+
+// DecodePEMBlocks returns every PEM block of data, in order. Text around
+// the blocks is allowed (bundles often carry "subject=" lines), but a block
+// that is corrupt or has no END line is an error: pem.Decode skips such a
+// block silently, and a CA or CRL file read while it is being written, or
+// cut short, would then load with certificates or CRLs missing — an older
+// CRL of the same issuer in the same file would even be used in place of
+// the newer one.
+func DecodePEMBlocks(data []byte) ([]*pem.Block, error) {
+	var blocks []*pem.Block
+	for {
+		block, rest := pem.Decode(data)
+		if block == nil {
+			if bytes.Contains(data, pemBegin) {
+				return nil, fmt.Errorf("PEM block %d is corrupt or has no END line (a file cut short?)", len(blocks)+1)
+			}
+			return blocks, nil
+		}
+		if bytes.Count(data[:len(data)-len(rest)], pemBegin) != 1 {
+			return nil, fmt.Errorf("PEM block %d is corrupt or has no END line (a file cut short?)", len(blocks)+1)
+		}
+		blocks = append(blocks, block)
+		data = rest
+	}
 }
 
 // ParseCA reads a CA from its certificate and private key PEM, checking that

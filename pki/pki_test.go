@@ -82,3 +82,36 @@ func TestValidityThatEndsBeforeItStartsIsRefused(t *testing.T) {
 		t.Fatal("NewRootCA accepted NotAfter before NotBefore")
 	}
 }
+
+func TestParseCertsPEMRefusesABlockCutShortOrCorrupt(t *testing.T) {
+	root, err := pki.NewRootCA(pki.Options{Subject: pkix.Name{CommonName: "root"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inter, err := root.NewIntermediate(pki.Options{Subject: pkix.Name{CommonName: "inter"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	one, two := pki.EncodeCertsPEM(root.Cert), pki.EncodeCertsPEM(inter.Cert)
+	corrupt := []byte("-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n")
+	for name, data := range map[string][]byte{
+		"the second certificate cut short":     append(append([]byte{}, one...), two[:len(two)/2]...),
+		"the only certificate cut short":       one[:len(one)*3/4],
+		"a corrupt block before a good one":    append(append([]byte{}, corrupt...), two...),
+		"a corrupt block after a good one":     append(append([]byte{}, one...), corrupt...),
+		"a BEGIN line with no END line at all": append(append([]byte{}, one...), "-----BEGIN CERTIFICATE-----\n"...),
+	} {
+		t.Run(name, func(t *testing.T) {
+			if certs, err := pki.ParseCertsPEM(data); err == nil {
+				t.Errorf("ParseCertsPEM read %d certificate(s) and no error; a file caught mid-write must not load", len(certs))
+			}
+		})
+	}
+	t.Run("text around the blocks is fine", func(t *testing.T) {
+		data := append(append([]byte("subject=CN=root\n"), one...), append([]byte("\nsubject=CN=inter\n"), two...)...)
+		certs, err := pki.ParseCertsPEM(data)
+		if err != nil || len(certs) != 2 {
+			t.Errorf("ParseCertsPEM = %d certificates, %v; want 2, nil", len(certs), err)
+		}
+	})
+}

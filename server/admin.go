@@ -36,15 +36,18 @@ type AdminService struct {
 func (a *AdminService) GetStatus(context.Context, *adminv1.GetStatusRequest) (*adminv1.GetStatusResponse, error) {
 	resp := &adminv1.GetStatusResponse{Version: a.Version}
 	st := a.Checker.state.Load()
-	if st != nil && st.snap != nil {
-		resp.Snapshot = a.snapshotStatus(st)
-	}
 	if a.Reloader != nil {
-		rs := a.Reloader.Status()
+		// Read together, so that a reload finishing in between cannot show
+		// its result beside the snapshot it replaced.
+		var rs ReloadStatus
+		rs, st = a.Reloader.servingStatus()
 		resp.ReloadSuccesses, resp.ReloadFailures = rs.Successes, rs.Failures
 		if !rs.Last.At.IsZero() {
 			resp.LastReload = reloadAttempt(rs.Last)
 		}
+	}
+	if st != nil && st.snap != nil {
+		resp.Snapshot = a.snapshotStatus(st)
 	}
 	return resp, nil
 }

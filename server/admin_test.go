@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -312,4 +313,50 @@ func tlsPair(t *testing.T, c *pki.Certificate) tls.Certificate {
 		t.Fatal(err)
 	}
 	return pair
+}
+
+// TestAdminStatusShowsTheSnapshotOfTheLastReload asks for the status
+// while reloads run back to back: the snapshot GetStatus shows is always
+// the one its last reload left serving. Found by the fault tests, where a
+// status read during a reload showed the new result beside the old
+// snapshot.
+func TestAdminStatusShowsTheSnapshotOfTheLastReload(t *testing.T) {
+	w := newDiskWorld(t)
+	dir := t.TempDir()
+	w.write(t, dir, dir, version{})
+	base, err := LoadSnapshot(context.Background(), w.trustConfig(dir), dir, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each load is a new generation of the same files, and takes a moment,
+	// as a real one does.
+	load := func(_ context.Context, rev uint64) (*Snapshot, error) {
+		time.Sleep(100 * time.Microsecond)
+		s := *base
+		s.Revision, s.Digest = rev, fmt.Sprint("generation ", rev)
+		return &s, nil
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	checker := NewChecker(base, Options{Logger: log})
+	svc := &AdminService{Checker: checker, Reloader: &Reloader{Checker: checker, Load: load, Logger: log}}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 5000 && ctx.Err() == nil; i++ {
+			svc.Reloader.Attempt(ctx, "test")
+		}
+	}()
+	for i := 0; i < 2000; i++ {
+		st, err := svc.GetStatus(ctx, &adminv1.GetStatusRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if lr := st.GetLastReload(); lr != nil && lr.GetRevision() != st.GetSnapshot().GetRevision() {
+			t.Fatalf("GetStatus shows revision %d serving, but its last reload left revision %d serving", st.GetSnapshot().GetRevision(), lr.GetRevision())
+		}
+	}
+	cancel()
+	<-done
 }

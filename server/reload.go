@@ -46,8 +46,13 @@ type Reloader struct {
 	// OnSwap, when set, runs after a new snapshot is swapped in.
 	OnSwap func(*Snapshot)
 
-	mu     sync.Mutex
-	status ReloadStatus
+	// mu makes attempts take turns; statusMu guards status and is held
+	// across a swap, so that status and the serving snapshot are read
+	// together and never disagree (and reading them does not wait for a
+	// load in progress).
+	mu       sync.Mutex
+	statusMu sync.Mutex
+	status   ReloadStatus
 }
 
 // Reload is Attempt for callers that only need to know whether it failed.
@@ -74,10 +79,10 @@ func (r *Reloader) Attempt(ctx context.Context, trigger string) ReloadAttempt {
 	}
 	attempt := ReloadAttempt{At: time.Now(), Trigger: trigger}
 	snap, err := r.Load(ctx, next)
+	swap := false
 	switch {
 	case err != nil:
 		attempt.Result, attempt.Err = ReloadFailure, err
-		r.status.Failures++
 		if cur != nil {
 			attempt.Revision = cur.Revision
 		}
@@ -88,23 +93,40 @@ func (r *Reloader) Attempt(ctx context.Context, trigger string) ReloadAttempt {
 		log.LogAttrs(ctx, slog.LevelInfo, "reload: nothing changed on disk",
 			slog.String("trigger", trigger), slog.Uint64("revision", cur.Revision))
 	default:
-		r.Checker.Swap(snap)
+		swap = true
 		attempt.Result, attempt.Revision = ReloadSuccess, snap.Revision
+	}
+	r.statusMu.Lock()
+	if swap {
+		r.Checker.Swap(snap)
 		r.status.Successes++
+	} else if attempt.Err != nil {
+		r.status.Failures++
+	}
+	r.status.Last = attempt
+	r.statusMu.Unlock()
+	if swap {
 		log.LogAttrs(ctx, slog.LevelInfo, "reloaded",
 			slog.String("trigger", trigger), slog.Uint64("revision", snap.Revision), slog.String("digest", snap.Digest))
 		if r.OnSwap != nil {
 			r.OnSwap(snap)
 		}
 	}
-	r.status.Last = attempt
 	r.Metrics.observeReload(attempt.Result)
 	return attempt
 }
 
 // Status returns what the Reloader has done so far.
 func (r *Reloader) Status() ReloadStatus {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	r.statusMu.Lock()
+	defer r.statusMu.Unlock()
 	return r.status
+}
+
+// servingStatus returns the status and what the Checker serves, read
+// together: the snapshot is the one the last attempt left serving.
+func (r *Reloader) servingStatus() (ReloadStatus, *serving) {
+	r.statusMu.Lock()
+	defer r.statusMu.Unlock()
+	return r.status, r.Checker.state.Load()
 }

@@ -3,12 +3,13 @@ package trust
 import (
 	"bytes"
 	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"math/big"
 	"sync"
 	"time"
+
+	"github.com/certgate/certgate/pki"
 )
 
 type crlEntry struct {
@@ -80,13 +81,12 @@ func parseCRLs(data []byte) ([]*x509.RevocationList, error) {
 		}
 		return []*x509.RevocationList{c}, nil
 	}
+	blocks, err := pki.DecodePEMBlocks(data)
+	if err != nil {
+		return nil, err
+	}
 	var out []*x509.RevocationList
-	for {
-		var block *pem.Block
-		block, data = pem.Decode(data)
-		if block == nil {
-			break
-		}
+	for _, block := range blocks {
 		if block.Type != "X509 CRL" {
 			return nil, fmt.Errorf("PEM block %q, want X509 CRL", block.Type)
 		}

@@ -213,3 +213,28 @@ func TestACRLOfAPresentedIntermediateIsCheckedAgainstThatIntermediate(t *testing
 		}
 	}
 }
+
+func TestLoadRefusesACRLFileCutShort(t *testing.T) {
+	h := newHierarchy(t)
+	dir := t.TempDir()
+	ca := filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(ca, pki.EncodeCertsPEM(h.root.Cert, h.inter.Cert), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// A file that accumulates CRLs: the old one revokes nothing, the newer
+	// one revokes alice and is caught half written.
+	older := pki.EncodeCRLPEM(h.inter.CRLWith(pki.CRLOptions{Number: big.NewInt(1)}).Raw)
+	newer := pki.EncodeCRLPEM(h.inter.CRLWith(pki.CRLOptions{Number: big.NewInt(2)}, h.alice).Raw)
+	crl := filepath.Join(dir, "inter.crl")
+	if err := os.WriteFile(crl, append(older, newer[:len(newer)*2/3]...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	store, err := trust.Load(trust.Config{CAFiles: []string{ca}, CRLFiles: []string{crl}, CRLMode: trust.CRLModeLeaf})
+	if err == nil {
+		_, verr := store.Verify([]*x509.Certificate{h.alice}, trust.VerifyOptions{Now: now})
+		t.Fatalf("Load accepted a CRL file cut short (alice verifies with error %v); want a load error", verr)
+	}
+	if !strings.Contains(err.Error(), "inter.crl") {
+		t.Errorf("Load error %v does not name the file", err)
+	}
+}

@@ -69,6 +69,12 @@ func (l *listeners) close() {
 // error, never a silent start), reloads on SIGHUP, file changes and admin
 // calls, and serves until ctx ends; then it drains and returns exitOK.
 func serve(ctx context.Context, cfg config.Config, sio serveIO) int {
+	// From here on SIGHUP means "reload", never its default "terminate",
+	// even while the first snapshot loads: one that arrives before serving
+	// starts is kept and reloads once serving has started.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	log := sio.log
 	load := func(ctx context.Context, revision uint64) (*server.Snapshot, error) {
 		return server.LoadSnapshot(ctx, cfg.TrustConfig(), cfg.Policy.Dir, revision)
@@ -115,7 +121,7 @@ func serve(ctx context.Context, cfg config.Config, sio serveIO) int {
 		OnSwap: func(*server.Snapshot) { warner.Poke() }}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	go reloadOnSIGHUP(ctx, reloader)
+	go reloadOnSIGHUP(ctx, reloader, hup)
 	if cfg.Reload.Watch {
 		w := &server.Watcher{Reloader: reloader, Debounce: cfg.Reload.Debounce, Logger: log}
 		go func() {
@@ -174,10 +180,7 @@ func listen(cfg config.Config) (*listeners, error) {
 	return l, nil
 }
 
-func reloadOnSIGHUP(ctx context.Context, r *server.Reloader) {
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
+func reloadOnSIGHUP(ctx context.Context, r *server.Reloader, hup <-chan os.Signal) {
 	for {
 		select {
 		case <-ctx.Done():

@@ -1,0 +1,346 @@
+package test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	adminv1 "github.com/certgate/certgate/gen/certgate/admin/v1"
+	"github.com/certgate/certgate/rego"
+)
+
+// The certgate binary the fault tests run, built once per test binary run
+// (without -race: the race detector would slow certgate, not the tests).
+var (
+	buildOnce sync.Once
+	buildDir  string
+	buildBin  string
+	buildErr  error
+)
+
+// certgateBinary builds cmd/certgate into a temporary directory that
+// TestMain removes.
+func certgateBinary(t testing.TB) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		buildDir, buildErr = os.MkdirTemp("", "certgate-fault-bin")
+		if buildErr != nil {
+			return
+		}
+		bin := filepath.Join(buildDir, "certgate")
+		cmd := exec.Command("go", "build", "-o", bin, "github.com/certgate/certgate/cmd/certgate")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build ./cmd/certgate: %w\n%s", err, out)
+			return
+		}
+		buildBin = bin
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return buildBin
+}
+
+// TestMain removes the certgate binary the fault tests built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if buildDir != "" {
+		_ = os.RemoveAll(buildDir)
+	}
+	os.Exit(code)
+}
+
+// faultConfig is what a fault test varies in certgate's configuration.
+type faultConfig struct {
+	onStaleCRL string // deny (default) or warn
+	// grpcAddr and httpAddr are fixed so that a restarted certgate serves
+	// where NGINX expects it; empty picks free ports.
+	grpcAddr, httpAddr string
+}
+
+// certgateProc is one `certgate serve` process and the files around it.
+type certgateProc struct {
+	t          testing.TB
+	bin        string
+	configPath string
+	grpcAddr   string
+	httpAddr   string
+	adminSock  string
+	// decisionLog is the decision log file; logPath the service log.
+	decisionLog, logPath string
+	policyDir            string
+
+	cmd  *exec.Cmd
+	done chan struct{}
+	err  error // the exit status, once done is closed
+}
+
+// writeFaultConfig lays out a policy directory (the shipped policy) and a
+// config file for w, and returns a process ready to start.
+func writeFaultConfig(t testing.TB, w *world, fc faultConfig) *certgateProc {
+	t.Helper()
+	policyDir := filepath.Join(w.dir, "policy")
+	if err := os.MkdirAll(policyDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"authz.rego", "data.json"} {
+		data, err := fs.ReadFile(rego.Default, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(policyDir, name), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sockDir, err := os.MkdirTemp("", "cg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(sockDir) })
+	if fc.grpcAddr == "" {
+		fc.grpcAddr = freePort(t)
+	}
+	if fc.httpAddr == "" {
+		fc.httpAddr = freePort(t)
+	}
+	if fc.onStaleCRL == "" {
+		fc.onStaleCRL = "deny"
+	}
+	logDir := t.TempDir()
+	p := &certgateProc{
+		t: t, bin: certgateBinary(t),
+		configPath:  filepath.Join(logDir, "certgate.yaml"),
+		grpcAddr:    fc.grpcAddr,
+		httpAddr:    fc.httpAddr,
+		adminSock:   filepath.Join(sockDir, "a.sock"),
+		decisionLog: filepath.Join(logDir, "decisions.jsonl"),
+		logPath:     filepath.Join(logDir, "certgate.log"),
+		policyDir:   policyDir,
+	}
+	quoted := func(paths ...string) string {
+		q := make([]string, len(paths))
+		for i, p := range paths {
+			q[i] = strconv.Quote(p)
+		}
+		return "[" + strings.Join(q, ", ") + "]"
+	}
+	conf := fmt.Sprintf(`listen:
+  grpc: %q
+  http: %q
+  shutdown_grace: 5s
+trust:
+  ca_files: %s
+  intermediate_files: %s
+  crl_files: %s
+  crl_mode: full_chain
+  on_stale_crl: %s
+headers:
+  trust_forwarded: true
+policy:
+  dir: %q
+log:
+  level: info
+  format: json
+decision_log:
+  output: %q
+  sample_allowed: 1
+reload:
+  watch: true
+  debounce: 100ms
+admin:
+  listen: %q
+`, p.grpcAddr, p.httpAddr, quoted(w.caFile), quoted(w.inters), quoted(w.crls...), fc.onStaleCRL,
+		policyDir, p.decisionLog, "unix:"+p.adminSock)
+	if err := os.WriteFile(p.configPath, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// startFaultCertgate writes the config for w and starts certgate on it.
+func startFaultCertgate(t testing.TB, w *world, fc faultConfig) *certgateProc {
+	t.Helper()
+	p := writeFaultConfig(t, w, fc)
+	p.start()
+	return p
+}
+
+// start runs `certgate serve` and waits until /readyz answers 200. The
+// process is killed when the test ends, whatever happened.
+func (p *certgateProc) start() {
+	p.t.Helper()
+	p.launch()
+	if err := p.waitReady(15 * time.Second); err != nil {
+		p.t.Fatalf("certgate did not become ready: %v\n%s", err, p.logTail())
+	}
+}
+
+// launch runs `certgate serve` without waiting for it to be ready.
+func (p *certgateProc) launch() {
+	p.t.Helper()
+	logFile, err := os.OpenFile(p.logPath, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	cmd := exec.Command(p.bin, "serve", "--config", p.configPath)
+	cmd.Env = withoutCertgateEnv(os.Environ())
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		_ = logFile.Close()
+		p.t.Fatal(err)
+	}
+	done := make(chan struct{})
+	p.cmd, p.done, p.err = cmd, done, nil
+	go func() {
+		err := cmd.Wait()
+		_ = logFile.Close()
+		p.err = err
+		close(done)
+	}()
+	p.t.Cleanup(func() {
+		select {
+		case <-done:
+		default:
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	})
+}
+
+// waitReady polls /readyz until it answers 200, the process exits, or
+// limit passes.
+func (p *certgateProc) waitReady(limit time.Duration) error {
+	c := &http.Client{Timeout: time.Second}
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		select {
+		case <-p.done:
+			return fmt.Errorf("certgate exited: %w", p.err)
+		default:
+		}
+		resp, err := c.Get("http://" + p.httpAddr + "/readyz")
+		if err == nil {
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return fmt.Errorf("not ready within %v", limit)
+}
+
+// alive reports whether the process is still running.
+func (p *certgateProc) alive() bool {
+	select {
+	case <-p.done:
+		return false
+	default:
+		return true
+	}
+}
+
+// stop sends SIGTERM and returns the exit status (nil for exit 0).
+func (p *certgateProc) stop() error {
+	p.t.Helper()
+	if !p.alive() {
+		return fmt.Errorf("certgate had already exited: %w", p.err)
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		return err
+	}
+	select {
+	case <-p.done:
+		return p.err
+	case <-time.After(15 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.done
+		return errors.New("certgate did not exit within 15s of SIGTERM")
+	}
+}
+
+// kill sends SIGKILL and waits for the process to be gone.
+func (p *certgateProc) kill() {
+	_ = p.cmd.Process.Kill()
+	<-p.done
+}
+
+// signal sends sig to the process.
+func (p *certgateProc) signal(sig os.Signal) error { return p.cmd.Process.Signal(sig) }
+
+// rssBytes reads VmRSS from /proc/<pid>/status.
+func (p *certgateProc) rssBytes() int64 {
+	p.t.Helper()
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	if err != nil {
+		p.t.Fatalf("read RSS: %v", err)
+	}
+	defer func() { _ = f.Close() }()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		if rest, ok := strings.CutPrefix(s.Text(), "VmRSS:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			if err != nil {
+				p.t.Fatalf("VmRSS %q: %v", rest, err)
+			}
+			return kb << 10
+		}
+	}
+	p.t.Fatal("no VmRSS in /proc/<pid>/status")
+	return 0
+}
+
+// logTail returns the end of the service log, for failure messages.
+func (p *certgateProc) logTail() string {
+	data, _ := os.ReadFile(p.logPath)
+	if len(data) > 4000 {
+		data = data[len(data)-4000:]
+	}
+	return string(data)
+}
+
+// admin dials the admin API on its Unix socket.
+func (p *certgateProc) admin() adminv1.AdminServiceClient {
+	p.t.Helper()
+	sock := p.adminSock
+	conn, err := grpc.NewClient("passthrough:///certgate-admin",
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", sock)
+		}))
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	p.t.Cleanup(func() { _ = conn.Close() })
+	return adminv1.NewAdminServiceClient(conn)
+}
+
+// withoutCertgateEnv drops CERTGATE_* variables, which would override the
+// test's config file.
+func withoutCertgateEnv(env []string) []string {
+	out := env[:0:0]
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, "CERTGATE_") {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
