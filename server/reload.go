@@ -43,6 +43,10 @@ type Reloader struct {
 	Load    LoadFunc
 	Logger  *slog.Logger
 	Metrics *Metrics
+	// Digest, when set, hashes the input files the way Load does; equal to
+	// the serving snapshot's Digest, a reload ends as unchanged without
+	// loading anything.
+	Digest func() (string, error)
 	// OnSwap, when set, runs after a new snapshot is swapped in.
 	OnSwap func(*Snapshot)
 
@@ -78,9 +82,19 @@ func (r *Reloader) Attempt(ctx context.Context, trigger string) ReloadAttempt {
 		log = slog.Default()
 	}
 	attempt := ReloadAttempt{At: time.Now(), Trigger: trigger}
-	snap, err := r.Load(ctx, next)
+	var snap *Snapshot
+	var err error
+	unchanged := r.sameInputs(cur)
+	if !unchanged {
+		snap, err = r.Load(ctx, next)
+		unchanged = err == nil && cur != nil && snap.Digest != "" && snap.Digest == cur.Digest
+	}
 	swap := false
 	switch {
+	case unchanged:
+		attempt.Result, attempt.Revision = ReloadUnchanged, cur.Revision
+		log.LogAttrs(ctx, slog.LevelInfo, "reload: nothing changed on disk",
+			slog.String("trigger", trigger), slog.Uint64("revision", cur.Revision))
 	case err != nil:
 		attempt.Result, attempt.Err = ReloadFailure, err
 		if cur != nil {
@@ -88,10 +102,6 @@ func (r *Reloader) Attempt(ctx context.Context, trigger string) ReloadAttempt {
 		}
 		log.LogAttrs(ctx, slog.LevelError, "reload failed; the serving snapshot stays",
 			slog.String("trigger", trigger), slog.Uint64("revision", attempt.Revision), slog.String("error", err.Error()))
-	case cur != nil && snap.Digest != "" && snap.Digest == cur.Digest:
-		attempt.Result, attempt.Revision = ReloadUnchanged, cur.Revision
-		log.LogAttrs(ctx, slog.LevelInfo, "reload: nothing changed on disk",
-			slog.String("trigger", trigger), slog.Uint64("revision", cur.Revision))
 	default:
 		swap = true
 		attempt.Result, attempt.Revision = ReloadSuccess, snap.Revision
@@ -114,6 +124,17 @@ func (r *Reloader) Attempt(ctx context.Context, trigger string) ReloadAttempt {
 	}
 	r.Metrics.observeReload(attempt.Result)
 	return attempt
+}
+
+// sameInputs reports whether the files still hash to the serving
+// snapshot's digest, so that a reload storm (SIGHUPs, editors writing a
+// file in several steps) does not compile the policy again and again.
+func (r *Reloader) sameInputs(cur *Snapshot) bool {
+	if r.Digest == nil || cur == nil || cur.Digest == "" {
+		return false
+	}
+	d, err := r.Digest()
+	return err == nil && d == cur.Digest
 }
 
 // Status returns what the Reloader has done so far.

@@ -97,3 +97,35 @@ func TestReloadUnderTrafficNeverMixesSnapshots(t *testing.T) {
 		t.Fatalf("decisions saw %d revisions; the test did not overlap traffic with reloads", len(revisions))
 	}
 }
+
+// TestReloadOfUnchangedFilesLoadsNothing: a SIGHUP storm must not compile
+// the policy once per signal.
+func TestReloadOfUnchangedFilesLoadsNothing(t *testing.T) {
+	w := newDiskWorld(t)
+	dir := t.TempDir()
+	w.write(t, dir, dir, version{})
+	loads := 0
+	load := func(ctx context.Context, rev uint64) (*Snapshot, error) {
+		loads++
+		return LoadSnapshot(ctx, w.trustConfig(dir), dir, rev)
+	}
+	snap, err := load(context.Background(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	r := &Reloader{Checker: NewChecker(snap, Options{Logger: log}), Load: load, Logger: log,
+		Digest: func() (string, error) { return InputDigest(w.trustConfig(dir), dir) }}
+	for range 5 {
+		if a := r.Attempt(context.Background(), "SIGHUP"); a.Result != ReloadUnchanged {
+			t.Fatalf("reload of unchanged files: %s %v", a.Result, a.Err)
+		}
+	}
+	if loads != 1 {
+		t.Fatalf("%d loads, want only the first", loads)
+	}
+	w.write(t, dir, dir, version{grants: map[string][]string{"viewers": {"start_vm"}}})
+	if a := r.Attempt(context.Background(), "SIGHUP"); a.Result != ReloadSuccess || a.Revision != 2 || loads != 2 {
+		t.Fatalf("reload after a change: %s revision %d, %d loads", a.Result, a.Revision, loads)
+	}
+}

@@ -37,7 +37,7 @@ type Snapshot struct {
 // the policy in policyDir ("" for the embedded default). Nothing is swapped
 // in here; a failure leaves the caller's current snapshot untouched.
 func LoadSnapshot(ctx context.Context, tc trust.Config, policyDir string, revision uint64) (*Snapshot, error) {
-	files := slices.Concat(tc.CAFiles, tc.IntermediateFiles, tc.CRLFiles)
+	files := inputFiles(tc)
 	// The digest is taken first: should a file change while it is loaded,
 	// the snapshot may be newer than its digest, and the change's own
 	// reload then sees a different digest and loads again.
@@ -55,6 +55,16 @@ func LoadSnapshot(ctx context.Context, tc trust.Config, policyDir string, revisi
 	}
 	return &Snapshot{Trust: store, Policy: engine, Revision: revision, LoadedAt: time.Now(),
 		Digest: digest, Files: files, PolicyDir: policyDir}, nil
+}
+
+// InputDigest is the Digest a snapshot loaded now from tc and policyDir
+// would have, computed without loading anything.
+func InputDigest(tc trust.Config, policyDir string) (string, error) {
+	return inputDigest(inputFiles(tc), policyDir)
+}
+
+func inputFiles(tc trust.Config) []string {
+	return slices.Concat(tc.CAFiles, tc.IntermediateFiles, tc.CRLFiles)
 }
 
 // inputDigest hashes every named file and every file below policyDir that
