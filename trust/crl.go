@@ -18,6 +18,9 @@ type crlEntry struct {
 	// certificate, whatever the size of the CRL.
 	revoked map[string]struct{}
 	file    string
+	// unsupported names a feature of the CRL that certgate does not
+	// implement (see crlUnsupported); such a CRL is never used.
+	unsupported string
 	// signers are the configured CAs whose key the signature was checked
 	// with at load time, so that requests never re-check it: checking means
 	// hashing the whole CRL, megabytes for a large one.
@@ -154,7 +157,7 @@ func (s *Store) currentCRL(cert, issuer *x509.Certificate, now time.Time) (best 
 		if e.crl.NextUpdate.IsZero() || now.Before(e.crl.ThisUpdate) {
 			continue
 		}
-		if crlUsable(e.crl, issuer) != "" {
+		if crlUsable(e, issuer) != "" {
 			continue
 		}
 		if !e.signedBy(issuer) {

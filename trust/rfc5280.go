@@ -97,7 +97,23 @@ func checkPath(path []*x509.Certificate) (Reason, *x509.Certificate, string) {
 // an indirect CRL, …): such a CRL may mean less than it seems to, so it is
 // not used, and the certificates it covers fail closed with
 // crl_unavailable.
-func crlUsable(crl *x509.RevocationList, issuer *x509.Certificate) string {
+//
+// crlUnsupported holds the part that depends on the CRL alone, computed
+// once at load: it reads every entry, and a check per request would cost
+// time in proportion to the size of the CRL.
+func crlUsable(e *crlEntry, issuer *x509.Certificate) string {
+	if e.unsupported != "" {
+		return e.unsupported
+	}
+	if hasKeyUsage(issuer) && issuer.KeyUsage&x509.KeyUsageCRLSign == 0 {
+		return "the issuer's key usage lacks cRLSign"
+	}
+	return ""
+}
+
+// crlUnsupported names the feature of crl that certgate does not implement
+// and that makes it unusable, or returns "".
+func crlUnsupported(crl *x509.RevocationList) string {
 	for _, ext := range crl.Extensions {
 		switch {
 		case ext.Id.Equal(oidDeltaCRLIndicator):
@@ -117,9 +133,6 @@ func crlUsable(crl *x509.RevocationList, issuer *x509.Certificate) string {
 				return fmt.Sprintf("unsupported critical CRL entry extension %v", ext.Id)
 			}
 		}
-	}
-	if hasKeyUsage(issuer) && issuer.KeyUsage&x509.KeyUsageCRLSign == 0 {
-		return "the issuer's key usage lacks cRLSign"
 	}
 	return ""
 }

@@ -105,7 +105,7 @@ func newStore(roots, inters []*x509.Certificate, crls []*x509.RevocationList, fi
 	}
 	s.configured = append(append([]*x509.Certificate{}, roots...), inters...)
 	for i, crl := range crls {
-		e := &crlEntry{crl: crl, revoked: make(map[string]struct{}, len(crl.RevokedCertificateEntries)), file: files[i]}
+		e := &crlEntry{crl: crl, revoked: make(map[string]struct{}, len(crl.RevokedCertificateEntries)), file: files[i], unsupported: crlUnsupported(crl)}
 		for _, ca := range s.configured {
 			if bytes.Equal(ca.RawSubject, crl.RawIssuer) {
 				if err := crl.CheckSignatureFrom(ca); err != nil {
