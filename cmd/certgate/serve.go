@@ -193,21 +193,27 @@ func reloadOnSIGHUP(ctx context.Context, r *server.Reloader, hup <-chan os.Signa
 }
 
 // openDecisionLog opens the decision log's output: stdout, stderr, off or
-// a file appended to.
+// a file appended to. Lines are written in batches (see
+// server.BufferedWriter); the returned func flushes and closes.
 func openDecisionLog(c config.DecisionLog, stdout io.Writer) (*server.DecisionLog, func(), error) {
+	var w io.Writer
+	closeFile := func() {}
 	switch c.Output {
 	case "off":
 		return server.NewDecisionLog(nil, 0), func() {}, nil
 	case "stdout", "":
-		return server.NewDecisionLog(stdout, c.SampleAllowed), func() {}, nil
+		w = stdout
 	case "stderr":
-		return server.NewDecisionLog(os.Stderr, c.SampleAllowed), func() {}, nil
+		w = os.Stderr
+	default:
+		f, err := os.OpenFile(c.Output, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+		if err != nil {
+			return nil, nil, fmt.Errorf("decision log: %w", err)
+		}
+		w, closeFile = f, func() { _ = f.Close() }
 	}
-	f, err := os.OpenFile(c.Output, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
-	if err != nil {
-		return nil, nil, fmt.Errorf("decision log: %w", err)
-	}
-	return server.NewDecisionLog(f, c.SampleAllowed), func() { _ = f.Close() }, nil
+	buffered := server.NewBufferedWriter(w)
+	return server.NewDecisionLog(buffered, c.SampleAllowed), func() { _ = buffered.Close(); closeFile() }, nil
 }
 
 // version is the module version certgate was built from.
