@@ -179,7 +179,12 @@ func (s *Store) currentCRL(cert, issuer *x509.Certificate, now time.Time) (best 
 	return best, false
 }
 
-// newer reports whether a has a higher CRL number than b.
+// newer reports whether a supersedes b: a higher CRL number, or, when
+// either lacks a number (a CRL without the extension RFC 5280 requires),
+// a later thisUpdate.
 func newer(a, b *crlEntry) bool {
-	return a.crl.Number != nil && b.crl.Number != nil && a.crl.Number.Cmp(b.crl.Number) > 0
+	if a.crl.Number != nil && b.crl.Number != nil {
+		return a.crl.Number.Cmp(b.crl.Number) > 0
+	}
+	return a.crl.ThisUpdate.After(b.crl.ThisUpdate)
 }

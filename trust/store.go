@@ -106,13 +106,22 @@ func newStore(roots, inters []*x509.Certificate, crls []*x509.RevocationList, fi
 	s.configured = append(append([]*x509.Certificate{}, roots...), inters...)
 	for i, crl := range crls {
 		e := &crlEntry{crl: crl, revoked: make(map[string]struct{}, len(crl.RevokedCertificateEntries)), file: files[i], unsupported: crlUnsupported(crl)}
+		// During a CA rollover two configured CAs share a name; the CRL
+		// must verify with one of them, and is used for that one only.
+		var named []*x509.Certificate
+		var lastErr error
 		for _, ca := range s.configured {
 			if bytes.Equal(ca.RawSubject, crl.RawIssuer) {
+				named = append(named, ca)
 				if err := crl.CheckSignatureFrom(ca); err != nil {
-					return nil, fmt.Errorf("CRL %s: signature does not verify with CA %q: %w", files[i], ca.Subject, err)
+					lastErr = err
+					continue
 				}
 				e.signers = append(e.signers, ca)
 			}
+		}
+		if len(named) > 0 && len(e.signers) == 0 {
+			return nil, fmt.Errorf("CRL %s: signature does not verify with CA %q: %w", files[i], named[0].Subject, lastErr)
 		}
 		var buf [33]byte
 		for _, r := range crl.RevokedCertificateEntries {

@@ -238,3 +238,33 @@ func TestLoadRefusesACRLFileCutShort(t *testing.T) {
 		t.Errorf("Load error %v does not name the file", err)
 	}
 }
+
+// TestCARolloverWithTwoCAsOfTheSameName: while clients move from an old CA
+// key to a new one of the same name, both CAs and both CRLs are configured;
+// each CRL counts for the CA that signed it.
+func TestCARolloverWithTwoCAsOfTheSameName(t *testing.T) {
+	oldCA := pkitest.New(t, "Build Cloud CA")
+	newCA := pkitest.New(t, "Build Cloud CA")
+	oldClient := oldCA.Leaf("alice").Cert
+	newClient := newCA.Leaf("bob").Cert
+	revokedNew := newCA.Leaf("mallory").Cert
+	store, err := trust.NewStore([]*x509.Certificate{oldCA.Cert, newCA.Cert}, nil,
+		[]*x509.RevocationList{oldCA.CRL(), newCA.CRL(revokedNew)}, trust.CRLModeFullChain)
+	if err != nil {
+		t.Fatalf("two CAs of one name with their CRLs: %v", err)
+	}
+	for _, c := range []*x509.Certificate{oldClient, newClient} {
+		if _, err := store.Verify([]*x509.Certificate{c}, trust.VerifyOptions{}); err != nil {
+			t.Errorf("%s: %v", c.Subject.CommonName, err)
+		}
+	}
+	if _, err := store.Verify([]*x509.Certificate{revokedNew}, trust.VerifyOptions{}); reason(err) != trust.ReasonRevoked {
+		t.Errorf("revoked client of the new CA: %v, want revoked", err)
+	}
+	// A CRL that neither CA of the name signed is still refused at load.
+	impostor := pkitest.New(t, "Build Cloud CA")
+	if _, err := trust.NewStore([]*x509.Certificate{oldCA.Cert, newCA.Cert}, nil,
+		[]*x509.RevocationList{impostor.CRL()}, trust.CRLModeFullChain); err == nil {
+		t.Error("a CRL signed by neither CA of its issuer name was accepted")
+	}
+}
