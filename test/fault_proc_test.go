@@ -288,9 +288,15 @@ func (p *certgateProc) signal(sig os.Signal) error { return p.cmd.Process.Signal
 // rssBytes reads VmRSS from /proc/<pid>/status.
 func (p *certgateProc) rssBytes() int64 {
 	p.t.Helper()
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	return rssOf(p.t, p.cmd.Process.Pid)
+}
+
+// rssOf reads the VmRSS of process pid.
+func rssOf(t testing.TB, pid int) int64 {
+	t.Helper()
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		p.t.Fatalf("read RSS: %v", err)
+		t.Fatalf("read RSS: %v", err)
 	}
 	defer func() { _ = f.Close() }()
 	s := bufio.NewScanner(f)
@@ -298,12 +304,12 @@ func (p *certgateProc) rssBytes() int64 {
 		if rest, ok := strings.CutPrefix(s.Text(), "VmRSS:"); ok {
 			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
 			if err != nil {
-				p.t.Fatalf("VmRSS %q: %v", rest, err)
+				t.Fatalf("VmRSS %q: %v", rest, err)
 			}
 			return kb << 10
 		}
 	}
-	p.t.Fatal("no VmRSS in /proc/<pid>/status")
+	t.Fatal("no VmRSS in /proc/<pid>/status")
 	return 0
 }
 
