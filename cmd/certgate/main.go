@@ -39,7 +39,7 @@ func commands() []command {
 		{"check", "ask a running certgate about one request, as Envoy or NGINX would", runCheck},
 		{"status", "show a running certgate's snapshot, CAs, CRLs and last reload (admin API)", runStatus},
 		{"reload", "make a running certgate reload its files now (admin API)", runReload},
-		{"explain", "show why a running certgate allows or denies a certificate a request (admin API)", runExplain},
+		{"explain", "show why a running certgate allows or denies a request from a certificate (admin API)", runExplain},
 		{"permissions", "list every permission of a running certgate's policy with routes and holders (admin API)", runPermissions},
 		{"pki", "run your own CA: init, issue, revoke, crl, export, inspect", runPKI},
 		{"bench", "load certgate with a realistic request mix and report throughput and latency", runBench},
