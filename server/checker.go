@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -365,8 +366,8 @@ func (c *Checker) headersToRemove(sent map[string]string) []string {
 var groupEscaper = strings.NewReplacer("%", "%25", ",", "%2C")
 
 func joinGroups(groups []string) string {
-	if len(groups) == 1 && !strings.ContainsAny(groups[0], ",%") {
-		return groups[0]
+	if !slices.ContainsFunc(groups, func(g string) bool { return strings.ContainsAny(g, ",%") }) {
+		return strings.Join(groups, ",")
 	}
 	escaped := make([]string, len(groups))
 	for i, g := range groups {
