@@ -137,6 +137,9 @@ type Result struct {
 	DecisionID string
 	// Revision is the snapshot the decision was made on (0: none loaded).
 	Revision uint64
+	// Claimed is what a certificate that did not verify says about its
+	// holder: for the decision log only, never for the policy or upstream.
+	Claimed *identity.Identity
 	// StaleCRL is set when the chain was checked against a CRL past its
 	// nextUpdate (trust.on_stale_crl: warn).
 	StaleCRL bool
@@ -221,7 +224,8 @@ func verify(store *trust.Store, req *Request, opts identity.Options, now time.Ti
 	verified, err := store.Verify(presented.Chain, trust.VerifyOptions{Now: now})
 	if err != nil {
 		// trust.Error messages start with their Reason (revoked, expired, …).
-		v := &verdict{reason: "chain: " + err.Error(), from: now, until: now.Add(failureTTL)}
+		claimed := identity.New(presented.Chain[0], presented.Source)
+		v := &verdict{reason: "chain: " + err.Error(), claimed: &claimed, from: now, until: now.Add(failureTTL)}
 		var te *trust.Error
 		if errors.As(err, &te) && (te.Reason == trust.ReasonNotYetValid || te.Reason == trust.ReasonCRLUnavailable) {
 			v.until = now // not cached
@@ -259,7 +263,7 @@ func (c *Checker) decide(ctx context.Context, snap *Snapshot, v *verdict, req *R
 // the deny when there is no identity or the path is malformed.
 func policyInput(v *verdict, req *Request) (*policy.Input, Result, bool) {
 	if v.id == nil {
-		return nil, Result{Status: http.StatusUnauthorized, Reason: v.reason}, false
+		return nil, Result{Status: http.StatusUnauthorized, Reason: v.reason, Claimed: v.claimed}, false
 	}
 	target, err := NormalizePath(req.Target)
 	if err != nil {

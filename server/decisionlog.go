@@ -84,12 +84,22 @@ func (d *DecisionLog) write(ctx context.Context, snap *Snapshot, req *Request, r
 		slog.String("adapter", req.Adapter),
 		slog.Float64("duration_ms", float64(took.Microseconds())/1000),
 	)
-	if res.Identity != nil {
+	switch {
+	case res.Identity != nil:
 		attrs = append(attrs,
 			slog.String("user", res.Identity.User),
 			slog.Any("groups", res.Identity.Groups),
 			slog.String("serial", res.Identity.Serial),
 			slog.String("fingerprint", res.Identity.FingerprintSHA256),
+		)
+	case res.Claimed != nil:
+		// Who the rejected certificate says it is: what an operator
+		// searches for after revoking it. Marked, as nothing vouches for it.
+		attrs = append(attrs,
+			slog.String("user", truncate(res.Claimed.User, 256)),
+			slog.String("serial", res.Claimed.Serial),
+			slog.String("fingerprint", res.Claimed.FingerprintSHA256),
+			slog.Bool("verified", false),
 		)
 	}
 	if res.StaleCRL {

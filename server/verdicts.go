@@ -23,8 +23,11 @@ const failureTTL = time.Minute
 // verdict is what one presented certificate chain amounts to under one
 // snapshot: an identity, or the 401 reason why there is none.
 type verdict struct {
-	id       *identity.Identity // nil on failure
-	reason   string             // set on failure
+	id     *identity.Identity // nil on failure
+	reason string             // set on failure
+	// claimed is the subject of a certificate that parsed but did not
+	// verify, for the decision log.
+	claimed  *identity.Identity
 	staleCRL bool
 	// The verdict holds for now in [from, until).
 	from, until time.Time

@@ -124,3 +124,26 @@ func TestStaleCRLInWarnModeAllowsAndSaysSo(t *testing.T) {
 		t.Errorf("decision log has %d stale_crl lines, want 2:\n%s", n, logs.String())
 	}
 }
+
+// TestDecisionLogNamesWhoARejectedCertificateClaimsToBe: after revoking a
+// certificate, an operator looks for its attempts by user and serial.
+func TestDecisionLogNamesWhoARejectedCertificateClaimsToBe(t *testing.T) {
+	w := newCacheWorld(t)
+	revoked := w.inter.Leaf("mallory", pkitest.Orgs("admins"))
+	var logs bytes.Buffer
+	c := NewChecker(w.snapshot(t, 1, revoked.Cert), Options{DecisionLog: NewDecisionLog(&logs, 1),
+		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), Now: func() time.Time { return w.now }})
+	res := c.Check(context.Background(), envoyRequest(revoked))
+	if res.Allow || res.Status != http.StatusUnauthorized || res.Identity != nil || len(res.UpstreamHeaders) != 0 {
+		t.Fatalf("revoked: allow %v status %d identity %v headers %v", res.Allow, res.Status, res.Identity, res.UpstreamHeaders)
+	}
+	line := logs.String()
+	for _, want := range []string{`"user":"mallory"`, `"serial":"` + revoked.Cert.SerialNumber.Text(16) + `"`, `"verified":false`} {
+		if !strings.Contains(line, want) {
+			t.Errorf("decision log line lacks %s: %s", want, line)
+		}
+	}
+	if strings.Contains(line, `"groups"`) {
+		t.Errorf("a rejected certificate's groups are logged as if they counted: %s", line)
+	}
+}
