@@ -36,10 +36,10 @@ func (e *Engine) Granted(ctx context.Context, in *Input) ([]string, error) {
 
 // Explain decides in as Decide does, but always evaluates (the cache is
 // neither read nor filled) and also returns the routes the policy matched
-// (data.certgate.authz.matched_routes, each as "METHOD path -> permission";
-// none when the policy does not define it) and, when trace is set, OPA's
+// (data.certgate.authz.matched_routes; none when the policy does not
+// define it) and, when trace is set, OPA's
 // evaluation trace of the decision, one line per event.
-func (e *Engine) Explain(ctx context.Context, in *Input, trace bool) (Decision, []string, []string, error) {
+func (e *Engine) Explain(ctx context.Context, in *Input, trace bool) (Decision, []MatchedRoute, []string, error) {
 	if in == nil || in.Identity == nil {
 		return Decision{}, nil, nil, errors.New("policy: explain: input has no identity")
 	}
@@ -69,24 +69,30 @@ func (e *Engine) Explain(ctx context.Context, in *Input, trace bool) (Decision, 
 	if err != nil {
 		return Decision{}, nil, nil, fmt.Errorf("policy: explain: %s: %w", matchedQuery, err)
 	}
-	return d, describeRoutes(matched), lines, nil
+	return d, matchedRoutes(matched), lines, nil
 }
 
-// describeRoutes writes each matched route as "METHOD path -> permission",
-// sorted; a route of another shape is written as Rego would print it.
-func describeRoutes(v ast.Value) []string {
-	var out []string
+// MatchedRoute is a route of data.certgate.routes that matched a request.
+type MatchedRoute struct{ Permission, Method, Path string }
+
+// String is "METHOD path -> permission".
+func (r MatchedRoute) String() string { return r.Method + " " + r.Path + " -> " + r.Permission }
+
+// matchedRoutes reads data.certgate.authz.matched_routes, sorted; a route
+// of another shape is kept whole, as Rego prints it, in Path.
+func matchedRoutes(v ast.Value) []MatchedRoute {
+	var out []MatchedRoute
 	add := func(t *ast.Term) {
 		if obj, ok := t.Value.(ast.Object); ok {
 			method, ok1 := stringAt(obj, "method")
 			path, ok2 := stringAt(obj, "path")
 			perm, ok3 := stringAt(obj, "permission")
 			if ok1 && ok2 && ok3 {
-				out = append(out, method+" "+path+" -> "+perm)
+				out = append(out, MatchedRoute{Permission: perm, Method: method, Path: path})
 				return
 			}
 		}
-		out = append(out, t.String())
+		out = append(out, MatchedRoute{Path: t.String()})
 	}
 	switch c := v.(type) {
 	case ast.Set:
@@ -94,9 +100,9 @@ func describeRoutes(v ast.Value) []string {
 	case *ast.Array:
 		c.Foreach(add)
 	default:
-		out = append(out, v.String())
+		out = append(out, MatchedRoute{Path: v.String()})
 	}
-	slices.Sort(out)
+	slices.SortFunc(out, func(a, b MatchedRoute) int { return strings.Compare(a.String(), b.String()) })
 	return out
 }
 

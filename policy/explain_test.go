@@ -83,7 +83,7 @@ func TestExplain(t *testing.T) {
 			if diff := cmp.Diff(tt.want, d); diff != "" {
 				t.Errorf("decision mismatch (-want +got):\n%s", diff)
 			}
-			if diff := cmp.Diff(tt.matched, matched); diff != "" {
+			if diff := cmp.Diff(tt.matched, routeStrings(matched)); diff != "" {
 				t.Errorf("matched routes mismatch (-want +got):\n%s", diff)
 			}
 			if trace != nil {
@@ -148,7 +148,7 @@ func TestExplainTraceGolden(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Explain: %v", err)
 	}
-	got := strings.Join(matched, "\n") + "\n\n" + strings.Join(trace, "\n") + "\n"
+	got := strings.Join(routeStrings(matched), "\n") + "\n\n" + strings.Join(trace, "\n") + "\n"
 	golden := filepath.Join("testdata", "explain", "viewer_get_registry_vm.golden")
 	if *update {
 		if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
@@ -165,4 +165,13 @@ func TestExplainTraceGolden(t *testing.T) {
 	if diff := cmp.Diff(string(want), got); diff != "" {
 		t.Errorf("Explain trace differs from %s (-want +got); run with -update if the change is intended:\n%s", golden, diff)
 	}
+}
+
+// routeStrings writes routes as "METHOD path -> permission".
+func routeStrings(routes []MatchedRoute) []string {
+	var out []string
+	for _, r := range routes {
+		out = append(out, r.String())
+	}
+	return out
 }

@@ -219,13 +219,13 @@ func (c *Checker) authenticate(snap *Snapshot, verdicts *verdictCache, req *Requ
 func verify(store *trust.Store, req *Request, opts identity.Options, now time.Time) *verdict {
 	presented, err := identity.Extract(req.PeerCertificate, req.Headers, opts)
 	if err != nil {
-		return &verdict{reason: "certificate: " + err.Error(), from: now, until: now.Add(failureTTL)}
+		return &verdict{reason: "certificate: " + err.Error(), err: err, from: now, until: now.Add(failureTTL)}
 	}
 	verified, err := store.Verify(presented.Chain, trust.VerifyOptions{Now: now})
 	if err != nil {
 		// trust.Error messages start with their Reason (revoked, expired, …).
 		claimed := identity.New(presented.Chain[0], presented.Source)
-		v := &verdict{reason: "chain: " + err.Error(), claimed: &claimed, from: now, until: now.Add(failureTTL)}
+		v := &verdict{reason: "chain: " + err.Error(), claimed: &claimed, err: err, from: now, until: now.Add(failureTTL)}
 		var te *trust.Error
 		if errors.As(err, &te) && (te.Reason == trust.ReasonNotYetValid || te.Reason == trust.ReasonCRLUnavailable) {
 			v.until = now // not cached
@@ -233,7 +233,7 @@ func verify(store *trust.Store, req *Request, opts identity.Options, now time.Ti
 		return v
 	}
 	id := identity.New(presented.Chain[0], presented.Source)
-	v := &verdict{id: &id, staleCRL: verified.StaleCRL, from: now, until: verified.ValidUntil}
+	v := &verdict{id: &id, chain: verified.Chain, staleCRL: verified.StaleCRL, from: now, until: verified.ValidUntil}
 	for _, cert := range verified.Chain {
 		if cert.NotBefore.After(v.from) {
 			v.from = cert.NotBefore

@@ -2,6 +2,7 @@ package server
 
 import (
 	"container/list"
+	"crypto/x509"
 	"strconv"
 	"sync"
 	"time"
@@ -27,7 +28,10 @@ type verdict struct {
 	reason string             // set on failure
 	// claimed is the subject of a certificate that parsed but did not
 	// verify, for the decision log.
-	claimed  *identity.Identity
+	claimed *identity.Identity
+	// err is the failure; chain the verified path on success (for Explain).
+	err      error
+	chain    []*x509.Certificate
 	staleCRL bool
 	// The verdict holds for now in [from, until).
 	from, until time.Time
