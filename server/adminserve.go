@@ -22,10 +22,6 @@ import (
 	adminv1 "github.com/certgate/certgate/gen/certgate/admin/v1"
 )
 
-// AdminPermissionPath is the route prefix the policy must grant for admin
-// calls over TLS: each call is checked as POST /certgate.admin.v1.AdminService/<Method>.
-const AdminPermissionPath = "/certgate.admin.v1.AdminService/"
-
 // ListenAdmin listens on the admin address. A Unix socket gets mode 0600 in
 // a directory created with mode 0700 when missing; a stale socket left by a
 // crashed certgate is replaced, a live one is an error.
@@ -65,7 +61,8 @@ func ListenAdmin(network, address string) (net.Listener, error) {
 
 // NewAdminGRPCServer returns a gRPC server for svc. With tlsCfg set, every
 // client must present a certificate, and every call is decided by svc's own
-// Checker as POST AdminPermissionPath+<Method>: certgate protects its admin
+// Checker as POST /certgate.admin.v1.AdminService/<Method> (the gRPC full
+// method name): certgate protects its admin
 // API with its own CAs, CRLs and policy (the shipped policy grants that to
 // the certgate_admin permission). Without tlsCfg, access is governed by
 // the Unix socket's file permissions.

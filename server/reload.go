@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -57,14 +56,6 @@ type Reloader struct {
 	mu       sync.Mutex
 	statusMu sync.Mutex
 	status   ReloadStatus
-}
-
-// Reload is Attempt for callers that only need to know whether it failed.
-func (r *Reloader) Reload(ctx context.Context, trigger string) error {
-	if a := r.Attempt(ctx, trigger); a.Err != nil {
-		return fmt.Errorf("reload (%s): %w", trigger, a.Err)
-	}
-	return nil
 }
 
 // Attempt loads a new snapshot and, if that succeeds and differs from the

@@ -57,14 +57,9 @@ const (
 // is asked for when Servers.ShutdownGrace is zero.
 const DefaultShutdownGrace = 10 * time.Second
 
-// NewGRPCServer returns a gRPC server with the ext_authz v3 service, the
+// newGRPCServer returns a gRPC server with the ext_authz v3 service, the
 // standard health service (serving for "" and the ext_authz service name)
-// and reflection registered.
-func NewGRPCServer(checker *Checker) *grpc.Server {
-	srv, _ := newGRPCServer(checker)
-	return srv
-}
-
+// and reflection registered, and the health server to report a stop with.
 func newGRPCServer(checker *Checker) (*grpc.Server, *health.Server) {
 	srv := grpc.NewServer(
 		grpc.MaxRecvMsgSize(MaxGRPCMessageBytes),
@@ -84,12 +79,8 @@ func newGRPCServer(checker *Checker) (*grpc.Server, *health.Server) {
 	return srv, hs
 }
 
-// NewHTTPServer returns the HTTP listener's server with explicit timeouts
-// and header limits.
-func NewHTTPServer(checker *Checker, log *slog.Logger) *http.Server {
-	return newHTTPServer(newHTTPMux(checker, nil, nil), log)
-}
-
+// newHTTPServer returns the HTTP listener's server for h with explicit
+// timeouts and header limits.
 func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
 	return &http.Server{
 		Handler:           h,
