@@ -62,10 +62,10 @@ func ListenAdmin(network, address string) (net.Listener, error) {
 // NewAdminGRPCServer returns a gRPC server for svc. With tlsCfg set, every
 // client must present a certificate, and every call is decided by svc's own
 // Checker as POST /certgate.admin.v1.AdminService/<Method> (the gRPC full
-// method name): certgate protects its admin
-// API with its own CAs, CRLs and policy (the shipped policy grants that to
-// the certgate_admin permission). Without tlsCfg, access is governed by
-// the Unix socket's file permissions.
+// method name): certgate protects its admin API with its own CAs, CRLs and
+// policy (the shipped policy grants that route to the certgate_admin
+// permission). Without tlsCfg, access is governed by the Unix socket's
+// file permissions.
 func NewAdminGRPCServer(svc *AdminService, tlsCfg *tls.Config) *grpc.Server {
 	opts := []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(MaxGRPCMessageBytes),

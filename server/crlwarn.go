@@ -70,7 +70,18 @@ func (w *CRLWarner) check(warned map[string]time.Time) (next time.Duration) {
 	if log == nil {
 		log = slog.Default()
 	}
-	for _, c := range snap.Trust.Status().CRLs {
+	status := snap.Trust.Status()
+	seen := make(map[string]bool, len(status.CRLs))
+	defer func() {
+		// Forget CRLs that are no longer loaded, so the map stays as
+		// small as the CRL set however many times CRLs are renewed.
+		for key := range warned {
+			if !seen[key] {
+				delete(warned, key)
+			}
+		}
+	}()
+	for _, c := range status.CRLs {
 		left := c.NextUpdate.Sub(now)
 		for _, edge := range []time.Duration{left - w.Lead, left} {
 			if edge > 0 && edge+10*time.Millisecond < next {
@@ -82,6 +93,7 @@ func (w *CRLWarner) check(warned map[string]time.Time) (next time.Duration) {
 		}
 		// Passing nextUpdate is news even right after an "expires soon".
 		key := c.Issuer + "\x00" + c.Number + "\x00" + strconv.FormatBool(left <= 0)
+		seen[key] = true
 		if last, ok := warned[key]; ok && now.Sub(last) < w.Every {
 			continue
 		}
@@ -92,7 +104,7 @@ func (w *CRLWarner) check(warned map[string]time.Time) (next time.Duration) {
 			msg = "CRL is past its nextUpdate; on_stale_crl applies"
 		}
 		log.Warn(msg, "issuer", c.Issuer, "crl_number", c.Number, "next_update", c.NextUpdate.UTC().Format(time.RFC3339),
-			"seconds_left", int64(left.Seconds()), "on_stale_crl", string(snap.Trust.Status().OnStaleCRL), "file", c.File)
+			"seconds_left", int64(left.Seconds()), "on_stale_crl", string(status.OnStaleCRL), "file", c.File)
 	}
 	return next
 }

@@ -43,4 +43,10 @@ func TestCRLWarnerWarnsAheadOfNextUpdateOncePerPeriod(t *testing.T) {
 	if n := testutil.ToFloat64(metrics.crlWarnings); n != 4 || !strings.Contains(logs.String(), "past its nextUpdate") {
 		t.Fatalf("after nextUpdate: %v warnings, log %s", n, logs.String())
 	}
+	// Renewed CRLs replace the old ones: what was remembered of those goes.
+	checker.Swap(w.snapshot(t, 2))
+	warner.check(warned)
+	if len(warned) != 0 {
+		t.Errorf("%d warnings remembered for CRLs no longer loaded", len(warned))
+	}
 }
