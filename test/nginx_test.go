@@ -76,11 +76,6 @@ func startNGINX(t testing.TB, w *world, certgateHTTP string, keys map[string]*pk
 	t.Helper()
 	bin := nginxBinary(t)
 	prefix := t.TempDir()
-	for _, d := range []string{"logs", "tmp"} {
-		if err := os.MkdirAll(filepath.Join(prefix, d), 0o700); err != nil {
-			t.Fatal(err)
-		}
-	}
 	server := keys["nginx-server"]
 	serverKey, err := server.KeyPEM()
 	if err != nil {
@@ -102,29 +97,17 @@ func startNGINX(t testing.TB, w *world, certgateHTTP string, keys map[string]*pk
 		t.Fatal(err)
 	}
 	addr := freePort(t)
-	conf := fmt.Sprintf(`
-daemon off;
-worker_processes 1;
-pid %[1]s/nginx.pid;
-error_log %[1]s/logs/error.log warn;
-events { worker_connections 128; }
-http {
-    access_log off;
-    client_body_temp_path %[1]s/tmp/body;
-    proxy_temp_path %[1]s/tmp/proxy;
-    fastcgi_temp_path %[1]s/tmp/fastcgi;
-    uwsgi_temp_path %[1]s/tmp/uwsgi;
-    scgi_temp_path %[1]s/tmp/scgi;
-    %[2]s
-    upstream app { server %[3]s; keepalive 8; }
+	httpBlock := fmt.Sprintf(`
+    %[1]s
+    upstream app { server %[2]s; keepalive 8; }
     server {
-        listen %[4]s ssl;
-        ssl_certificate %[5]s;
-        ssl_certificate_key %[6]s;
-        ssl_client_certificate %[7]s;
+        listen %[3]s ssl;
+        ssl_certificate %[4]s;
+        ssl_certificate_key %[5]s;
+        ssl_client_certificate %[6]s;
         ssl_verify_client optional_no_ca;
         ssl_verify_depth 3;
-        include %[8]s;
+        include %[7]s;
         # The same upstream without asking certgate: the baseline of
         # BenchmarkThroughNGINX.
         location /open/ {
@@ -145,15 +128,13 @@ http {
             proxy_pass http://app;
         }
     }
-}
-`, prefix,
+`,
 		strings.Replace(string(upstreamConf), "127.0.0.1:9192", certgateHTTP, 1),
 		echoUpstream(t), addr,
 		write("server.pem", append(server.CertPEM(), w.issuing.CertPEM()...)), write("server-key.pem", serverKey),
 		write("client-ca.pem", clientCA),
 		filepath.Join(repo, "nginx", "certgate.conf"))
-	confPath := write("nginx.conf", []byte(conf))
-	runNGINX(t, bin, prefix, confPath, addr)
+	runNGINX(t, bin, prefix, addr, httpBlock)
 	roots := x509.NewCertPool()
 	roots.AddCert(root)
 	tlsConfig := func(t testing.TB, name string) *tls.Config {
@@ -298,8 +279,8 @@ func TestACRLUpdateTakesEffectWithoutRestartingNGINX(t *testing.T) {
 	reloader := &server.Reloader{Checker: r.checker, Load: func(ctx context.Context, rev uint64) (*server.Snapshot, error) {
 		return server.LoadSnapshot(ctx, w.trustConfig(), "", rev)
 	}}
-	if err := reloader.Reload(context.Background(), "test"); err != nil {
-		t.Fatal(err)
+	if a := reloader.Attempt(context.Background(), "test"); a.Result != server.ReloadSuccess {
+		t.Fatalf("reload: %s %v", a.Result, a.Err)
 	}
 	if status, _ := n.do(t, "viewer", "GET", "/api/v1/vm", nil); status != http.StatusUnauthorized {
 		t.Errorf("after revoking viewer: status %d, want 401", status)
@@ -331,10 +312,36 @@ func BenchmarkThroughNGINX(b *testing.B) {
 	}
 }
 
-// runNGINX checks confPath with nginx -t, starts NGINX with it, stops it
-// when the test ends, and returns once it listens on addr.
-func runNGINX(t testing.TB, bin, prefix, confPath, addr string) {
+// runNGINX writes prefix/nginx.conf around httpBlock (the inside of
+// http {}; logs, pid and temporary files stay below prefix), checks it
+// with nginx -t, starts NGINX, stops it when the test ends, and returns
+// once it listens on addr.
+func runNGINX(t testing.TB, bin, prefix, addr, httpBlock string) {
 	t.Helper()
+	for _, d := range []string{"logs", "tmp"} {
+		if err := os.MkdirAll(filepath.Join(prefix, d), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conf := fmt.Sprintf(`daemon off;
+worker_processes 1;
+pid %[1]s/nginx.pid;
+error_log %[1]s/logs/error.log warn;
+events { worker_connections 128; }
+http {
+    access_log off;
+    client_body_temp_path %[1]s/tmp/body;
+    proxy_temp_path %[1]s/tmp/proxy;
+    fastcgi_temp_path %[1]s/tmp/fastcgi;
+    uwsgi_temp_path %[1]s/tmp/uwsgi;
+    scgi_temp_path %[1]s/tmp/scgi;
+%[2]s
+}
+`, prefix, httpBlock)
+	confPath := filepath.Join(prefix, "nginx.conf")
+	if err := os.WriteFile(confPath, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	if out, err := exec.Command(bin, "-t", "-p", prefix, "-c", confPath).CombinedOutput(); err != nil {
 		t.Fatalf("nginx -t: %v\n%s", err, out)
 	}

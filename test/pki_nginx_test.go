@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -44,41 +43,17 @@ func TestNGINXAcceptsWhatCertgatePKIIssues(t *testing.T) {
 	if _, err := a.PublishCRL(ctx, pki.PublishOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	for _, d := range []string{"logs", "tmp"} {
-		if err := os.MkdirAll(filepath.Join(prefix, d), 0o700); err != nil {
-			t.Fatal(err)
-		}
-	}
 	addr := freePort(t)
-	conf := fmt.Sprintf(`
-daemon off;
-worker_processes 1;
-pid %[1]s/nginx.pid;
-error_log %[1]s/logs/error.log warn;
-events { worker_connections 64; }
-http {
-    access_log off;
-    client_body_temp_path %[1]s/tmp/body;
-    proxy_temp_path %[1]s/tmp/proxy;
-    fastcgi_temp_path %[1]s/tmp/fastcgi;
-    uwsgi_temp_path %[1]s/tmp/uwsgi;
-    scgi_temp_path %[1]s/tmp/scgi;
+	runNGINX(t, bin, prefix, addr, fmt.Sprintf(`
     server {
-        listen %[2]s ssl;
-        ssl_certificate %[3]s;
-        ssl_certificate_key %[4]s;
-        ssl_client_certificate %[5]s;
-        ssl_crl %[6]s;
+        listen %[1]s ssl;
+        ssl_certificate %[2]s;
+        ssl_certificate_key %[3]s;
+        ssl_client_certificate %[4]s;
+        ssl_crl %[5]s;
         ssl_verify_client on;
         location / { return 200 "hello $ssl_client_s_dn\n"; }
-    }
-}
-`, prefix, addr, server.CertPath, server.KeyPath, filepath.Join(a.Dir, pki.CACertFile), filepath.Join(a.Dir, pki.CRLFile))
-	confPath := filepath.Join(prefix, "nginx.conf")
-	if err := os.WriteFile(confPath, []byte(conf), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	runNGINX(t, bin, prefix, confPath, addr)
+    }`, addr, server.CertPath, server.KeyPath, filepath.Join(a.Dir, pki.CACertFile), filepath.Join(a.Dir, pki.CRLFile)))
 	roots := x509.NewCertPool()
 	roots.AddCert(a.CA.Cert)
 	get := func(t *testing.T, client *pki.Issued) int {
