@@ -94,12 +94,7 @@ func matchedRoutes(v ast.Value) []MatchedRoute {
 		}
 		out = append(out, MatchedRoute{Path: t.String()})
 	}
-	switch c := v.(type) {
-	case ast.Set:
-		c.Foreach(add)
-	case *ast.Array:
-		c.Foreach(add)
-	default:
+	if !eachTerm(v, add) {
 		out = append(out, MatchedRoute{Path: v.String()})
 	}
 	slices.SortFunc(out, func(a, b MatchedRoute) int { return strings.Compare(a.String(), b.String()) })
@@ -118,12 +113,7 @@ func stringsOf(v ast.Value) ([]string, error) {
 		}
 		out = append(out, string(s))
 	}
-	switch c := v.(type) {
-	case ast.Set:
-		c.Foreach(add)
-	case *ast.Array:
-		c.Foreach(add)
-	default:
+	if !eachTerm(v, add) {
 		return nil, fmt.Errorf("is %s, want a set of strings", ast.ValueName(v))
 	}
 	if err != nil {
@@ -131,4 +121,18 @@ func stringsOf(v ast.Value) ([]string, error) {
 	}
 	slices.Sort(out)
 	return out, nil
+}
+
+// eachTerm calls f for each element of a set or array; it reports false,
+// calling nothing, for any other value.
+func eachTerm(v ast.Value, f func(*ast.Term)) bool {
+	switch c := v.(type) {
+	case ast.Set:
+		c.Foreach(f)
+	case *ast.Array:
+		c.Foreach(f)
+	default:
+		return false
+	}
+	return true
 }
