@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/certgate/certgate/client"
 	"github.com/certgate/certgate/pki/pkitest"
 	"github.com/certgate/certgate/policy"
@@ -45,14 +47,19 @@ func TestCheckWithoutSnapshotDeniesWith500(t *testing.T) {
 // the decision (to io.Discard).
 func BenchmarkCheck(b *testing.B) {
 	for _, bc := range []struct {
-		name string
-		opts []policy.Option
+		name    string
+		opts    []policy.Option
+		metrics bool
 	}{
-		{"cached", nil},
-		{"uncached decision", []policy.Option{policy.WithDecisionCache(0)}},
+		{"cached", nil, false},
+		{"cached with metrics", nil, true}, // what certgate serve runs
+		{"uncached decision", []policy.Option{policy.WithDecisionCache(0)}, false},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			c, inter := newTestChecker(b, bc.opts...)
+			if bc.metrics {
+				c.metrics = NewMetrics(prometheus.NewRegistry())
+			}
 			leaf := inter.Leaf("jenkins", pkitest.Orgs("ci"))
 			envoy := client.EnvoyRequest(client.Check{CertPEM: leaf.CertPEM(), Method: "POST", Target: "/api/v1/vm", Host: "anka.example"})
 			req := &Request{
