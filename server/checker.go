@@ -122,9 +122,13 @@ type Header struct{ Name, Value string }
 // Result is the decision and what the adapter must do with it.
 type Result struct {
 	// Status is the HTTP status of the decision: 200, 400, 401, 403 or 500.
-	Status     int
-	Allow      bool
-	Reason     string
+	Status int
+	Allow  bool
+	// Reason is the decision's explanation for the decision log.
+	Reason string
+	// Cause is the short code of Reason (decision log `cause`, metric
+	// label `reason`).
+	Cause      Cause
 	Permission string
 	Identity   *identity.Identity
 	// UpstreamHeaders are set (overwriting) on an allowed request.
@@ -158,7 +162,7 @@ func (c *Checker) Check(ctx context.Context, req *Request) Result {
 	var res Result
 	var hit, cacheUsed bool
 	if snap == nil {
-		res = Result{Status: http.StatusInternalServerError, Reason: "no policy snapshot loaded"}
+		res = Result{Status: http.StatusInternalServerError, Reason: "no policy snapshot loaded", Cause: CauseNoSnapshot}
 	} else {
 		var v *verdict
 		v, hit, cacheUsed = c.authenticate(snap, verdicts, req, start)
@@ -172,10 +176,10 @@ func (c *Checker) Check(ctx context.Context, req *Request) Result {
 // Reject records a deny that an adapter decided before the pipeline could
 // run (a request it cannot read), so that it is logged and counted like
 // every other decision.
-func (c *Checker) Reject(ctx context.Context, req *Request, status int, reason string) Result {
+func (c *Checker) Reject(ctx context.Context, req *Request, status int, cause Cause, reason string) Result {
 	start := c.now()
 	snap := c.Snapshot()
-	res := Result{Status: status, Reason: reason}
+	res := Result{Status: status, Reason: reason, Cause: cause}
 	if snap != nil {
 		res.Revision = snap.Revision
 	}
@@ -219,13 +223,13 @@ func (c *Checker) authenticate(snap *Snapshot, verdicts *verdictCache, req *Requ
 func verify(store *trust.Store, req *Request, opts identity.Options, now time.Time) *verdict {
 	presented, err := identity.Extract(req.PeerCertificate, req.Headers, opts)
 	if err != nil {
-		return &verdict{reason: "certificate: " + err.Error(), err: err, from: now, until: now.Add(failureTTL)}
+		return &verdict{reason: "certificate: " + err.Error(), cause: causeOfCertificate(err), err: err, from: now, until: now.Add(failureTTL)}
 	}
 	verified, err := store.Verify(presented.Chain, trust.VerifyOptions{Now: now})
 	if err != nil {
 		// trust.Error messages start with their Reason (revoked, expired, …).
 		claimed := identity.New(presented.Chain[0], presented.Source)
-		v := &verdict{reason: "chain: " + err.Error(), claimed: &claimed, err: err, from: now, until: now.Add(failureTTL)}
+		v := &verdict{reason: "chain: " + err.Error(), cause: causeOfCertificate(err), claimed: &claimed, err: err, from: now, until: now.Add(failureTTL)}
 		var te *trust.Error
 		if errors.As(err, &te) && (te.Reason == trust.ReasonNotYetValid || te.Reason == trust.ReasonCRLUnavailable) {
 			v.until = now // not cached
@@ -263,11 +267,11 @@ func (c *Checker) decide(ctx context.Context, snap *Snapshot, v *verdict, req *R
 // the deny when there is no identity or the path is malformed.
 func policyInput(v *verdict, req *Request) (*policy.Input, Result, bool) {
 	if v.id == nil {
-		return nil, Result{Status: http.StatusUnauthorized, Reason: v.reason, Claimed: v.claimed}, false
+		return nil, Result{Status: http.StatusUnauthorized, Reason: v.reason, Cause: v.cause, Claimed: v.claimed}, false
 	}
 	target, err := NormalizePath(req.Target)
 	if err != nil {
-		return nil, Result{Status: http.StatusBadRequest, Reason: err.Error(), Identity: v.id, StaleCRL: v.staleCRL}, false
+		return nil, Result{Status: http.StatusBadRequest, Reason: err.Error(), Cause: CauseAmbiguousPath, Identity: v.id, StaleCRL: v.staleCRL}, false
 	}
 	return &policy.Input{
 		Identity: v.id,
@@ -288,7 +292,7 @@ func policyInput(v *verdict, req *Request) (*policy.Input, Result, bool) {
 // with 500.
 func (c *Checker) decided(d policy.Decision, err error, v *verdict, req *Request) Result {
 	if err != nil {
-		return Result{Status: http.StatusInternalServerError, Reason: "policy: " + err.Error(), Identity: v.id, StaleCRL: v.staleCRL}
+		return Result{Status: http.StatusInternalServerError, Reason: "policy: " + err.Error(), Cause: CausePolicyError, Identity: v.id, StaleCRL: v.staleCRL}
 	}
 	res := c.result(d, v.id, req.Headers)
 	res.StaleCRL = v.staleCRL
@@ -315,7 +319,7 @@ func requestSource(req *Request, id *identity.Identity) string {
 // a status other than 200, or denies with a status outside 4xx/5xx, is read
 // conservatively: allow needs both allow=true and status 200.
 func (c *Checker) result(d policy.Decision, id *identity.Identity, sent map[string]string) Result {
-	res := Result{Status: d.Status, Reason: d.Reason, Permission: d.Permission, Identity: id}
+	res := Result{Status: d.Status, Reason: d.Reason, Cause: policyCause(d.Reason), Permission: d.Permission, Identity: id}
 	for name, value := range d.ResponseHeaders {
 		res.ResponseHeaders = append(res.ResponseHeaders, Header{strings.ToLower(name), value})
 	}

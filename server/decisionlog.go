@@ -77,6 +77,7 @@ func (d *DecisionLog) write(ctx context.Context, snap *Snapshot, req *Request, r
 		slog.Bool("allow", res.Allow),
 		slog.Int("status", res.Status),
 		slog.String("reason", res.Reason),
+		slog.String("cause", string(res.Cause)),
 		slog.String("method", truncate(req.Method, 64)),
 		slog.String("path", truncate(req.Target, 512)),
 		slog.String("permission", res.Permission),

@@ -62,7 +62,7 @@ func (h *httpCheck) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	req, err := h.request(r)
 	var res Result
 	if err != nil {
-		res = h.checker.Reject(r.Context(), &Request{Method: r.Method, Target: r.RequestURI, Adapter: "http"}, http.StatusBadRequest, err.Error())
+		res = h.checker.Reject(r.Context(), &Request{Method: r.Method, Target: r.RequestURI, Adapter: "http"}, http.StatusBadRequest, CauseBadRequest, err.Error())
 	} else {
 		res = h.checker.Check(r.Context(), req)
 	}

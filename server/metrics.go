@@ -28,8 +28,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{reg: reg,
 		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "certgate_decisions_total",
-			Help: "Decisions made, by result (allow or deny), HTTP status and certificate source (envoy, header, xfcc or none).",
-		}, []string{"result", "status", "source"}),
+			Help: "Decisions made, by result (allow or deny), HTTP status, certificate source (envoy, header, xfcc or none) and reason (a short code: granted, revoked, ambiguous_path, …).",
+		}, []string{"result", "status", "source", "reason"}),
 		duration: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "certgate_decision_duration_seconds",
 			Help:    "Time to decide one request inside certgate, from receipt to verdict.",
@@ -77,7 +77,7 @@ func (m *Metrics) observeDecision(res *Result, source string, took time.Duration
 	if res.Allow {
 		result = "allow"
 	}
-	m.decisions.WithLabelValues(result, statusLabel(res.Status), source).Inc()
+	m.decisions.WithLabelValues(result, statusLabel(res.Status), source, string(res.Cause)).Inc()
 	m.duration.Observe(took.Seconds())
 	if cacheUsed {
 		if cacheHit {

@@ -103,8 +103,8 @@ func TestMetricsEndpointExposesDecisionsReloadsAndDeadlines(t *testing.T) {
 	_ = resp.Body.Close()
 	text := string(body)
 	for _, want := range []string{
-		`certgate_decisions_total{result="allow",source="header",status="200"} 2`,
-		`certgate_decisions_total{result="deny",source="header",status="403"} 1`,
+		`certgate_decisions_total{reason="granted",result="allow",source="header",status="200"} 2`,
+		`certgate_decisions_total{reason="missing_permission",result="deny",source="header",status="403"} 1`,
 		`certgate_decision_duration_seconds_bucket{le="+Inf"} 3`,
 		`certgate_verdict_cache_requests_total{result="hit"} 2`,
 		`certgate_verdict_cache_requests_total{result="miss"} 1`,

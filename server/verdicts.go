@@ -26,6 +26,7 @@ const failureTTL = time.Minute
 type verdict struct {
 	id     *identity.Identity // nil on failure
 	reason string             // set on failure
+	cause  Cause              // set on failure
 	// claimed is the subject of a certificate that parsed but did not
 	// verify, for the decision log.
 	claimed *identity.Identity
