@@ -20,13 +20,14 @@ import (
 )
 
 // FuzzNormalizePath checks that whatever NormalizePath accepts is clean
-// (absolute, no empty or dot segment, no backslash, control byte or encoded
-// separator) and normalizes to itself.
+// (absolute, no empty or dot segment, no backslash, control byte, encoded
+// separator, '#' or path parameter) and normalizes to itself.
 func FuzzNormalizePath(f *testing.F) {
 	for _, s := range []string{
 		"/", "/api/v1/vm", "//api//v1/vm/", "/api/v1/vm/../node", "/api/v1/vm/%2e%2e/node", "/api/%2F", "/api/%5c",
 		"/api\\vm", "/../x", "/a/./b/.", "/a%00b", "/%zz", "/%252e%252e/", "/a;b=c/d", "/a?b/../c", "https://x/y", "",
 		"/%41%7e%2D", "/a/%2e", "/a/%2E%2E", "/\x7f", "/.", "/..", "/a/%", "/a%2Fb",
+		"/a#/../b", "/a?x#y", "/a#", "/a%23b", "/a/..;/b", "/a/.%2E;x/b", "/a/%2e%2e%3b/b", "/a%3Bb", "/a?b;c",
 	} {
 		f.Add(s)
 	}
@@ -39,16 +40,19 @@ func FuzzNormalizePath(f *testing.F) {
 			return
 		}
 		p := got.Path
-		if !strings.HasPrefix(p, "/") || strings.Contains(p, "//") || strings.ContainsAny(p, "\\?") || hasControl(p) {
+		if !strings.HasPrefix(p, "/") || strings.Contains(p, "//") || strings.ContainsAny(p, "\\?#;") || hasControl(p) {
 			t.Fatalf("NormalizePath(%q).Path = %q: not a clean absolute path", target, p)
+		}
+		if strings.Contains(got.RawQuery, "#") {
+			t.Fatalf("NormalizePath(%q).RawQuery = %q keeps a '#'", target, got.RawQuery)
 		}
 		for _, seg := range strings.Split(p, "/") {
 			if seg == "." || seg == ".." {
 				t.Fatalf("NormalizePath(%q).Path = %q keeps a dot segment", target, p)
 			}
 		}
-		if up := strings.ToUpper(p); strings.Contains(up, "%2F") || strings.Contains(up, "%5C") || strings.Contains(up, "%2E") {
-			t.Fatalf("NormalizePath(%q).Path = %q keeps an encoded separator or dot", target, p)
+		if up := strings.ToUpper(p); strings.Contains(up, "%2F") || strings.Contains(up, "%5C") || strings.Contains(up, "%2E") || strings.Contains(up, "%3B") {
+			t.Fatalf("NormalizePath(%q).Path = %q keeps an encoded separator, dot or ';'", target, p)
 		}
 		again, err := NormalizePath(p)
 		if err != nil || again.Path != p {
@@ -96,6 +100,9 @@ func FuzzHTTPCheck(f *testing.F) {
 	f.Add("GET", "/v1/check", "GET", "/api/v1/vm", cert, "NONE")
 	f.Add("GET", "/v1/check?x", "GET", "https://evil/api/v1/vm", "%zz", "SUCCESS")
 	f.Add("CONNECT", "/v1/check", "CONNECT", "/", strings.ReplaceAll(cert, "%20", "+"), "SUCCESS")
+	f.Add("GET", "/v1/check", "PUT", "/api/v1/config#/../vm", cert, "SUCCESS")
+	f.Add("GET", "/v1/check/api/v1/logs/..;/config", "", "", cert, "SUCCESS")
+	f.Add("GET", "/v1/check", "", "/api/v1/vm", cert, "SUCCESS")
 	f.Fuzz(func(t *testing.T, method, target, origMethod, origURI, sslCert, verify string) {
 		u, err := url.ParseRequestURI(target)
 		if err != nil || (target != CheckPath && !strings.HasPrefix(target, CheckPath+"/") && !strings.HasPrefix(target, CheckPath+"?")) {

@@ -105,9 +105,12 @@ func (h *httpCheck) request(r *http.Request) (*Request, error) {
 	if raw != CheckPath && !strings.HasPrefix(raw, CheckPath+"?") {
 		return nil, fmt.Errorf("unexpected check target %q", truncate(raw, 64))
 	}
+	// The subrequest's own method is the proxy's (auth_request always
+	// sends GET), not the client's: decided as a GET, a client's DELETE
+	// would pass wherever a GET may.
 	req.Method = headers["x-original-method"]
 	if req.Method == "" {
-		req.Method = r.Method
+		return nil, fmt.Errorf("missing X-Original-Method header")
 	}
 	switch {
 	case headers["x-original-uri"] != "":
@@ -131,18 +134,21 @@ func (h *httpCheck) request(r *http.Request) (*Request, error) {
 }
 
 // splitAbsoluteURL splits "https://host/path?q" into host and the raw
-// origin-form target, without decoding anything.
+// origin-form target, without decoding anything. The authority ends at the
+// first '/', '?' or '#', as a URL parser ends it: a '#' there (NGINX
+// accepts one in Host, and ingress-nginx builds X-Original-URL from Host)
+// starts the target, which NormalizePath then refuses.
 func splitAbsoluteURL(u string) (host, target string, err error) {
 	_, rest, ok := strings.Cut(u, "://")
 	if !ok {
 		return "", "", fmt.Errorf("X-Original-URL %q is not an absolute URL", truncate(u, 64))
 	}
-	slash := strings.IndexAny(rest, "/?")
+	slash := strings.IndexAny(rest, "/?#")
 	if slash < 0 {
 		return rest, "/", nil
 	}
 	target = rest[slash:]
-	if target[0] == '?' {
+	if target[0] != '/' {
 		target = "/" + target
 	}
 	return rest[:slash], target, nil

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 )
 
@@ -20,9 +21,14 @@ func TestHTTPCheckReadsTheOriginalRequest(t *testing.T) {
 		{"ingress-nginx sends a full X-Original-URL", "/v1/check",
 			map[string]string{"X-Original-Method": "DELETE", "X-Original-URL": "https://anka.example/api/v1/node?id=2"}, "DELETE", "/api/v1/node?id=2", "anka.example"},
 		{"an X-Original-URL with only a query gets a root path", "/v1/check",
-			map[string]string{"X-Original-URL": "https://anka.example?x=1"}, "GET", "/?x=1", "anka.example"},
+			map[string]string{"X-Original-Method": "GET", "X-Original-URL": "https://anka.example?x=1"}, "GET", "/?x=1", "anka.example"},
+		// NormalizePath then refuses the target for its '#'.
+		{"a '#' ends the authority of an X-Original-URL and starts the target", "/v1/check",
+			map[string]string{"X-Original-Method": "GET", "X-Original-URL": "https://anka.example#/api/v1/logs/x"}, "GET", "/#/api/v1/logs/x", "anka.example"},
 		{"Envoy's HTTP mode puts the path below /v1/check", "/v1/check/api/v1/vm/%2e%2e/node?x=1",
 			map[string]string{}, "PUT", "/api/v1/vm/%2e%2e/node?x=1", "certgate"},
+		{"Envoy's HTTP mode keeps the request's own method", "/v1/check/api/v1/vm",
+			map[string]string{"X-Original-Method": "GET"}, "PUT", "/api/v1/vm", "certgate"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -45,19 +51,47 @@ func TestHTTPCheckReadsTheOriginalRequest(t *testing.T) {
 	}
 }
 
-func TestHTTPCheckRefusesARequestWithoutTheOriginalURI(t *testing.T) {
+func TestHTTPCheckRefusesARequestWithoutTheOriginalRequest(t *testing.T) {
 	h := &httpCheck{}
-	for name, hdr := range map[string][2]string{
-		"no original URI at all":        {"X-Original-Method", "GET"},
-		"an X-Original-URL without ://": {"X-Original-URL", "anka.example/api"},
+	for name, tc := range map[string]struct {
+		headers map[string]string
+		err     string
+	}{
+		"no original URI at all": {map[string]string{"X-Original-Method": "GET"}, "missing X-Original-URI or X-Original-URL"},
+		"an X-Original-URL without ://": {map[string]string{"X-Original-Method": "GET", "X-Original-URL": "anka.example/api"},
+			"not an absolute URL"},
+		// The subrequest's own GET is not the client's method.
+		"no original method with X-Original-URI": {map[string]string{"X-Original-URI": "/api/v1/vm"}, "missing X-Original-Method"},
+		"no original method with X-Original-URL": {map[string]string{"X-Original-URL": "https://anka.example/api/v1/vm"}, "missing X-Original-Method"},
+		"an empty original method":               {map[string]string{"X-Original-Method": "", "X-Original-URI": "/api/v1/vm"}, "missing X-Original-Method"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			r := httptest.NewRequest(http.MethodGet, "http://certgate/v1/check", nil)
-			r.Header.Set(hdr[0], hdr[1])
-			if _, err := h.request(r); err == nil {
-				t.Fatal("request() accepted it")
+			for k, v := range tc.headers {
+				r.Header.Set(k, v)
+			}
+			_, err := h.request(r)
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Fatalf("request() error %v, want %q", err, tc.err)
 			}
 		})
+	}
+}
+
+// A check without X-Original-Method is refused with 400 and logged, like
+// every request certgate cannot read.
+func TestHTTPHandlerRefusesACheckWithoutTheOriginalMethod(t *testing.T) {
+	var logs strings.Builder
+	c := NewChecker(nil, Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	rec := httptest.NewRecorder()
+	r := httptest.NewRequest(http.MethodGet, "/v1/check", nil)
+	r.Header.Set("X-Original-URI", "/api/v1/vm")
+	NewHTTPHandler(c).ServeHTTP(rec, r)
+	if rec.Code != http.StatusBadRequest {
+		t.Errorf("status %d, want 400", rec.Code)
+	}
+	if got := logs.String(); !strings.Contains(got, `"cause":"bad_request"`) || !strings.Contains(got, "missing X-Original-Method") {
+		t.Errorf("decision log %s, want cause bad_request naming X-Original-Method", got)
 	}
 }
 

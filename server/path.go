@@ -25,13 +25,21 @@ type NormalizedPath struct {
 // NormalizePath normalizes an origin-form request target ("/a/b?x=1", as
 // Envoy's :path and NGINX's $request_uri carry it): it splits off the query,
 // decodes percent-encoded unreserved characters, merges repeated slashes and
-// removes "." and ".." segments. Targets that stay ambiguous — an encoded "/"
-// or "\", a backslash, a NUL or other control byte, a bad escape, ".."
-// climbing above the root — are rejected with ErrAmbiguousPath, because an
-// upstream could read them differently from the policy.
+// removes "." and ".." segments. Targets that stay ambiguous — a "#", a ";"
+// or "%3B" in the path, an encoded "/" or "\", a backslash, a NUL or other
+// control byte, a bad escape, ".." climbing above the root — are rejected
+// with ErrAmbiguousPath, because an upstream could read them differently
+// from the policy. SECURITY.md ("Path rules") says why for each.
 func NormalizePath(target string) (NormalizedPath, error) {
 	if len(target) > maxPathBytes {
 		return NormalizedPath{}, fmt.Errorf("%w: longer than %d bytes", ErrAmbiguousPath, maxPathBytes)
+	}
+	// A fragment never belongs on the wire. NGINX ($uri, location, a
+	// proxy_pass with a URI) ends the path, and the query, at '#'; Go's
+	// net/http keeps the '#' as a byte of the path: two readings of one
+	// target.
+	if i := strings.IndexByte(target, '#'); i >= 0 {
+		return NormalizedPath{}, fmt.Errorf("%w: '#' at byte %d (NGINX ends the request target there, Go's net/http does not)", ErrAmbiguousPath, i)
 	}
 	raw, query, _ := strings.Cut(target, "?")
 	if !strings.HasPrefix(raw, "/") {
@@ -39,6 +47,9 @@ func NormalizePath(target string) (NormalizedPath, error) {
 	}
 	decoded, err := decodeUnreserved(raw)
 	if err != nil {
+		return NormalizedPath{}, err
+	}
+	if err := refuseParams(decoded); err != nil {
 		return NormalizedPath{}, err
 	}
 	clean, err := removeDotSegments(decoded)
@@ -87,6 +98,36 @@ func decodeUnreserved(p string) (string, error) {
 		i += 2
 	}
 	return b.String(), nil
+}
+
+// refuseParams refuses path parameters: a ";" or an encoded "%3B" in any
+// segment of p (decoded by decodeUnreserved, so escapes are upper-case and
+// dots are dots). Tomcat, Jetty and Spring cut ";…" off each segment before
+// they route, so "..;" is ".." to them and "admin;x=1" is "admin", while
+// NGINX and the policy see the whole segment; NGINX also decodes "%3B" to
+// ";" when a proxy_pass with a URI forwards the path. A dot-segment hidden
+// behind parameters gets its own reason: it is the attack, not a typo.
+func refuseParams(p string) error {
+	if strings.IndexByte(p, ';') < 0 && !strings.Contains(p, "%3B") {
+		return nil
+	}
+	for seg := range strings.SplitSeq(p[1:], "/") {
+		i := strings.IndexByte(seg, ';')
+		if j := strings.Index(seg, "%3B"); j >= 0 && (i < 0 || j < i) {
+			i = j
+		}
+		switch {
+		case i < 0:
+			continue
+		case seg[:i] == "." || seg[:i] == "..":
+			return fmt.Errorf("%w: dot-segment %q behind ;parameters (Tomcat, Jetty and Spring read it as %q)", ErrAmbiguousPath, truncate(seg, 32), seg[:i])
+		case seg[i] == '%':
+			return fmt.Errorf("%w: encoded ';' in segment %q (NGINX forwards it as ';' through a proxy_pass with a URI)", ErrAmbiguousPath, truncate(seg, 32))
+		default:
+			return fmt.Errorf("%w: ';' in segment %q (Tomcat, Jetty and Spring drop ;parameters before routing, NGINX and the policy do not)", ErrAmbiguousPath, truncate(seg, 32))
+		}
+	}
+	return nil
 }
 
 // removeDotSegments merges empty segments and resolves "." and "..". A

@@ -16,6 +16,8 @@ import (
 	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/certgate/certgate/server"
 )
 
 // The hostile-input table of hostile_cases_test.go against each way in.
@@ -57,6 +59,9 @@ func TestHostileInputsOverGRPC(t *testing.T) {
 				t.Errorf("x-certgate-user %q, want %q", got.Headers["x-certgate-user"], tc.user)
 			}
 			r.expectDecision(t, before, want, "grpc")
+			if want == http.StatusBadRequest {
+				r.expectRule(t, before, tc.rule)
+			}
 		})
 	}
 }
@@ -68,36 +73,76 @@ func TestHostileInputsOverHTTP(t *testing.T) {
 		if tc.nginxOnly {
 			continue
 		}
-		t.Run(tc.name, func(t *testing.T) {
-			before := len(r.logs.decisions(t))
-			conn, err := net.DialTimeout("tcp", r.httpAddr, 5*time.Second)
-			if err != nil {
-				t.Fatal(err)
-			}
-			target := tc.checkTarget
-			if target == "" {
-				target = "/v1/check"
-			}
-			resp := rawRequest(t, conn, "GET", target, h.checkHeaders(tc))
-			if tc.httpRefused != 0 {
-				if resp.StatusCode != tc.httpRefused {
-					t.Fatalf("status %d, want %d from net/http", resp.StatusCode, tc.httpRefused)
-				}
-				r.expectDecision(t, before, 0, "http")
-				return
-			}
-			want := tc.status
-			if tc.httpStatus != 0 {
-				want = tc.httpStatus
-			}
-			if resp.StatusCode != want {
-				t.Fatalf("status %d, want %d", resp.StatusCode, want)
-			}
-			if want == http.StatusOK && resp.Header.Get("X-Certgate-User") != tc.user {
-				t.Errorf("X-Certgate-User %q, want %q", resp.Header.Get("X-Certgate-User"), tc.user)
-			}
-			r.expectDecision(t, before, want, "http")
-		})
+		for _, ask := range h.checkRequests(tc) {
+			t.Run(tc.name+ask.form, func(t *testing.T) {
+				r.hostileHTTP(t, tc, ask)
+			})
+		}
+	}
+}
+
+// checkRequest is one way the HTTP adapter is asked about a hostile case.
+type checkRequest struct {
+	// form is "" for the case as written, else a suffix naming the form.
+	form           string
+	method, target string
+	headers        [][2]string
+}
+
+// checkRequests are the ways the HTTP adapter is asked about tc: NGINX's
+// subrequest (X-Original-URI, or tc.originalURL in X-Original-URL) or
+// tc.checkTarget as written and, for an everyForm case, also with the
+// target in an ingress-nginx X-Original-URL and below /v1/check as Envoy's
+// HTTP mode sends it.
+func (h *hostileWorld) checkRequests(tc hostileCase) []checkRequest {
+	subrequest := func(name, value string) [][2]string {
+		return append([][2]string{{"X-Original-Method", tc.method}, {name, value}}, h.checkHeaders(tc)...)
+	}
+	asWritten := checkRequest{method: "GET", target: tc.checkTarget, headers: subrequest("X-Original-URI", tc.target)}
+	if asWritten.target == "" {
+		asWritten.target = server.CheckPath
+	}
+	if tc.originalURL != "" {
+		asWritten.headers = subrequest("X-Original-URL", tc.originalURL)
+	}
+	if !tc.everyForm {
+		return []checkRequest{asWritten}
+	}
+	return []checkRequest{asWritten,
+		{form: ", in X-Original-URL", method: "GET", target: server.CheckPath, headers: subrequest("X-Original-URL", "https://anka.example"+tc.target)},
+		{form: ", in Envoy's HTTP mode", method: tc.method, target: server.CheckPath + tc.target, headers: h.checkHeaders(tc)},
+	}
+}
+
+// hostileHTTP sends ask to the HTTP adapter and checks tc's answer.
+func (r *running) hostileHTTP(t *testing.T, tc hostileCase, ask checkRequest) {
+	t.Helper()
+	before := len(r.logs.decisions(t))
+	conn, err := net.DialTimeout("tcp", r.httpAddr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp := rawRequest(t, conn, ask.method, ask.target, ask.headers)
+	if tc.httpRefused != 0 {
+		if resp.StatusCode != tc.httpRefused {
+			t.Fatalf("status %d, want %d from net/http", resp.StatusCode, tc.httpRefused)
+		}
+		r.expectDecision(t, before, 0, "http")
+		return
+	}
+	want := tc.status
+	if tc.httpStatus != 0 {
+		want = tc.httpStatus
+	}
+	if resp.StatusCode != want {
+		t.Fatalf("status %d, want %d", resp.StatusCode, want)
+	}
+	if want == http.StatusOK && resp.Header.Get("X-Certgate-User") != tc.user {
+		t.Errorf("X-Certgate-User %q, want %q", resp.Header.Get("X-Certgate-User"), tc.user)
+	}
+	r.expectDecision(t, before, want, "http")
+	if want == http.StatusBadRequest {
+		r.expectRule(t, before, tc.rule)
 	}
 }
 
@@ -122,9 +167,19 @@ func TestHostileInputsThroughNGINX(t *testing.T) {
 				headers = append(headers, [2]string{kv[0], h.value(kv[1])})
 			}
 			before := len(r.logs.decisions(t))
+			reached, _ := n.upstream.seen()
 			resp := rawRequest(t, conn, tc.method, tc.target, headers)
 			if resp.StatusCode != tc.nginx {
 				t.Fatalf("%s %.80s as %q: status %d, want %d", tc.method, tc.target, tc.nginxClient, resp.StatusCode, tc.nginx)
+			}
+			// Only an allowed request reaches the app, once and as sent
+			// (proxy_pass without a URI forwards the request target).
+			got, last := n.upstream.seen()
+			switch {
+			case tc.nginx != http.StatusOK && got != reached:
+				t.Errorf("%d request(s) reached the upstream on a %d, the last %.80q", got-reached, tc.nginx, last)
+			case tc.nginx == http.StatusOK && (got != reached+1 || last != tc.method+" "+tc.target):
+				t.Errorf("%d request(s) reached the upstream, the last %.80q; want exactly %q", got-reached, last, tc.method+" "+tc.target)
 			}
 			// When certgate decided, it saw the certificate NGINX received
 			// (or none), never one the client sent as a header.
@@ -199,9 +254,10 @@ func (tc hostileCase) verifyValue() string {
 	return "NONE"
 }
 
-// checkHeaders are the headers of NGINX's auth subrequest for tc.
+// checkHeaders are the certificate and extra headers of the proxy's
+// check request for tc.
 func (h *hostileWorld) checkHeaders(tc hostileCase) [][2]string {
-	headers := [][2]string{{"X-Original-Method", tc.method}, {"X-Original-URI", tc.target}}
+	var headers [][2]string
 	if tc.cert != "" {
 		name := tc.header
 		if name == "" {
@@ -271,5 +327,23 @@ func (r *running) expectDecision(t *testing.T, before, status int, adapter strin
 	}
 	if line["allow"] != (status == http.StatusOK) || line["decision_id"] == "" {
 		t.Errorf("decision log line %v: allow or decision_id wrong", line)
+	}
+}
+
+// expectRule checks that the decision logged since before refused a path
+// for rule: cause ambiguous_path and a reason naming the rule. An empty
+// rule checks nothing.
+func (r *running) expectRule(t *testing.T, before int, rule string) {
+	t.Helper()
+	if rule == "" {
+		return
+	}
+	lines := r.logs.decisions(t)
+	if len(lines) <= before {
+		t.Fatal("no decision logged")
+	}
+	line := lines[before]
+	if reason, _ := line["reason"].(string); line["cause"] != "ambiguous_path" || !strings.Contains(reason, rule) {
+		t.Errorf("logged cause %v reason %q, want ambiguous_path naming %q", line["cause"], reason, rule)
 	}
 }

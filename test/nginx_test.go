@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -50,16 +51,40 @@ type nginxFront struct {
 	client func(name string) *http.Client // a TLS client presenting a world client's certificate
 	// tlsConfig is that client's TLS configuration, for raw requests.
 	tlsConfig func(t testing.TB, name string) *tls.Config
+	// upstream is the app behind NGINX.
+	upstream *echoUpstream
 }
 
-// echoUpstream answers every request with the request headers as JSON.
-func echoUpstream(t testing.TB) string {
+// echoUpstream answers every request with the request headers as JSON, and
+// counts what reached it: NGINX answers a client only after the upstream
+// answered NGINX, so the count is current once the client has its response.
+type echoUpstream struct {
+	addr string
+	mu   sync.Mutex
+	n    int
+	last string // method and request target of the latest request
+}
+
+func startEchoUpstream(t testing.TB) *echoUpstream {
+	u := &echoUpstream{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u.mu.Lock()
+		u.n++
+		u.last = r.Method + " " + r.RequestURI
+		u.mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(r.Header)
 	}))
 	t.Cleanup(srv.Close)
-	return srv.Listener.Addr().String()
+	u.addr = srv.Listener.Addr().String()
+	return u
+}
+
+// seen returns how many requests reached the upstream and the latest one.
+func (u *echoUpstream) seen() (int, string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.n, u.last
 }
 
 func freePort(t testing.TB) string {
@@ -97,6 +122,7 @@ func startNGINX(t testing.TB, w *world, certgateHTTP string, keys map[string]*pk
 		t.Fatal(err)
 	}
 	addr := freePort(t)
+	upstream := startEchoUpstream(t)
 	httpBlock := fmt.Sprintf(`
     %[1]s
     upstream app { server %[2]s; keepalive 8; }
@@ -130,7 +156,7 @@ func startNGINX(t testing.TB, w *world, certgateHTTP string, keys map[string]*pk
     }
 `,
 		strings.Replace(string(upstreamConf), "127.0.0.1:9192", certgateHTTP, 1),
-		echoUpstream(t), addr,
+		upstream.addr, addr,
 		write("server.pem", append(server.CertPEM(), w.issuing.CertPEM()...)), write("server-key.pem", serverKey),
 		write("client-ca.pem", clientCA),
 		filepath.Join(repo, "nginx", "certgate.conf"))
@@ -151,7 +177,7 @@ func startNGINX(t testing.TB, w *world, certgateHTTP string, keys map[string]*pk
 		}
 		return cfg
 	}
-	return &nginxFront{addr: addr, tlsConfig: tlsConfig, client: func(name string) *http.Client {
+	return &nginxFront{addr: addr, tlsConfig: tlsConfig, upstream: upstream, client: func(name string) *http.Client {
 		return &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: tlsConfig(t, name)}}
 	}}
 }

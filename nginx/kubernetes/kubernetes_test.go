@@ -314,6 +314,9 @@ func TestIngresses(t *testing.T) {
 				t.Errorf("annotations (-want +got):\n%s", diff)
 			}
 			if hasSnippet {
+				// Exactly these: x-original-method, ssl-client-cert and
+				// ssl-client-verify are ingress-nginx's own, and a second
+				// copy of one would make certgate deny every request.
 				wantSet := map[string]string{
 					"x-original-uri":          "$request_uri",
 					"x-forwarded-host":        "$host",
