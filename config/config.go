@@ -30,11 +30,22 @@ type Config struct {
 
 // Listen holds the listener addresses.
 type Listen struct {
-	// GRPC serves Envoy's ext_authz v3 Check, gRPC health and reflection.
+	// GRPC serves Envoy's ext_authz v3 Check and gRPC health (and
+	// reflection, with GRPCReflection).
 	GRPC string `yaml:"grpc"`
-	// HTTP serves the NGINX auth_request endpoint, /healthz, /readyz and
-	// /metrics; empty disables it.
+	// HTTP serves the NGINX auth_request endpoint, /healthz and /readyz;
+	// empty disables it.
 	HTTP string `yaml:"http"`
+	// Metrics serves /metrics (and /healthz, /readyz) on a listener of its
+	// own, never on the data listeners; empty disables it.
+	Metrics string `yaml:"metrics"`
+	// GRPCReflection registers gRPC server reflection on the ext_authz
+	// listener, where it lists the services to any client; off by default.
+	GRPCReflection bool `yaml:"grpc_reflection"`
+	// NameMissingPermission makes 403 bodies name the permission the
+	// request lacked, which lets any client map the route table; off by
+	// default (the decision log names it either way).
+	NameMissingPermission bool `yaml:"name_missing_permission"`
 	// ShutdownGrace is how long in-flight calls may take to finish after
 	// SIGTERM before the listeners are closed hard.
 	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
@@ -94,11 +105,12 @@ type Reload struct {
 
 // Admin configures the admin API (status, reload, explain).
 type Admin struct {
-	// Listen is "unix:PATH" (the default), a loopback "host:port", or empty
-	// to disable the admin API.
+	// Listen is "unix:PATH" (the default), a "host:port" with CertFile and
+	// KeyFile, or empty to disable the admin API.
 	Listen string `yaml:"listen"`
-	// CertFile and KeyFile turn on TLS on a TCP admin listener and require a
-	// client certificate that the loaded policy grants certgate_admin.
+	// CertFile and KeyFile turn on TLS on a TCP admin listener, which needs
+	// them, and require a client certificate that the policy's admin rule
+	// (data.certgate.admin.allow) allows.
 	CertFile string `yaml:"cert_file"`
 	KeyFile  string `yaml:"key_file"`
 }
@@ -106,10 +118,13 @@ type Admin struct {
 // DefaultAdminSocket is where the admin API listens unless told otherwise.
 const DefaultAdminSocket = "unix:/run/certgate/admin.sock"
 
+// DefaultMetricsListen is where /metrics is served unless told otherwise.
+const DefaultMetricsListen = "127.0.0.1:9193"
+
 // Default returns the configuration used when nothing else is said.
 func Default() Config {
 	return Config{
-		Listen:      Listen{GRPC: "127.0.0.1:9191", HTTP: "127.0.0.1:9192", ShutdownGrace: 10 * time.Second},
+		Listen:      Listen{GRPC: "127.0.0.1:9191", HTTP: "127.0.0.1:9192", Metrics: DefaultMetricsListen, ShutdownGrace: 10 * time.Second},
 		Trust:       Trust{OnStaleCRL: trust.StaleCRLDeny, CRLWarnBefore: 24 * time.Hour},
 		Log:         Log{Level: "info", Format: "json"},
 		DecisionLog: DecisionLog{Output: "stdout", SampleAllowed: 1},
@@ -152,6 +167,7 @@ func Parse(data []byte, cfg *Config) error {
 const (
 	EnvGRPCListen     = "CERTGATE_GRPC_LISTEN"
 	EnvHTTPListen     = "CERTGATE_HTTP_LISTEN"
+	EnvMetricsListen  = "CERTGATE_METRICS_LISTEN"
 	EnvCAFiles        = "CERTGATE_CA_FILES"
 	EnvIntermediates  = "CERTGATE_INTERMEDIATE_FILES"
 	EnvCRLFiles       = "CERTGATE_CRL_FILES"
@@ -169,13 +185,14 @@ const (
 // (pass os.LookupEnv). A set but empty list variable clears the list.
 func ApplyEnv(cfg *Config, lookup func(string) (string, bool)) error {
 	str := map[string]*string{
-		EnvGRPCListen:  &cfg.Listen.GRPC,
-		EnvHTTPListen:  &cfg.Listen.HTTP,
-		EnvPolicyDir:   &cfg.Policy.Dir,
-		EnvLogLevel:    &cfg.Log.Level,
-		EnvLogFormat:   &cfg.Log.Format,
-		EnvDecisionLog: &cfg.DecisionLog.Output,
-		EnvAdminListen: &cfg.Admin.Listen,
+		EnvGRPCListen:    &cfg.Listen.GRPC,
+		EnvHTTPListen:    &cfg.Listen.HTTP,
+		EnvMetricsListen: &cfg.Listen.Metrics,
+		EnvPolicyDir:     &cfg.Policy.Dir,
+		EnvLogLevel:      &cfg.Log.Level,
+		EnvLogFormat:     &cfg.Log.Format,
+		EnvDecisionLog:   &cfg.DecisionLog.Output,
+		EnvAdminListen:   &cfg.Admin.Listen,
 	}
 	for name, dst := range str {
 		if v, ok := lookup(name); ok {
@@ -225,13 +242,16 @@ func (c Config) Validate() error {
 	if c.Listen.GRPC == "" && c.Listen.HTTP == "" {
 		errs = append(errs, errors.New("listen: set grpc, http or both"))
 	}
-	for name, addr := range map[string]string{"listen.grpc": c.Listen.GRPC, "listen.http": c.Listen.HTTP} {
+	for name, addr := range map[string]string{"listen.grpc": c.Listen.GRPC, "listen.http": c.Listen.HTTP, "listen.metrics": c.Listen.Metrics} {
 		if addr == "" {
 			continue
 		}
 		if _, _, err := net.SplitHostPort(addr); err != nil {
 			errs = append(errs, fmt.Errorf("%s %q: %w", name, addr, err))
 		}
+	}
+	if m := c.Listen.Metrics; m != "" && !strings.HasSuffix(m, ":0") && (m == c.Listen.HTTP || m == c.Listen.GRPC) {
+		errs = append(errs, fmt.Errorf("listen.metrics %q: must differ from listen.grpc and listen.http (metrics have a listener of their own)", m))
 	}
 	if len(c.Trust.CAFiles) == 0 {
 		errs = append(errs, errors.New("trust.ca_files: at least one CA file is required"))
@@ -295,8 +315,10 @@ func (a Admin) AdminAddress() (network, address string) {
 	return "tcp", a.Listen
 }
 
-// validate refuses an admin API that anyone on the network could reach: a
-// TCP address must be loopback unless client certificates are required.
+// validate refuses an admin API that anyone who can connect may use: a
+// TCP address, loopback included (every local user can reach it), needs
+// TLS with client certificates; a Unix socket is guarded by its file
+// permissions.
 func (a Admin) validate() error {
 	if a.Listen == "" {
 		return nil
@@ -314,12 +336,11 @@ func (a Admin) validate() error {
 		}
 		return nil
 	}
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
+	if _, _, err := net.SplitHostPort(addr); err != nil {
 		return fmt.Errorf("admin.listen %q: want unix:PATH or host:port: %w", a.Listen, err)
 	}
-	if ip := net.ParseIP(host); (ip == nil || !ip.IsLoopback()) && host != "localhost" && a.CertFile == "" {
-		return fmt.Errorf("admin.listen %q: a non-loopback admin address needs cert_file and key_file (client certificates with certgate_admin)", a.Listen)
+	if a.CertFile == "" {
+		return fmt.Errorf("admin.listen %q: a TCP admin listener needs cert_file and key_file (TLS, and client certificates the policy's data.certgate.admin.allow admits), even on loopback, where every local user could reach it; use unix:PATH otherwise", a.Listen)
 	}
 	return nil
 }

@@ -91,3 +91,73 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 		t.Errorf("the defaults plus a CA: %v", err)
 	}
 }
+
+// TestValidateRefusesATCPAdminListenerWithoutTLS: a TCP admin listener,
+// loopback included (every local user could reload), needs TLS with
+// client certificates; the Unix socket, guarded by its file permissions,
+// needs none.
+func TestValidateRefusesATCPAdminListenerWithoutTLS(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		admin   config.Admin
+		wantErr string
+	}{
+		{"the default socket", config.Admin{Listen: config.DefaultAdminSocket}, ""},
+		{"disabled", config.Admin{}, ""},
+		{"loopback TCP without TLS", config.Admin{Listen: "127.0.0.1:9194"}, "needs cert_file and key_file"},
+		{"localhost TCP without TLS", config.Admin{Listen: "localhost:9194"}, "needs cert_file and key_file"},
+		{"IPv6 loopback without TLS", config.Admin{Listen: "[::1]:9194"}, "needs cert_file and key_file"},
+		{"any address without TLS", config.Admin{Listen: "0.0.0.0:9194"}, "needs cert_file and key_file"},
+		{"TCP with TLS", config.Admin{Listen: "0.0.0.0:9194", CertFile: "c.pem", KeyFile: "k.pem"}, ""},
+		{"a certificate without its key", config.Admin{Listen: "127.0.0.1:9194", CertFile: "c.pem"}, "both cert_file and key_file"},
+		{"TLS on the socket", config.Admin{Listen: config.DefaultAdminSocket, CertFile: "c.pem", KeyFile: "k.pem"}, "needs a TCP admin.listen"},
+		{"no port", config.Admin{Listen: "127.0.0.1"}, "want unix:PATH or host:port"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := config.Default()
+			cfg.Trust.CAFiles = []string{"ca.pem"}
+			cfg.Admin = tt.admin
+			err := cfg.Validate()
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Errorf("Validate: %v", err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Errorf("Validate: %v, want an error containing %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+// TestExposureDefaults: metrics have a listener of their own on loopback,
+// reflection is off and 403 bodies name no permission.
+func TestExposureDefaults(t *testing.T) {
+	d := config.Default().Listen
+	if d.Metrics != "127.0.0.1:9193" || d.GRPCReflection || d.NameMissingPermission {
+		t.Errorf("listen defaults %+v, want metrics 127.0.0.1:9193, no reflection, no permission in 403 bodies", d)
+	}
+	cfg := config.Default()
+	cfg.Trust.CAFiles = []string{"ca.pem"}
+	if err := config.Parse([]byte("listen:\n  metrics: \"\"\n  grpc_reflection: true\n  name_missing_permission: true\n"), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Listen.Metrics != "" || !cfg.Listen.GRPCReflection || !cfg.Listen.NameMissingPermission {
+		t.Errorf("parsed %+v", cfg.Listen)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Errorf("metrics off: %v", err)
+	}
+	for _, metrics := range []string{cfg.Listen.GRPC, cfg.Listen.HTTP} {
+		cfg.Listen.Metrics = metrics
+		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "listen.metrics") {
+			t.Errorf("metrics on a data listener's address %s: %v, want refused", metrics, err)
+		}
+	}
+	cfg.Listen.Metrics = "no-port"
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "listen.metrics") {
+		t.Errorf("metrics without a port: %v, want refused", err)
+	}
+	env := map[string]string{config.EnvMetricsListen: "127.0.0.1:1"}
+	if err := config.ApplyEnv(&cfg, func(k string) (string, bool) { v, ok := env[k]; return v, ok }); err != nil || cfg.Listen.Metrics != "127.0.0.1:1" {
+		t.Errorf("%s: %v, metrics %q", config.EnvMetricsListen, err, cfg.Listen.Metrics)
+	}
+}

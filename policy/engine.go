@@ -52,6 +52,10 @@ type Engine struct {
 	// memo remembers decisions; nil when disabled or not memoizable.
 	memo        *memo
 	permissions []Permission
+	// admin is AdminQuery, evaluated apart from the decision;
+	// adminDefined tells whether the policy defines it.
+	admin        optionalQuery
+	adminDefined bool
 }
 
 // Load reads every .rego file (except *_test.rego) and every .json, .yaml and
@@ -143,6 +147,8 @@ func load(ctx context.Context, fsys fs.FS, root string, opts []Option) (*Engine,
 	// oddly (as functions, say) still serves; the methods return the error.
 	e.matched.pq, e.matched.err = prepare(matchedQuery)
 	e.granted.pq, e.granted.err = prepare(grantedQuery)
+	e.admin.pq, e.admin.err = prepare(AdminQuery)
+	e.adminDefined = e.admin.err == nil && definesAdmin(ctx, e.admin.pq, compiler)
 	if err := e.index(ctx, prepare, compiler, o); err != nil {
 		return nil, fmt.Errorf("policy: index %s: %w", root, err)
 	}

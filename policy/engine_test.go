@@ -88,13 +88,13 @@ func TestLoadDirectoryListsOnlyServedFiles(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
-	// authz_test.rego and the Go files sit in the same directory and must not be loaded.
-	want := []string{filepath.Join("..", "rego", "authz.rego"), filepath.Join("..", "rego", "data.json")}
+	// The _test.rego files and the Go files sit in the same directory and must not be loaded.
+	want := []string{filepath.Join("..", "rego", "admin.rego"), filepath.Join("..", "rego", "authz.rego"), filepath.Join("..", "rego", "data.json")}
 	if diff := cmp.Diff(want, e.Files()); diff != "" {
 		t.Errorf("Files() mismatch (-want +got):\n%s", diff)
 	}
 	shipped := loadShipped(t)
-	if diff := cmp.Diff([]string{"authz.rego", "data.json"}, shipped.Files()); diff != "" {
+	if diff := cmp.Diff([]string{"admin.rego", "authz.rego", "data.json"}, shipped.Files()); diff != "" {
 		t.Errorf("embedded Files() mismatch (-want +got):\n%s", diff)
 	}
 }

@@ -139,6 +139,10 @@ func refFields(ref ast.Ref) fieldSet {
 		return subField(ref, requestFields, requestFieldNames)
 	case "route_candidates":
 		return fieldRouteCandidates
+	case "method":
+		// The admin entry point's input (AdminQuery); a decision's input
+		// never has it, so reading it cannot make two decisions differ.
+		return 0
 	}
 	return allFields
 }

@@ -65,6 +65,11 @@ func TestAnalyseReads(t *testing.T) {
 			fields: allFields, deterministic: true,
 		},
 		{
+			name:   "the admin input's method is never in a decision's input",
+			rego:   "package certgate.admin\n\nallow if input.method == \"Reload\"",
+			fields: 0, deterministic: true, memoizable: true,
+		},
+		{
 			name:   "an input ref inside a data ref is found",
 			rego:   head + `x := data.certgate.users[input.identity.serial]`,
 			fields: fieldSerial, deterministic: true, memoizable: true,

@@ -6,5 +6,5 @@ import "embed"
 // serves when no policy directory is configured. The files are listed by name
 // so that the _test.rego files never reach a running service.
 //
-//go:embed authz.rego data.json
+//go:embed authz.rego admin.rego data.json
 var Default embed.FS

@@ -30,15 +30,18 @@ type adminWorld struct {
 	w                   *diskWorld
 	trustDir, policyDir string
 	checker             *Checker
+	reloader            *Reloader
 	client              adminv1.AdminServiceClient
+	// decisions is the decision log.
+	decisions *lockedBuffer
 }
 
 // startAdmin serves the admin API on a Unix socket, or over mTLS when
-// serverCert is set.
-func startAdmin(t *testing.T, serverCert *tls.Certificate, dial func(addr string) *grpc.ClientConn) *adminWorld {
+// serverCert is set, from the files of v.
+func startAdmin(t *testing.T, serverCert *tls.Certificate, dial func(addr string) *grpc.ClientConn, v version) *adminWorld {
 	t.Helper()
-	a := &adminWorld{w: newDiskWorld(t), trustDir: t.TempDir(), policyDir: t.TempDir()}
-	a.w.write(t, a.trustDir, a.policyDir, version{})
+	a := &adminWorld{w: newDiskWorld(t), trustDir: t.TempDir(), policyDir: t.TempDir(), decisions: &lockedBuffer{}}
+	a.w.write(t, a.trustDir, a.policyDir, v)
 	load := func(ctx context.Context, rev uint64) (*Snapshot, error) {
 		return LoadSnapshot(ctx, a.w.trustConfig(a.trustDir), a.policyDir, rev)
 	}
@@ -47,8 +50,9 @@ func startAdmin(t *testing.T, serverCert *tls.Certificate, dial func(addr string
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	a.checker = NewChecker(snap, Options{Logger: log})
-	svc := &AdminService{Checker: a.checker, Reloader: &Reloader{Checker: a.checker, Load: load, Logger: log}, CRLWarnBefore: time.Hour}
+	a.checker = NewChecker(snap, Options{Logger: log, DecisionLog: NewDecisionLog(a.decisions, 1)})
+	a.reloader = &Reloader{Checker: a.checker, Load: load, Logger: log}
+	svc := &AdminService{Checker: a.checker, Reloader: a.reloader, CRLWarnBefore: time.Hour}
 	var tlsCfg *tls.Config
 	network, address := "unix", ""
 	if serverCert != nil {
@@ -131,7 +135,7 @@ func TestAdminSocketIsPrivate(t *testing.T) {
 }
 
 func TestAdminBrokenReloadKeepsServingAndReportsTheError(t *testing.T) {
-	a := startAdmin(t, nil, dialInsecure(t))
+	a := startAdmin(t, nil, dialInsecure(t), version{})
 	viewer := a.w.ca.Leaf("viewer", pkitest.Orgs("viewers"))
 	ctx := context.Background()
 	for _, tc := range []struct {
@@ -178,7 +182,7 @@ func TestAdminBrokenReloadKeepsServingAndReportsTheError(t *testing.T) {
 }
 
 func TestAdminStatusExplainAndReload(t *testing.T) {
-	a := startAdmin(t, nil, dialInsecure(t))
+	a := startAdmin(t, nil, dialInsecure(t), version{})
 	ctx := context.Background()
 	viewer := a.w.ca.Leaf("viewer", pkitest.Orgs("viewers"))
 	st, err := a.client.GetStatus(ctx, &adminv1.GetStatusRequest{})
@@ -229,8 +233,12 @@ func TestAdminStatusExplainAndReload(t *testing.T) {
 	for _, p := range perms.GetPermissions() {
 		byName[p.GetName()] = p
 	}
-	if p := byName["certgate_admin"]; p == nil || len(p.GetRoutes()) != 1 || !slices.Contains(p.GetGroups(), "admins") || slices.Contains(p.GetGroups(), "viewers") {
-		t.Errorf("ListPermissions certgate_admin: %v", p)
+	for _, p := range perms.GetPermissions() {
+		for _, r := range p.GetRoutes() {
+			if strings.HasPrefix(r.GetPath(), "/certgate.admin.v1.") {
+				t.Errorf("ListPermissions: %s guards the admin API route %s; admin calls are decided by data.certgate.admin, not by routes", p.GetName(), r.GetPath())
+			}
+		}
 	}
 	if p := byName["list_vms"]; p == nil || !slices.Contains(p.GetGroups(), "viewers") || len(p.GetRoutes()) != 2 {
 		t.Errorf("ListPermissions list_vms: %v", p)
@@ -258,47 +266,193 @@ func TestAdminStatusExplainAndReload(t *testing.T) {
 	}
 }
 
-// TestAdminOverTLSIsGuardedByThePolicy serves the admin API over TCP+TLS:
-// certgate decides admin calls with its own CAs, CRLs and policy.
-func TestAdminOverTLSIsGuardedByThePolicy(t *testing.T) {
+// adminTLS is an admin API served over TCP+TLS, and how to call it with a
+// client certificate.
+type adminTLS struct {
+	*adminWorld
+	target string
+	roots  *x509.CertPool
+}
+
+func startAdminTLS(t *testing.T, v version) *adminTLS {
+	t.Helper()
 	serverCA := pkitest.New(t, "admin server CA")
 	server := serverCA.Leaf("certgate", pkitest.Usage(pki.ServerAuth), pkitest.With(func(o *pki.Options) { o.DNSNames = []string{"localhost"} }))
 	pair := tlsPair(t, server)
-	roots := x509.NewCertPool()
-	roots.AddCert(serverCA.Cert)
-	var target string
-	a := startAdmin(t, &pair, func(addr string) *grpc.ClientConn {
-		target = addr
-		return dialInsecure(t)(addr) // unused: each case dials with its own certificate
-	})
+	a := &adminTLS{roots: x509.NewCertPool()}
+	a.roots.AddCert(serverCA.Cert)
+	a.adminWorld = startAdmin(t, &pair, func(addr string) *grpc.ClientConn {
+		a.target = addr
+		return dialInsecure(t)(addr) // unused: each call dials with its own certificate
+	}, v)
+	return a
+}
+
+// call makes one admin call over TLS with cert (none when nil) and returns
+// its status code.
+func (a *adminTLS) call(t *testing.T, cert *pki.Certificate, method string) codes.Code {
+	t.Helper()
+	cfg := &tls.Config{RootCAs: a.roots, ServerName: "localhost"}
+	if cert != nil {
+		cfg.Certificates = []tls.Certificate{tlsPair(t, cert)}
+	}
+	conn, err := grpc.NewClient(a.target, grpc.WithTransportCredentials(credentials.NewTLS(cfg)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Close() }()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c := adminv1.NewAdminServiceClient(conn)
+	switch method {
+	case "GetStatus":
+		_, err = c.GetStatus(ctx, &adminv1.GetStatusRequest{})
+	case "Reload":
+		_, err = c.Reload(ctx, &adminv1.ReloadRequest{})
+	case "Explain":
+		_, err = c.Explain(ctx, &adminv1.ExplainRequest{CertificatePem: string(a.w.ca.Leaf("x").CertPEM()), Method: "GET", Path: "/api/v1/vm"})
+	case "ListPermissions":
+		_, err = c.ListPermissions(ctx, &adminv1.ListPermissionsRequest{})
+	default:
+		t.Fatalf("unknown admin method %s", method)
+	}
+	return status.Code(err)
+}
+
+var adminMethods = []string{"GetStatus", "Reload", "Explain", "ListPermissions"}
+
+// TestAdminOverTLSIsGuardedByTheAdminRule serves the admin API over
+// TCP+TLS: certgate verifies the client with its own CAs and CRLs and asks
+// the policy's data.certgate.admin.allow, which the shipped data grants to
+// the admins group only.
+func TestAdminOverTLSIsGuardedByTheAdminRule(t *testing.T) {
+	a := startAdminTLS(t, version{})
+	admin := a.w.ca.Leaf("root", pkitest.Orgs("admins"))
+	viewer := a.w.ca.Leaf("viewer", pkitest.Orgs("viewers"))
 	stranger := pkitest.New(t, "stranger CA").Leaf("mallory", pkitest.Orgs("admins"))
-	for _, tc := range []struct {
-		name string
-		cert *pki.Certificate
-		want codes.Code
-	}{
-		{"admin", a.w.ca.Leaf("root", pkitest.Orgs("admins")), codes.OK},
-		{"viewer", a.w.ca.Leaf("viewer", pkitest.Orgs("viewers")), codes.PermissionDenied},
-		{"untrusted CA", stranger, codes.Unauthenticated},
-		{"no certificate", nil, codes.Unavailable}, // the TLS handshake fails
+	for _, m := range adminMethods {
+		if got := a.call(t, admin, m); got != codes.OK {
+			t.Errorf("admin %s: %s, want OK", m, got)
+		}
+		if got := a.call(t, viewer, m); got != codes.PermissionDenied {
+			t.Errorf("viewer %s: %s, want PermissionDenied", m, got)
+		}
+	}
+	if got := a.call(t, stranger, "GetStatus"); got != codes.Unauthenticated {
+		t.Errorf("an admin of an untrusted CA: %s, want Unauthenticated", got)
+	}
+	if got := a.call(t, nil, "GetStatus"); got != codes.Unavailable { // the TLS handshake fails
+		t.Errorf("no certificate: %s, want Unavailable", got)
+	}
+
+	// Each call is a decision in the log, with the admin adapter.
+	logged := a.decisions.String()
+	for _, want := range []string{`"adapter":"admin"`, `"path":"/certgate.admin.v1.AdminService/Reload"`,
+		`"cause":"admin_granted"`, `"cause":"admin_denied"`, `"user":"viewer"`} {
+		if !strings.Contains(logged, want) {
+			t.Errorf("decision log lacks %s:\n%s", want, logged)
+		}
+	}
+
+	// A revoked admin is no longer an admin once the CRL is loaded.
+	a.w.write(t, a.trustDir, a.policyDir, version{revoked: []*x509.Certificate{admin.Cert}})
+	if r := a.reloader.Attempt(context.Background(), "test"); r.Result != ReloadSuccess {
+		t.Fatalf("reload: %+v", r)
+	}
+	if got := a.call(t, admin, "GetStatus"); got != codes.Unauthenticated {
+		t.Errorf("revoked admin: %s, want Unauthenticated", got)
+	}
+}
+
+// TestAdminCatchAllRouteDoesNotGrantAdmin: a route table with a catch-all
+// for "authenticated" (as real route tables have), and even a route naming
+// the admin service granted to viewers, let a viewer through the data
+// plane but not into the admin API.
+func TestAdminCatchAllRouteDoesNotGrantAdmin(t *testing.T) {
+	a := startAdminTLS(t, version{
+		routes: []map[string]string{
+			{"permission": "authenticated", "method": "*", "path": "/**"},
+			{"permission": "certgate_admin", "method": "POST", "path": "/certgate.admin.v1.AdminService/*"},
+		},
+		grants: map[string][]string{"viewers": {"list_vms", "certgate_admin"}},
+	})
+	viewer := a.w.ca.Leaf("viewer", pkitest.Orgs("viewers"))
+	anyone := a.w.ca.Leaf("anyone")
+	// The data plane allows the admin method's path to both ...
+	for _, c := range []*pki.Certificate{viewer, anyone} {
+		req := envoyRequest(c)
+		req.Method, req.Target = "POST", "/certgate.admin.v1.AdminService/Reload"
+		if res := a.checker.Check(context.Background(), req); !res.Allow {
+			t.Fatalf("the data-plane check of %s: %d %s, want the catch-all to allow it", c.Cert.Subject.CommonName, res.Status, res.Reason)
+		}
+	}
+	// ... and the admin API to neither.
+	for _, c := range []*pki.Certificate{viewer, anyone} {
+		for _, m := range adminMethods {
+			if got := a.call(t, c, m); got != codes.PermissionDenied {
+				t.Errorf("%s %s: %s, want PermissionDenied", c.Cert.Subject.CommonName, m, got)
+			}
+		}
+	}
+	if got := a.call(t, a.w.ca.Leaf("root", pkitest.Orgs("admins")), "Reload"); got != codes.OK {
+		t.Errorf("admin Reload: %s, want OK", got)
+	}
+}
+
+// TestAdminRuleMayGrantSomeMethods: data.certgate.admin.groups lists
+// methods; an auditor may read the status and permissions, not reload or
+// explain.
+func TestAdminRuleMayGrantSomeMethods(t *testing.T) {
+	a := startAdminTLS(t, version{adminGrants: map[string][]string{
+		"admins":   {"*"},
+		"auditors": {"GetStatus", "ListPermissions"},
+	}})
+	auditor := a.w.ca.Leaf("audrey", pkitest.Orgs("auditors"))
+	for m, want := range map[string]codes.Code{
+		"GetStatus": codes.OK, "ListPermissions": codes.OK,
+		"Reload": codes.PermissionDenied, "Explain": codes.PermissionDenied,
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			cfg := &tls.Config{RootCAs: roots, ServerName: "localhost"}
-			if tc.cert != nil {
-				cfg.Certificates = []tls.Certificate{tlsPair(t, tc.cert)}
-			}
-			conn, err := grpc.NewClient(target, grpc.WithTransportCredentials(credentials.NewTLS(cfg)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer func() { _ = conn.Close() }()
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			_, err = adminv1.NewAdminServiceClient(conn).GetStatus(ctx, &adminv1.GetStatusRequest{})
-			if status.Code(err) != tc.want {
-				t.Errorf("GetStatus: %v, want %s", err, tc.want)
-			}
-		})
+		if got := a.call(t, auditor, m); got != want {
+			t.Errorf("auditor %s: %s, want %s", m, got, want)
+		}
+	}
+}
+
+// TestAdminWithoutTheRuleFailsClosed: a policy that does not define
+// data.certgate.admin.allow denies every admin call over TLS, admins'
+// included.
+func TestAdminWithoutTheRuleFailsClosed(t *testing.T) {
+	a := startAdminTLS(t, version{noAdminRule: true})
+	if a.checker.Snapshot().Policy.AdminDefined() {
+		t.Fatal("the policy without admin.rego defines the admin rule")
+	}
+	admin := a.w.ca.Leaf("root", pkitest.Orgs("admins"))
+	for _, m := range adminMethods {
+		if got := a.call(t, admin, m); got != codes.PermissionDenied {
+			t.Errorf("admin %s: %s, want PermissionDenied", m, got)
+		}
+	}
+	if logged := a.decisions.String(); !strings.Contains(logged, `"cause":"no_admin_rule"`) {
+		t.Errorf("decision log lacks cause no_admin_rule:\n%s", logged)
+	}
+}
+
+// TestAdminOnTCPWithoutTLSIsRefused: Run will not serve the admin API on a
+// TCP listener without TLS, loopback included, where every local user
+// could reload.
+func TestAdminOnTCPWithoutTLSIsRefused(t *testing.T) {
+	lis, err := ListenAdmin("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = lis.Close() }()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	checker := NewChecker(nil, Options{Logger: log})
+	srv := &Servers{Checker: checker, Logger: log, Admin: lis, AdminService: &AdminService{Checker: checker}}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Run(ctx); err == nil || !strings.Contains(err.Error(), "TLS") {
+		t.Errorf("Run with a TCP admin listener and no TLS: %v, want refused", err)
 	}
 }
 

@@ -60,12 +60,12 @@ func ListenAdmin(network, address string) (net.Listener, error) {
 }
 
 // NewAdminGRPCServer returns a gRPC server for svc. With tlsCfg set, every
-// client must present a certificate, and every call is decided by svc's own
-// Checker as POST /certgate.admin.v1.AdminService/<Method> (the gRPC full
-// method name): certgate protects its admin API with its own CAs, CRLs and
-// policy (the shipped policy grants that route to the certgate_admin
-// permission). Without tlsCfg, access is governed by the Unix socket's
-// file permissions.
+// client must present a certificate, and every call is decided by svc's
+// Checker (Checker.AuthorizeAdmin): the chain is verified with certgate's
+// own CAs and CRLs, and the identity judged by the policy's admin rule
+// (policy.AdminQuery, data.certgate.admin.allow), never by the route table
+// of the checks. Without tlsCfg, access is governed by the Unix socket's
+// file permissions; Servers.Run refuses to serve it on TCP.
 func NewAdminGRPCServer(svc *AdminService, tlsCfg *tls.Config) *grpc.Server {
 	opts := []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(MaxGRPCMessageBytes),
@@ -75,7 +75,9 @@ func NewAdminGRPCServer(svc *AdminService, tlsCfg *tls.Config) *grpc.Server {
 		cfg := tlsCfg.Clone()
 		cfg.ClientAuth = tls.RequireAnyClientCert // the Checker verifies the chain
 		cfg.MinVersion = tls.VersionTLS12
-		opts = append(opts, grpc.Creds(credentials.NewTLS(cfg)), grpc.UnaryInterceptor(adminAuthorizer(svc.Checker)))
+		opts = append(opts, grpc.Creds(credentials.NewTLS(cfg)),
+			grpc.UnaryInterceptor(adminAuthorizer(svc.Checker)),
+			grpc.StreamInterceptor(adminStreamAuthorizer(svc.Checker)))
 	}
 	srv := grpc.NewServer(opts...)
 	adminv1.RegisterAdminServiceServer(srv, svc)
@@ -93,6 +95,17 @@ func adminAuthorizer(checker *Checker) grpc.UnaryServerInterceptor {
 	}
 }
 
+// adminStreamAuthorizer is adminAuthorizer for streaming methods, so that
+// one added to the service later is not served unauthorized.
+func adminStreamAuthorizer(checker *Checker) grpc.StreamServerInterceptor {
+	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+		if err := authorizeAdmin(ss.Context(), checker, info.FullMethod); err != nil {
+			return err
+		}
+		return handler(srv, ss)
+	}
+}
+
 func authorizeAdmin(ctx context.Context, checker *Checker, fullMethod string) error {
 	p, ok := peer.FromContext(ctx)
 	if !ok {
@@ -106,10 +119,7 @@ func authorizeAdmin(ctx context.Context, checker *Checker, fullMethod string) er
 	for _, c := range ti.State.PeerCertificates {
 		b.Write(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw}))
 	}
-	res := checker.Check(ctx, &Request{
-		Method: http.MethodPost, Target: fullMethod, Scheme: "https", Protocol: "HTTP/2",
-		Headers: map[string]string{}, PeerCertificate: url.PathEscape(b.String()), Adapter: "admin",
-	})
+	res := checker.AuthorizeAdmin(ctx, url.PathEscape(b.String()), fullMethod)
 	switch {
 	case res.Allow:
 		return nil

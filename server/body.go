@@ -6,7 +6,9 @@ import (
 )
 
 // denyBody is the JSON a client sees on a deny. It carries no internal
-// detail: the reason goes to the decision log only.
+// detail: the reason goes to the decision log only, and the permission a
+// 403 lacked only when the Checker was told to name it
+// (Options.NameMissingPermission).
 type denyBody struct {
 	Status     string `json:"status"`
 	Message    string `json:"message"`
@@ -40,7 +42,7 @@ func denyBodyText(res *Result) string {
 		return body400
 	case http.StatusForbidden:
 		switch {
-		case res.Permission == "":
+		case res.Permission == "" || !res.namePermission:
 			return body403
 		case plainJSONString(res.Permission):
 			return body403Prefix + res.Permission + `"}`

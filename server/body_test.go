@@ -2,8 +2,12 @@ package server
 
 import (
 	"encoding/json"
+	"io"
+	"log/slog"
 	"net/http"
 	"testing"
+
+	"github.com/certgate/certgate/pki/pkitest"
 )
 
 func TestDenyBodyIsWhatJSONMarshalGives(t *testing.T) {
@@ -23,19 +27,56 @@ func TestDenyBodyIsWhatJSONMarshalGives(t *testing.T) {
 		{"a 403 with invalid UTF-8", http.StatusForbidden, "bad\xff"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			res := &Result{Status: tt.status, Permission: tt.permission}
-			want := denyBody{Status: "FAIL", Message: denyMessage(tt.status)}
-			if tt.status == http.StatusForbidden {
-				want.Permission = tt.permission
-			}
-			wantJSON, err := json.Marshal(want)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := DenyBody(res); string(got) != string(wantJSON) {
-				t.Errorf("DenyBody = %s, want %s", got, wantJSON)
-			}
-		})
+		for _, name := range []bool{false, true} {
+			t.Run(tt.name, func(t *testing.T) {
+				res := &Result{Status: tt.status, Permission: tt.permission, namePermission: name}
+				want := denyBody{Status: "FAIL", Message: denyMessage(tt.status)}
+				if tt.status == http.StatusForbidden && name {
+					want.Permission = tt.permission
+				}
+				wantJSON, err := json.Marshal(want)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := DenyBody(res); string(got) != string(wantJSON) {
+					t.Errorf("DenyBody (naming the permission: %v) = %s, want %s", name, got, wantJSON)
+				}
+			})
+		}
+	}
+}
+
+// TestA403NamesThePermissionOnlyWhenToldTo: by default every 403 body is
+// the same, so a client cannot map the route table; the Result (and so
+// the decision log) keeps the permission either way.
+func TestA403NamesThePermissionOnlyWhenToldTo(t *testing.T) {
+	w := newDiskWorld(t)
+	dir := t.TempDir()
+	w.write(t, dir, dir, version{})
+	snap, err := LoadSnapshot(t.Context(), w.trustConfig(dir), dir, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	viewer := w.ca.Leaf("viewer", pkitest.Orgs("viewers"))
+	for _, tt := range []struct {
+		name bool
+		want string
+	}{
+		{false, `{"status":"FAIL","message":"Forbidden"}`},
+		{true, `{"status":"FAIL","message":"Forbidden","permission":"start_vm"}`},
+	} {
+		c := NewChecker(snap, Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), NameMissingPermission: tt.name})
+		req := envoyRequest(viewer)
+		req.Method = http.MethodPost
+		res := c.Check(t.Context(), req)
+		if res.Status != http.StatusForbidden || res.Permission != "start_vm" {
+			t.Fatalf("viewer POST /api/v1/vm: %d %q, want 403 missing start_vm", res.Status, res.Permission)
+		}
+		if got := string(DenyBody(&res)); got != tt.want {
+			t.Errorf("NameMissingPermission %v: body %s, want %s", tt.name, got, tt.want)
+		}
+		if got := checkResponse(&res).GetDeniedResponse().GetBody(); got != tt.want {
+			t.Errorf("NameMissingPermission %v: gRPC body %s, want %s", tt.name, got, tt.want)
+		}
 	}
 }

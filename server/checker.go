@@ -41,6 +41,11 @@ type Options struct {
 	// VerdictCacheSize bounds the verdict cache; negative disables it.
 	VerdictCacheSize int
 	Now              func() time.Time
+	// NameMissingPermission makes a 403's body name the permission the
+	// request lacked. Off (the default), every 403 body is the same, so a
+	// client cannot map the route table; the decision log names the
+	// permission either way.
+	NameMissingPermission bool
 }
 
 // Checker runs the decision pipeline for both adapters.
@@ -53,6 +58,8 @@ type Checker struct {
 	ids       *decisionIDs
 	cacheSize int
 	now       func() time.Time
+	// namePermission is Options.NameMissingPermission.
+	namePermission bool
 }
 
 // serving pairs a snapshot with the verdict cache that belongs to it, so
@@ -66,7 +73,7 @@ type serving struct {
 // first successful load; requests are then denied with 500).
 func NewChecker(snap *Snapshot, opts Options) *Checker {
 	c := &Checker{identity: opts.Identity, log: opts.Logger, decisions: opts.DecisionLog, metrics: opts.Metrics,
-		ids: newDecisionIDs(), cacheSize: opts.VerdictCacheSize, now: opts.Now}
+		ids: newDecisionIDs(), cacheSize: opts.VerdictCacheSize, now: opts.Now, namePermission: opts.NameMissingPermission}
 	if c.log == nil {
 		c.log = slog.Default()
 	}
@@ -147,6 +154,9 @@ type Result struct {
 	// StaleCRL is set when the chain was checked against a CRL past its
 	// nextUpdate (trust.on_stale_crl: warn).
 	StaleCRL bool
+	// namePermission lets the deny body name Permission
+	// (Options.NameMissingPermission).
+	namePermission bool
 }
 
 // Check decides one request. It never panics on input and never allows on
@@ -168,6 +178,7 @@ func (c *Checker) Check(ctx context.Context, req *Request) Result {
 		v, hit, cacheUsed = c.authenticate(snap, verdicts, req, start)
 		res = c.decide(ctx, snap, v, req)
 		res.Revision = snap.Revision
+		res.namePermission = c.namePermission
 	}
 	c.record(ctx, snap, req, &res, start, hit, cacheUsed)
 	return res

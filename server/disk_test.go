@@ -31,12 +31,18 @@ type version struct {
 	revoked []*x509.Certificate
 	// grants replaces data.certgate.groups[group] for each group named.
 	grants map[string][]string
+	// routes are added to data.certgate.routes.
+	routes []map[string]string
+	// adminGrants, when set, replaces data.certgate.admin.groups.
+	adminGrants map[string][]string
+	// noAdminRule leaves admin.rego out of the policy.
+	noAdminRule bool
 	// brokenRego, brokenCRL write unusable content instead.
 	brokenRego, brokenCRL bool
 }
 
 // write writes v's ca.pem and crl.pem into trustDir and the shipped policy
-// with v's grants into policyDir.
+// (authz.rego, admin.rego) with v's grants and routes into policyDir.
 func (w *diskWorld) write(t *testing.T, trustDir, policyDir string, v version) {
 	t.Helper()
 	mustWrite(t, filepath.Join(trustDir, "ca.pem"), pki.EncodeCertsPEM(w.ca.Cert))
@@ -53,6 +59,18 @@ func (w *diskWorld) write(t *testing.T, trustDir, policyDir string, v version) {
 		regoSrc = append(regoSrc, []byte("\nthis is not rego {\n")...)
 	}
 	mustWrite(t, filepath.Join(policyDir, "authz.rego"), regoSrc)
+	adminPath := filepath.Join(policyDir, "admin.rego")
+	if v.noAdminRule {
+		if err := os.Remove(adminPath); err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+	} else {
+		adminSrc, err := fs.ReadFile(rego.Default, "admin.rego")
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustWrite(t, adminPath, adminSrc)
+	}
 	raw, err := fs.ReadFile(rego.Default, "data.json")
 	if err != nil {
 		t.Fatal(err)
@@ -64,6 +82,12 @@ func (w *diskWorld) write(t *testing.T, trustDir, policyDir string, v version) {
 	groups := data["certgate"]["groups"].(map[string]any)
 	for g, perms := range v.grants {
 		groups[g] = perms
+	}
+	for _, r := range v.routes {
+		data["certgate"]["routes"] = append(data["certgate"]["routes"].([]any), r)
+	}
+	if v.adminGrants != nil {
+		data["certgate"]["admin"].(map[string]any)["groups"] = v.adminGrants
 	}
 	out, err := json.Marshal(data)
 	if err != nil {

@@ -30,11 +30,20 @@ func TestCheckResponse(t *testing.T) {
 			}}},
 		},
 		{
-			"a 403 names the permission and carries the policy's response headers",
+			"a 403 carries the policy's response headers and, by default, no permission",
 			Result{Status: http.StatusForbidden, Permission: "start_vm", ResponseHeaders: []Header{{"www-authenticate", "mTLS"}}},
 			&authv3.CheckResponse{Status: &rpcstatus.Status{Code: int32(codes.PermissionDenied), Message: "Forbidden"}, HttpResponse: &authv3.CheckResponse_DeniedResponse{DeniedResponse: &authv3.DeniedHttpResponse{
 				Status:  &typev3.HttpStatus{Code: typev3.StatusCode_Forbidden},
 				Headers: []*corev3.HeaderValueOption{overwrite("content-type", "application/json"), overwrite("www-authenticate", "mTLS")},
+				Body:    `{"status":"FAIL","message":"Forbidden"}`,
+			}}},
+		},
+		{
+			"a 403 names the permission when the Checker is told to",
+			Result{Status: http.StatusForbidden, Permission: "start_vm", namePermission: true},
+			&authv3.CheckResponse{Status: &rpcstatus.Status{Code: int32(codes.PermissionDenied), Message: "Forbidden"}, HttpResponse: &authv3.CheckResponse_DeniedResponse{DeniedResponse: &authv3.DeniedHttpResponse{
+				Status:  &typev3.HttpStatus{Code: typev3.StatusCode_Forbidden},
+				Headers: []*corev3.HeaderValueOption{overwrite("content-type", "application/json")},
 				Body:    `{"status":"FAIL","message":"Forbidden","permission":"start_vm"}`,
 			}}},
 		},

@@ -15,33 +15,15 @@ const CheckPath = "/v1/check"
 // NewHTTPHandler returns the HTTP listener's handler: the check endpoint,
 // /healthz (the process is up) and /readyz (a snapshot is loaded).
 func NewHTTPHandler(checker *Checker) http.Handler {
-	return newHTTPMux(checker, nil, nil)
+	return newHTTPMux(checker, nil)
 }
 
-// newHTTPMux adds /metrics when metrics is set; draining, when set and
-// true, makes /readyz answer 503 so load balancers stop sending.
-func newHTTPMux(checker *Checker, draining func() bool, metrics http.Handler) http.Handler {
+// newHTTPMux is the check listener's handler; draining, when set and true,
+// makes /readyz answer 503 so load balancers stop sending. Metrics are
+// served on their own listener (newMetricsMux), not here.
+func newHTTPMux(checker *Checker, draining func() bool) http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = w.Write([]byte("ok\n"))
-	})
-	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		if draining != nil && draining() {
-			http.Error(w, "shutting down", http.StatusServiceUnavailable)
-			return
-		}
-		snap := checker.Snapshot()
-		if snap == nil {
-			http.Error(w, "no policy snapshot loaded", http.StatusServiceUnavailable)
-			return
-		}
-		_, _ = fmt.Fprintf(w, "ready revision=%d\n", snap.Revision)
-	})
-	if metrics != nil {
-		mux.Handle("/metrics", metrics)
-	}
+	handleProbes(mux, checker, draining)
 	check := &httpCheck{checker: checker}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// The check endpoint is dispatched before ServeMux, which answers a

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -59,8 +60,9 @@ const DefaultShutdownGrace = 10 * time.Second
 
 // newGRPCServer returns a gRPC server with the ext_authz v3 service, the
 // standard health service (serving for "" and the ext_authz service name)
-// and reflection registered, and the health server to report a stop with.
-func newGRPCServer(checker *Checker) (*grpc.Server, *health.Server) {
+// and, with withReflection, reflection registered, and the health server to
+// report a stop with.
+func newGRPCServer(checker *Checker, withReflection bool) (*grpc.Server, *health.Server) {
 	srv := grpc.NewServer(
 		grpc.MaxRecvMsgSize(MaxGRPCMessageBytes),
 		grpc.MaxSendMsgSize(MaxGRPCMessageBytes),
@@ -75,7 +77,9 @@ func newGRPCServer(checker *Checker) (*grpc.Server, *health.Server) {
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	hs.SetServingStatus(authv3.Authorization_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
 	healthpb.RegisterHealthServer(srv, hs)
-	reflection.Register(srv)
+	if withReflection {
+		reflection.Register(srv)
+	}
 	return srv, hs
 }
 
@@ -105,13 +109,20 @@ func Serve(ctx context.Context, checker *Checker, log *slog.Logger, grpcLis, htt
 type Servers struct {
 	Checker *Checker
 	Logger  *slog.Logger
-	// GRPC (ext_authz, health, reflection), HTTP (check endpoint, probes,
-	// metrics) and Admin (AdminService) may each be nil.
+	// GRPC (ext_authz, health, reflection when GRPCReflection is set),
+	// HTTP (check endpoint, probes), MetricsListener (Metrics at /metrics,
+	// probes) and Admin (AdminService) may each be nil.
 	GRPC, HTTP, Admin net.Listener
-	// Metrics, when set, is served at /metrics on the HTTP listener.
+	MetricsListener   net.Listener
+	// GRPCReflection registers gRPC server reflection on GRPC, which lists
+	// the services to anyone who can reach the listener; off by default.
+	GRPCReflection bool
+	// Metrics is served at /metrics on MetricsListener, never on the data
+	// listeners.
 	Metrics http.Handler
 	// AdminService serves on Admin; AdminTLS, when set, turns on TLS there
-	// and requires a client certificate the policy grants admin calls.
+	// and requires a client certificate the policy's admin rule allows. A
+	// TCP Admin listener without AdminTLS is refused.
 	AdminService *AdminService
 	AdminTLS     *tls.Config
 	// ShutdownGrace bounds how long in-flight calls may take to finish.
@@ -127,22 +138,30 @@ func (s *Servers) Run(ctx context.Context) error {
 	if log == nil {
 		log = slog.Default()
 	}
+	if s.Admin != nil && s.AdminService != nil && s.AdminTLS == nil && s.Admin.Addr().Network() != "unix" {
+		return fmt.Errorf("admin API on %s: a TCP admin listener needs TLS with client certificates", s.Admin.Addr())
+	}
 	var draining atomic.Bool
-	errc := make(chan error, 3)
+	errc := make(chan error, 4)
 	var gs, as *grpc.Server
 	var health *health.Server
-	var hs *http.Server
+	var hs, ms *http.Server
 	if s.GRPC != nil {
-		gs, health = newGRPCServer(s.Checker)
+		gs, health = newGRPCServer(s.Checker, s.GRPCReflection)
 		go func() { errc <- gs.Serve(s.GRPC) }()
 	}
+	serveHTTP := func(srv *http.Server, lis net.Listener) {
+		if err := srv.Serve(lis); !errors.Is(err, http.ErrServerClosed) {
+			errc <- err
+		}
+	}
 	if s.HTTP != nil {
-		hs = newHTTPServer(newHTTPMux(s.Checker, draining.Load, s.Metrics), log)
-		go func() {
-			if err := hs.Serve(s.HTTP); !errors.Is(err, http.ErrServerClosed) {
-				errc <- err
-			}
-		}()
+		hs = newHTTPServer(newHTTPMux(s.Checker, draining.Load), log)
+		go serveHTTP(hs, s.HTTP)
+	}
+	if s.MetricsListener != nil {
+		ms = newHTTPServer(newMetricsMux(s.Checker, draining.Load, s.Metrics), log)
+		go serveHTTP(ms, s.MetricsListener)
 	}
 	if s.Admin != nil && s.AdminService != nil {
 		as = NewAdminGRPCServer(s.AdminService, s.AdminTLS)
@@ -165,11 +184,14 @@ func (s *Servers) Run(ctx context.Context) error {
 	shutdown, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	var wg sync.WaitGroup
-	if hs != nil {
+	for _, h := range []*http.Server{hs, ms} {
+		if h == nil {
+			continue
+		}
 		wg.Go(func() {
-			if err := hs.Shutdown(shutdown); err != nil {
+			if err := h.Shutdown(shutdown); err != nil {
 				log.Warn("HTTP calls still running at the end of the grace period were cut", "error", err.Error())
-				_ = hs.Close()
+				_ = h.Close()
 			}
 		})
 	}

@@ -13,26 +13,29 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
+	"google.golang.org/grpc/status"
 
 	"github.com/certgate/certgate/client"
 	"github.com/certgate/certgate/identity"
 	"github.com/certgate/certgate/pki/pkitest"
 )
 
-// running is a certgate serving gRPC and HTTP (with /metrics) on loopback.
+// running is a certgate serving gRPC, HTTP and metrics on loopback.
 type running struct {
-	w                   *diskWorld
-	trustDir, policyDir string
-	checker             *Checker
-	reloader            *Reloader
-	grpcAddr, httpAddr  string
-	cancel              context.CancelFunc
-	done                chan error
+	w                               *diskWorld
+	trustDir, policyDir             string
+	checker                         *Checker
+	reloader                        *Reloader
+	grpcAddr, httpAddr, metricsAddr string
+	cancel                          context.CancelFunc
+	done                            chan error
 }
 
-func startServers(t *testing.T) *running {
+func startServers(t *testing.T, opts ...func(*Servers)) *running {
 	t.Helper()
 	r := &running{w: newDiskWorld(t), trustDir: t.TempDir(), policyDir: t.TempDir(), done: make(chan error, 1)}
 	r.w.write(t, r.trustDir, r.policyDir, version{})
@@ -56,11 +59,18 @@ func startServers(t *testing.T) *running {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.grpcAddr, r.httpAddr = grpcLis.Addr().String(), httpLis.Addr().String()
+	metricsLis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.grpcAddr, r.httpAddr, r.metricsAddr = grpcLis.Addr().String(), httpLis.Addr().String(), metricsLis.Addr().String()
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
-	srv := &Servers{Checker: r.checker, Logger: log, GRPC: grpcLis, HTTP: httpLis,
+	srv := &Servers{Checker: r.checker, Logger: log, GRPC: grpcLis, HTTP: httpLis, MetricsListener: metricsLis,
 		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), ShutdownGrace: 2 * time.Second}
+	for _, o := range opts {
+		o(srv)
+	}
 	go func() { r.done <- srv.Run(ctx) }()
 	t.Cleanup(func() {
 		cancel()
@@ -95,7 +105,7 @@ func TestMetricsEndpointExposesDecisionsReloadsAndDeadlines(t *testing.T) {
 	r.w.write(t, r.trustDir, r.policyDir, version{brokenRego: true})
 	r.reloader.Attempt(context.Background(), "test")
 
-	resp, err := http.Get("http://" + r.httpAddr + "/metrics")
+	resp, err := http.Get("http://" + r.metricsAddr + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,5 +183,69 @@ func TestStopReportsNotServingThenDrains(t *testing.T) {
 		r.done <- nil // for the cleanup
 	case <-time.After(5 * time.Second):
 		t.Fatal("Run did not return within 5s of the stop")
+	}
+}
+
+func httpGet(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+// TestMetricsHaveTheirOwnListener: /metrics is served on the metrics
+// listener only, never on the HTTP check listener; both serve the probes.
+func TestMetricsHaveTheirOwnListener(t *testing.T) {
+	r := startServers(t)
+	if code, body := httpGet(t, "http://"+r.httpAddr+"/metrics"); code != http.StatusNotFound || strings.Contains(body, "certgate_") {
+		t.Errorf("GET /metrics on the HTTP check listener: %d %.60q, want 404 and no metrics", code, body)
+	}
+	if code, body := httpGet(t, "http://"+r.metricsAddr+"/metrics"); code != http.StatusOK || !strings.Contains(body, "certgate_snapshot_revision 1") {
+		t.Errorf("GET /metrics on the metrics listener: %d, want 200 with the metrics", code)
+	}
+	for _, addr := range []string{r.httpAddr, r.metricsAddr} {
+		for _, path := range []string{"/healthz", "/readyz"} {
+			if code, _ := httpGet(t, "http://"+addr+path); code != http.StatusOK {
+				t.Errorf("GET %s on %s: %d, want 200", path, addr, code)
+			}
+		}
+	}
+	// The metrics listener is no check endpoint.
+	if code, _ := httpGet(t, "http://"+r.metricsAddr+CheckPath); code != http.StatusNotFound {
+		t.Errorf("GET %s on the metrics listener: %d, want 404", CheckPath, code)
+	}
+}
+
+// TestGRPCReflectionIsOffByDefault: reflection lists the services to any
+// client of the ext_authz listener, so it is served only when asked for.
+func TestGRPCReflectionIsOffByDefault(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		r := startServers(t, func(s *Servers) { s.GRPCReflection = on })
+		conn, err := grpc.NewClient(r.grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		stream, err := reflectionpb.NewServerReflectionClient(conn).ServerReflectionInfo(ctx)
+		var resp *reflectionpb.ServerReflectionResponse
+		if err == nil {
+			// A refused stream shows as io.EOF on Send; Recv has the status.
+			_ = stream.Send(&reflectionpb.ServerReflectionRequest{MessageRequest: &reflectionpb.ServerReflectionRequest_ListServices{}})
+			resp, err = stream.Recv()
+		}
+		cancel()
+		_ = conn.Close()
+		switch {
+		case on && err != nil:
+			t.Errorf("reflection on: %v", err)
+		case on && len(resp.GetListServicesResponse().GetService()) == 0:
+			t.Errorf("reflection on: no services listed: %v", resp)
+		case !on && status.Code(err) != codes.Unimplemented:
+			t.Errorf("reflection off: %v, %v; want Unimplemented", resp, err)
+		}
 	}
 }

@@ -37,7 +37,7 @@ func TestFaultUnderCertgateBench(t *testing.T) {
 	dir := t.TempDir()
 	policyDir := filepath.Join(dir, "policy")
 	good := map[string][]byte{}
-	for _, name := range []string{"authz.rego", "data.json"} {
+	for _, name := range []string{"authz.rego", "admin.rego", "data.json"} {
 		data, err := fs.ReadFile(shipped.Default, name)
 		if err != nil {
 			t.Fatal(err)
@@ -53,7 +53,7 @@ func TestFaultUnderCertgateBench(t *testing.T) {
 	t.Cleanup(func() { _ = os.RemoveAll(sockDir) })
 	grpcAddr, httpAddr := freePort(t), freePort(t)
 	var devLog bytes.Buffer
-	dev := exec.Command(bin, "dev", "--dir", filepath.Join(dir, "demo"), "--grpc-listen", grpcAddr, "--http-listen", httpAddr,
+	dev := exec.Command(bin, "dev", "--dir", filepath.Join(dir, "demo"), "--grpc-listen", grpcAddr, "--http-listen", httpAddr, "--metrics-listen", freePort(t),
 		"--policy-dir", policyDir, "--admin-listen", "unix:"+filepath.Join(sockDir, "admin.sock"))
 	dev.Env = withoutCertgateEnv(os.Environ())
 	dev.Stderr = &devLog

@@ -199,11 +199,12 @@ func crlState(st *adminv1.GetStatusResponse, cn string) adminv1.RevocationListSt
 	return adminv1.RevocationListState_REVOCATION_LIST_STATE_UNSPECIFIED
 }
 
-// metricValue sums every series of the metric name on p's /metrics; name
-// may include labels, as in certgate_reloads_total{result="unchanged"}.
+// metricValue sums every series of the metric name on p's metrics
+// listener; name may include labels, as in
+// certgate_reloads_total{result="unchanged"}.
 func metricValue(t *testing.T, p *certgateProc, name string) float64 {
 	t.Helper()
-	resp, err := http.Get("http://" + p.httpAddr + "/metrics")
+	resp, err := http.Get("http://" + p.metricsAddr + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -73,6 +73,9 @@ type faultConfig struct {
 	// grpcAddr and httpAddr are fixed so that a restarted certgate serves
 	// where NGINX expects it; empty picks free ports.
 	grpcAddr, httpAddr string
+	// adminListen replaces the admin Unix socket (a TCP host:port, say);
+	// adminCert and adminKey are admin.cert_file and key_file.
+	adminListen, adminCert, adminKey string
 }
 
 // certgateProc is one `certgate serve` process and the files around it.
@@ -82,7 +85,9 @@ type certgateProc struct {
 	configPath string
 	grpcAddr   string
 	httpAddr   string
-	adminSock  string
+	// metricsAddr serves /metrics (listen.metrics).
+	metricsAddr string
+	adminSock   string
 	// decisionLog is the decision log file; logPath the service log.
 	decisionLog, logPath string
 	policyDir            string
@@ -100,7 +105,7 @@ func writeFaultConfig(t testing.TB, w *world, fc faultConfig) *certgateProc {
 	if err := os.MkdirAll(policyDir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"authz.rego", "data.json"} {
+	for _, name := range []string{"authz.rego", "admin.rego", "data.json"} {
 		data, err := fs.ReadFile(rego.Default, name)
 		if err != nil {
 			t.Fatal(err)
@@ -129,10 +134,15 @@ func writeFaultConfig(t testing.TB, w *world, fc faultConfig) *certgateProc {
 		configPath:  filepath.Join(logDir, "certgate.yaml"),
 		grpcAddr:    fc.grpcAddr,
 		httpAddr:    fc.httpAddr,
+		metricsAddr: freePort(t),
 		adminSock:   filepath.Join(sockDir, "a.sock"),
 		decisionLog: filepath.Join(logDir, "decisions.jsonl"),
 		logPath:     filepath.Join(logDir, "certgate.log"),
 		policyDir:   policyDir,
+	}
+	adminListen := "unix:" + p.adminSock
+	if fc.adminListen != "" {
+		adminListen = fc.adminListen
 	}
 	quoted := func(paths ...string) string {
 		q := make([]string, len(paths))
@@ -144,6 +154,7 @@ func writeFaultConfig(t testing.TB, w *world, fc faultConfig) *certgateProc {
 	conf := fmt.Sprintf(`listen:
   grpc: %q
   http: %q
+  metrics: %q
   shutdown_grace: 5s
 trust:
   ca_files: %s
@@ -166,8 +177,10 @@ reload:
   debounce: 100ms
 admin:
   listen: %q
-`, p.grpcAddr, p.httpAddr, quoted(w.caFile), quoted(w.inters), quoted(w.crls...), fc.onStaleCRL,
-		policyDir, p.decisionLog, "unix:"+p.adminSock)
+  cert_file: %q
+  key_file: %q
+`, p.grpcAddr, p.httpAddr, p.metricsAddr, quoted(w.caFile), quoted(w.inters), quoted(w.crls...), fc.onStaleCRL,
+		policyDir, p.decisionLog, adminListen, fc.adminCert, fc.adminKey)
 	if err := os.WriteFile(p.configPath, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}

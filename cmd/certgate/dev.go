@@ -17,7 +17,7 @@ import (
 )
 
 const devExamples = `  certgate dev
-  certgate dev --dir /tmp/demo --grpc-listen 127.0.0.1:19191 --http-listen 127.0.0.1:19192
+  certgate dev --dir /tmp/demo --grpc-listen 127.0.0.1:19191 --http-listen 127.0.0.1:19192 --metrics-listen 127.0.0.1:19193
 `
 
 func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -25,9 +25,10 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	dir := fs.String("dir", ".certgate-dev", "`dir`ectory of the demo PKI (created on first run, reused later)")
 	grpcListen := fs.String("grpc-listen", "127.0.0.1:9191", "ext_authz gRPC listen `address`")
 	httpListen := fs.String("http-listen", "127.0.0.1:9192", "HTTP check listen `address`")
+	metricsListen := fs.String("metrics-listen", config.DefaultMetricsListen, "metrics (/metrics, /healthz, /readyz) listen `address`; \"off\" disables it")
 	policyDir := fs.String("policy-dir", "", "`dir`ectory of .rego and data files (default: the embedded policy)")
 	logFormat := fs.String("log-format", "text", "json or text")
-	adminListen := fs.String("admin-listen", "", "admin API `address` (default unix:DIR/admin.sock; \"\" keeps the default)")
+	adminListen := fs.String("admin-listen", "", "admin API `address`, unix:PATH (default unix:DIR/admin.sock; a TCP address needs TLS, which dev does not set up)")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -40,7 +41,10 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitFail
 	}
 	cfg := config.Default()
-	cfg.Listen.GRPC, cfg.Listen.HTTP = *grpcListen, *httpListen
+	cfg.Listen.GRPC, cfg.Listen.HTTP, cfg.Listen.Metrics = *grpcListen, *httpListen, *metricsListen
+	if *metricsListen == "off" {
+		cfg.Listen.Metrics = ""
+	}
 	cfg.Trust.CAFiles, cfg.Trust.CRLFiles = []string{demo.Path("ca.pem")}, []string{demo.Path("crl.pem")}
 	cfg.Trust.CRLMode = trust.CRLModeFullChain
 	cfg.Headers.TrustForwarded = true // the HTTP endpoint reads Ssl-Client-Cert
@@ -55,8 +59,8 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "certgate dev: %v\n", err)
 		return exitFail
 	}
-	return serve(ctx, cfg, serveIO{stdout: stdout, log: newLogger(stderr, cfg.Log), ready: func(grpcAddr, httpAddr, adminAddr string) {
-		printDevHelp(stdout, demo, grpcAddr, httpAddr, adminAddr)
+	return serve(ctx, cfg, serveIO{stdout: stdout, log: newLogger(stderr, cfg.Log), ready: func(grpcAddr, httpAddr, metricsAddr, adminAddr string) {
+		printDevHelp(stdout, demo, grpcAddr, httpAddr, metricsAddr, adminAddr)
 	}})
 }
 
@@ -86,14 +90,27 @@ func self() string {
 	return os.Args[0]
 }
 
-func printDevHelp(w io.Writer, demo *pki.Demo, grpcAddr, httpAddr, adminAddr string) {
+func printDevHelp(w io.Writer, demo *pki.Demo, grpcAddr, httpAddr, metricsAddr, adminAddr string) {
 	state := "reused"
 	if demo.Created {
 		state = "created"
 	}
 	me := self()
 	fmt.Fprintf(w, "certgate dev: demo PKI %s in %s\n", state, demo.Dir)
-	fmt.Fprintf(w, "  ext_authz gRPC  %s    HTTP check  %s/v1/check\n\n", grpcAddr, "http://"+httpAddr)
+	fmt.Fprintln(w, "  listening:")
+	listening := []struct{ what, addr, note string }{
+		{"ext_authz gRPC", grpcAddr, "Envoy's Check and gRPC health (no reflection)"},
+		{"HTTP check", httpURL(httpAddr, "/v1/check"), "NGINX auth_request, /healthz, /readyz"},
+		{"metrics", httpURL(metricsAddr, "/metrics"), "Prometheus, /healthz, /readyz; not on the data listeners"},
+		{"admin API", adminAddr, "the admin commands below"},
+	}
+	for _, l := range listening {
+		if l.addr == "" {
+			l.addr, l.note = "off", ""
+		}
+		fmt.Fprintf(w, "    %-15s %-40s %s\n", l.what, l.addr, l.note)
+	}
+	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Try it from another terminal (each sends a real ext_authz Check, as Envoy does):")
 	try := []struct{ client, method, path, expect string }{
 		{"viewer", "GET", "/api/v1/vm", "200: viewers hold list_vms"},
@@ -117,7 +134,18 @@ func printDevHelp(w io.Writer, demo *pki.Demo, grpcAddr, httpAddr, adminAddr str
 		fmt.Fprintf(w, "  %s status  --admin %s\n", me, adminAddr)
 		fmt.Fprintf(w, "  %s reload  --admin %s\n", me, adminAddr)
 		fmt.Fprintf(w, "  %s explain --admin %s --cert %s --method POST --path /api/v1/vm   # 403: each step of the decision\n", me, adminAddr, demo.ClientCert("viewer"))
-		fmt.Fprintf(w, "  curl -s http://%s/metrics | grep ^certgate_\n", httpAddr)
+	}
+	if metricsAddr != "" {
+		fmt.Fprintln(w, "\nWatch it:")
+		fmt.Fprintf(w, "  curl -s %s | grep ^certgate_\n", httpURL(metricsAddr, "/metrics"))
 	}
 	fmt.Fprintln(w)
+}
+
+// httpURL is http://addr+path, or "" when addr is (a listener that is off).
+func httpURL(addr, path string) string {
+	if addr == "" {
+		return ""
+	}
+	return "http://" + addr + path
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -34,7 +36,7 @@ func TestDevServesAndTheCommandsItPrintsWork(t *testing.T) {
 	done := make(chan int, 1)
 	dir := t.TempDir()
 	go func() {
-		done <- run(ctx, []string{"dev", "--dir", dir, "--grpc-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0"}, &stdout, &stderr)
+		done <- run(ctx, []string{"dev", "--dir", dir, "--grpc-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"}, &stdout, &stderr)
 	}()
 	deadline := time.Now().Add(20 * time.Second)
 	for !strings.Contains(stdout.String(), "Offline") {
@@ -78,6 +80,24 @@ func TestDevServesAndTheCommandsItPrintsWork(t *testing.T) {
 		!strings.Contains(out, "revision   1") || !strings.Contains(out, "CRL ") || !strings.Contains(out, "current, 1 revoked") {
 		t.Errorf("status: exit %d\n%s%s", code, out, errOut)
 	}
+	// The metrics listener it prints serves /metrics; the HTTP check
+	// listener does not.
+	listening := map[string]string{}
+	for _, line := range strings.Split(stdout.String(), "\n") {
+		for _, what := range []string{"HTTP check", "metrics"} {
+			if rest, ok := strings.CutPrefix(strings.TrimSpace(line), what+" "); ok {
+				listening[what] = strings.Fields(rest)[0]
+			}
+		}
+	}
+	if code, body := get(t, listening["metrics"]); code != http.StatusOK || !strings.Contains(body, "certgate_snapshot_revision 1") {
+		t.Errorf("GET %s: %d, want 200 with certgate metrics", listening["metrics"], code)
+	}
+	if checkURL, ok := strings.CutSuffix(listening["HTTP check"], "/v1/check"); !ok {
+		t.Errorf("no HTTP check address printed:\n%s", stdout.String())
+	} else if code, _ := get(t, checkURL+"/metrics"); code != http.StatusNotFound {
+		t.Errorf("GET /metrics on the HTTP check listener: %d, want 404", code)
+	}
 	if ran < 11 {
 		t.Errorf("ran %d printed commands, want at least 8:\n%s", ran, stdout.String())
 	}
@@ -90,6 +110,18 @@ func TestDevServesAndTheCommandsItPrintsWork(t *testing.T) {
 	case <-time.After(15 * time.Second):
 		t.Fatal("certgate dev did not stop within 15s of cancel")
 	}
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Errorf("GET %s: %v", url, err)
+		return 0, ""
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
 }
 
 func indexOf(list []string, s string) int {

@@ -28,6 +28,7 @@ type configFlags struct {
 	file           string
 	grpcListen     string
 	httpListen     string
+	metricsListen  string
 	cas            listFlag
 	intermediates  listFlag
 	crls           listFlag
@@ -42,6 +43,7 @@ func (f *configFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.file, "config", "", "YAML config `file`")
 	fs.StringVar(&f.grpcListen, "grpc-listen", "", "ext_authz gRPC listen `address`")
 	fs.StringVar(&f.httpListen, "http-listen", "", "HTTP check listen `address` (\"off\" disables it)")
+	fs.StringVar(&f.metricsListen, "metrics-listen", "", "metrics listen `address` (\"off\" disables it; default "+config.DefaultMetricsListen+")")
 	fs.Var(&f.cas, "ca", "CA certificate `file` (repeatable)")
 	fs.Var(&f.intermediates, "intermediate", "intermediate CA certificate `file` (repeatable)")
 	fs.Var(&f.crls, "crl", "CRL `file`, PEM or DER (repeatable)")
@@ -73,6 +75,11 @@ func (f *configFlags) load(fs *flag.FlagSet, base config.Config) (config.Config,
 			cfg.Listen.HTTP = f.httpListen
 			if f.httpListen == "off" {
 				cfg.Listen.HTTP = ""
+			}
+		case "metrics-listen":
+			cfg.Listen.Metrics = f.metricsListen
+			if f.metricsListen == "off" {
+				cfg.Listen.Metrics = ""
 			}
 		case "ca":
 			cfg.Trust.CAFiles = f.cas

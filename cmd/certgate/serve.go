@@ -51,14 +51,14 @@ type serveIO struct {
 	stdout io.Writer
 	log    *slog.Logger
 	// ready, when set, is called with the bound addresses.
-	ready func(grpcAddr, httpAddr, adminAddr string)
+	ready func(grpcAddr, httpAddr, metricsAddr, adminAddr string)
 }
 
 // listeners are the bound sockets of one certgate process.
-type listeners struct{ grpc, http, admin net.Listener }
+type listeners struct{ grpc, http, metrics, admin net.Listener }
 
 func (l *listeners) close() {
-	for _, lis := range []net.Listener{l.grpc, l.http, l.admin} {
+	for _, lis := range []net.Listener{l.grpc, l.http, l.metrics, l.admin} {
 		if lis != nil {
 			_ = lis.Close()
 		}
@@ -97,6 +97,8 @@ func serve(ctx context.Context, cfg config.Config, sio serveIO) int {
 		Logger:      log,
 		DecisionLog: decisions,
 		Metrics:     metrics,
+		// Whether a 403 body names the missing permission.
+		NameMissingPermission: cfg.Listen.NameMissingPermission,
 	})
 	if cfg.Listen.HTTP != "" && !cfg.Headers.TrustForwarded {
 		log.Warn("the HTTP check endpoint reads Ssl-Client-Cert, but headers.trust_forwarded is false: every HTTP check will be denied with 401")
@@ -115,6 +117,9 @@ func serve(ctx context.Context, cfg config.Config, sio serveIO) int {
 			return exitFail
 		}
 		adminTLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+		if !snap.Policy.AdminDefined() {
+			log.Warn("the policy defines no data.certgate.admin.allow: every call to the TLS admin API will be denied")
+		}
 	}
 	warner := &server.CRLWarner{Checker: checker, Lead: cfg.Trust.CRLWarnBefore, Every: time.Hour, Logger: log, Metrics: metrics}
 	reloader := &server.Reloader{Checker: checker, Load: load, Logger: log, Metrics: metrics,
@@ -133,16 +138,17 @@ func serve(ctx context.Context, cfg config.Config, sio serveIO) int {
 	}
 	go warner.Run(ctx)
 
-	grpcAddr, httpAddr, adminAddr := addr(lis.grpc), addr(lis.http), addr(lis.admin)
-	log.Info("serving", "grpc", grpcAddr, "http", httpAddr, "admin", adminAddr, "revision", snap.Revision,
+	grpcAddr, httpAddr, metricsAddr, adminAddr := addr(lis.grpc), addr(lis.http), addr(lis.metrics), addr(lis.admin)
+	log.Info("serving", "grpc", grpcAddr, "http", httpAddr, "metrics", metricsAddr, "admin", adminAddr, "revision", snap.Revision,
 		"crl_mode", string(snap.Trust.Status().Mode), "on_stale_crl", string(snap.Trust.Status().OnStaleCRL),
 		"policy_files", snap.Policy.Files(), "watch", cfg.Reload.Watch)
 	if sio.ready != nil {
-		sio.ready(grpcAddr, httpAddr, adminAddr)
+		sio.ready(grpcAddr, httpAddr, metricsAddr, adminAddr)
 	}
 	servers := &server.Servers{
 		Checker: checker, Logger: log,
 		GRPC: lis.grpc, HTTP: lis.http, Admin: lis.admin,
+		MetricsListener: lis.metrics, GRPCReflection: cfg.Listen.GRPCReflection,
 		Metrics:       promhttp.HandlerFor(registry, promhttp.HandlerOpts{Registry: registry}),
 		AdminService:  &server.AdminService{Checker: checker, Reloader: reloader, CRLWarnBefore: cfg.Trust.CRLWarnBefore, Version: version()},
 		AdminTLS:      adminTLS,
@@ -169,6 +175,12 @@ func listen(cfg config.Config) (*listeners, error) {
 		if l.http, err = net.Listen("tcp", cfg.Listen.HTTP); err != nil {
 			l.close()
 			return nil, fmt.Errorf("listen for HTTP on %s: %w", cfg.Listen.HTTP, err)
+		}
+	}
+	if cfg.Listen.Metrics != "" {
+		if l.metrics, err = net.Listen("tcp", cfg.Listen.Metrics); err != nil {
+			l.close()
+			return nil, fmt.Errorf("listen for metrics on %s: %w", cfg.Listen.Metrics, err)
 		}
 	}
 	if cfg.Admin.Listen != "" {

@@ -144,8 +144,13 @@ func TestCertgateManifest(t *testing.T) {
 	for _, p := range c.Ports {
 		ports[p.Name] = p.ContainerPort
 	}
-	if diff := cmp.Diff(map[string]int32{"grpc": 9191, "http": 9192}, ports); diff != "" {
+	if diff := cmp.Diff(map[string]int32{"grpc": 9191, "http": 9192, "metrics": 9193}, ports); diff != "" {
 		t.Errorf("container ports (-want +got):\n%s", diff)
+	}
+	// Prometheus scrapes the metrics listener; the data listeners serve no /metrics.
+	if diff := cmp.Diff(map[string]string{"prometheus.io/scrape": "true", "prometheus.io/port": "9193", "prometheus.io/path": "/metrics"},
+		d.Spec.Template.Annotations); diff != "" {
+		t.Errorf("pod scrape annotations (-want +got):\n%s", diff)
 	}
 	sc := c.SecurityContext
 	if sc == nil || sc.ReadOnlyRootFilesystem == nil || !*sc.ReadOnlyRootFilesystem ||
@@ -223,7 +228,7 @@ func TestCertgateManifest(t *testing.T) {
 		}
 		want := config.Default()
 		// Only what the manifest sets differs from the defaults.
-		want.Listen.GRPC, want.Listen.HTTP = "0.0.0.0:9191", "0.0.0.0:9192"
+		want.Listen.GRPC, want.Listen.HTTP, want.Listen.Metrics = "0.0.0.0:9191", "0.0.0.0:9192", "0.0.0.0:9193"
 		want.Trust.CAFiles = []string{"/etc/certgate/ca/ca.pem"}
 		want.Trust.IntermediateFiles = []string{}
 		want.Trust.CRLFiles = []string{"/etc/certgate/crl/crl.pem"}
@@ -237,7 +242,7 @@ func TestCertgateManifest(t *testing.T) {
 
 	t.Run("the policy ConfigMap is the shipped policy", func(t *testing.T) {
 		cm := only(t, objs, func(cm *corev1.ConfigMap) bool { return cm.Name == "certgate-policy" })
-		for _, name := range []string{"authz.rego", "data.json"} {
+		for _, name := range []string{"authz.rego", "admin.rego", "data.json"} {
 			want, err := os.ReadFile(filepath.Join("..", "..", "rego", name))
 			if err != nil {
 				t.Fatal(err)
@@ -246,8 +251,8 @@ func TestCertgateManifest(t *testing.T) {
 				t.Errorf("%s differs from rego/%s; copy it into certgate.yaml (-rego +configmap):\n%s", name, name, diff)
 			}
 		}
-		if len(cm.Data) != 2 {
-			t.Errorf("certgate-policy holds %d files, want authz.rego and data.json", len(cm.Data))
+		if len(cm.Data) != 3 {
+			t.Errorf("certgate-policy holds %d files, want authz.rego, admin.rego and data.json", len(cm.Data))
 		}
 	})
 }
