@@ -130,7 +130,7 @@ func TestIssue(t *testing.T) {
 			x509.KeyUsageDigitalSignature, []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}, nil, ""},
 		{"an ECDSA server certificate carries serverAuth",
 			pki.IssueRequest{CommonName: "api", Server: true, DNSNames: []string{"api.example.com"}, IPAddresses: []net.IP{net.IPv4(10, 0, 0, 5)}},
-			x509.KeyUsageDigitalSignature, []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, []string{"api.example.com"}, ""},
+			x509.KeyUsageDigitalSignature, []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, []string{"api", "api.example.com"}, ""},
 		{"an RSA server certificate adds keyEncipherment",
 			pki.IssueRequest{CommonName: "rsa.example.com", Server: true, DNSNames: []string{"rsa.example.com"}, KeyAlgorithm: pki.RSA2048},
 			x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment, []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, []string{"rsa.example.com"}, ""},
@@ -191,6 +191,52 @@ func TestIssue(t *testing.T) {
 			last := st.Issued[len(st.Issued)-1]
 			if last.Serial != pki.FormatSerial(c.SerialNumber) || last.File != iss.CertPath || !last.NotAfter.Equal(c.NotAfter) {
 				t.Errorf("state records %+v for serial %X", last, c.SerialNumber)
+			}
+		})
+	}
+}
+
+func TestIssueMakesTheServerCommonNameASAN(t *testing.T) {
+	tests := []struct {
+		name  string
+		req   pki.IssueRequest
+		sans  []string
+		hosts []string // names a TLS client verifies the certificate for
+	}{
+		{"localhost beside an IP SAN becomes DNS:localhost",
+			pki.IssueRequest{CommonName: "localhost", IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}},
+			[]string{"DNS:localhost", "IP:127.0.0.1"}, []string{"localhost", "127.0.0.1"}},
+		{"a dotted CN beside other DNS SANs comes first",
+			pki.IssueRequest{CommonName: "api.example.com", DNSNames: []string{"api.internal"}},
+			[]string{"DNS:api.example.com", "DNS:api.internal"}, []string{"api.example.com", "api.internal"}},
+		{"a CN already among the DNS SANs is not repeated",
+			pki.IssueRequest{CommonName: "ci", DNSNames: []string{"ci.example.com", "ci"}},
+			[]string{"DNS:ci.example.com", "DNS:ci"}, []string{"ci"}},
+		{"an IP CN becomes an IP SAN, not a DNS one",
+			pki.IssueRequest{CommonName: "10.0.0.5"},
+			[]string{"IP:10.0.0.5"}, []string{"10.0.0.5"}},
+		{"an IP CN already among the IP SANs is not repeated",
+			pki.IssueRequest{CommonName: "10.0.0.5", IPAddresses: []net.IP{net.ParseIP("10.0.0.5")}},
+			[]string{"IP:10.0.0.5"}, []string{"10.0.0.5"}},
+		{"a CN that is no host name stays a label",
+			pki.IssueRequest{CommonName: "Build Server", DNSNames: []string{"build.example.com"}},
+			[]string{"DNS:build.example.com"}, []string{"build.example.com"}},
+	}
+	a := newAuthority(t, "ca")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.req.Server, tt.req.OutDir = true, t.TempDir()
+			iss, err := a.Issue(context.Background(), tt.req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.sans, pki.SANs(iss.Cert)); diff != "" {
+				t.Errorf("SANs (-want +got):\n%s", diff)
+			}
+			for _, h := range tt.hosts {
+				if err := iss.Cert.VerifyHostname(h); err != nil {
+					t.Errorf("a TLS client connecting to %s refuses it: %v", h, err)
+				}
 			}
 		})
 	}

@@ -2,6 +2,7 @@ package pki
 
 import (
 	"context"
+	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
 	"fmt"
@@ -77,16 +78,9 @@ func (r *IssueRequest) check() error {
 		}
 	}
 	if r.Server {
-		noSAN := len(r.DNSNames)+len(r.IPAddresses)+len(r.URIs)+len(r.Emails) == 0
-		if noSAN && !IsHostname(r.CommonName) {
+		r.addCommonNameSAN()
+		if len(r.DNSNames)+len(r.IPAddresses)+len(r.URIs)+len(r.Emails) == 0 {
 			return fmt.Errorf("common name %q is not a host name: %w", r.CommonName, ErrNoSAN)
-		}
-		// The CN of a server certificate is also its first DNS SAN when it
-		// names a host, as the CA/Browser Forum rules ask; a short CN
-		// beside explicit SANs is a label, not a host.
-		fqdn := IsHostname(r.CommonName) && strings.Contains(r.CommonName, ".")
-		if (noSAN || fqdn) && !slices.Contains(r.DNSNames, r.CommonName) {
-			r.DNSNames = append([]string{r.CommonName}, r.DNSNames...)
 		}
 	}
 	if r.Name == "" {
@@ -96,6 +90,43 @@ func (r *IssueRequest) check() error {
 		return fmt.Errorf("file name %q: use letters, digits and . _ @ + - only (set --name)", r.Name)
 	}
 	return nil
+}
+
+// addCommonNameSAN makes a server certificate's CN one of its SANs: a DNS
+// SAN when it is a host name, dot or not ("localhost", "ci"), an IP SAN when
+// it is an IP address. TLS clients ignore the CN, so `--cn localhost` that
+// left no DNS:localhost would match nothing; the CA/Browser Forum rules ask
+// for the CN among the SANs as well. A CN that is neither ("Build Server")
+// stays a label.
+func (r *IssueRequest) addCommonNameSAN() {
+	if ip := net.ParseIP(r.CommonName); ip != nil {
+		if !slices.ContainsFunc(r.IPAddresses, ip.Equal) {
+			r.IPAddresses = append([]net.IP{ip}, r.IPAddresses...)
+		}
+		return
+	}
+	if IsHostname(r.CommonName) && !slices.Contains(r.DNSNames, r.CommonName) {
+		r.DNSNames = append([]string{r.CommonName}, r.DNSNames...)
+	}
+}
+
+// SANs lists the subject alternative names of c the way openssl prints
+// them: DNS:, IP:, email:, URI:.
+func SANs(c *x509.Certificate) []string {
+	var sans []string
+	for _, s := range c.DNSNames {
+		sans = append(sans, "DNS:"+s)
+	}
+	for _, ip := range c.IPAddresses {
+		sans = append(sans, "IP:"+ip.String())
+	}
+	for _, s := range c.EmailAddresses {
+		sans = append(sans, "email:"+s)
+	}
+	for _, u := range c.URIs {
+		sans = append(sans, "URI:"+u.String())
+	}
+	return sans
 }
 
 // Issue signs a leaf certificate, writes it and its key (PKCS #8, mode

@@ -20,8 +20,12 @@ const pkiIssueExamples = `  # A client certificate for a CI system: user "jenkin
   # A person in two groups, with an e-mail SAN, valid 90 days
   certgate pki issue --dir ca --cn alice --o admins --o viewers --email alice@example.com --days 90
 
-  # A server certificate for NGINX or Envoy (SANs are required; the CN alone matches nothing)
-  certgate pki issue --dir ca --server --cn controller.example.com --dns controller.example.com --ip 10.0.0.5
+  # A server certificate for NGINX or Envoy: the CN (a host name or an IP) is
+  # also made a SAN, since TLS clients match SANs only
+  certgate pki issue --dir ca --server --cn controller.example.com --ip 10.0.0.5
+
+  # A server certificate for local tests: DNS:localhost and IP:127.0.0.1
+  certgate pki issue --dir ca --server --cn localhost --ip 127.0.0.1
 
   # A SPIFFE workload identity
   certgate pki issue --dir ca --cn payments --uri spiffe://example.com/ns/prod/sa/payments
@@ -98,6 +102,9 @@ func runPKIIssue(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	fmt.Fprintf(stdout, "issued %s certificate %q, serial %s, valid until %s\n", iss.Entry.Kind, c.Subject.String(), iss.Entry.Serial, c.NotAfter.Format(time.RFC3339))
 	fmt.Fprintf(stdout, "  certificate  %s\n", iss.CertPath)
 	fmt.Fprintf(stdout, "  private key  %s (mode 0600)\n", iss.KeyPath)
+	if sans := pki.SANs(c); *server || len(sans) > 0 {
+		fmt.Fprintf(stdout, "  SANs         %s\n", joinOr(sans))
+	}
 	if !*server {
 		fmt.Fprintf(stdout, "  certgate sees user=%s groups=[%s]\n", c.Subject.CommonName, joinOr(c.Subject.Organization))
 	}

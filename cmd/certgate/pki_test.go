@@ -40,6 +40,9 @@ func TestPKIWalkthrough(t *testing.T) {
 		t.Errorf("issue output does not say what certgate sees:\n%s", out)
 	}
 	pkiCLI(t, "issue", "--dir", dir, "--server", "--cn", "ctl.example.com", "--ip", "127.0.0.1", "--key", "rsa2048")
+	if out := pkiCLI(t, "issue", "--dir", dir, "--server", "--cn", "localhost", "--ip", "127.0.0.1"); !strings.Contains(out, "  SANs         DNS:localhost, IP:127.0.0.1\n") {
+		t.Errorf("issue --server --cn localhost does not print DNS:localhost among the SANs:\n%s", out)
+	}
 	pkiCLI(t, "issue", "--dir", dir, "--cn", "viewer", "--o", "viewers", "--uri", "spiffe://example.com/ns/ci/sa/viewer", "--days", "30")
 	jenkins := filepath.Join(dir, "certs", "jenkins.pem")
 	pkiCLI(t, "revoke", "--dir", dir, "--reason", "keyCompromise", jenkins)
