@@ -43,6 +43,7 @@ func commands() []command {
 		{"permissions", "list every permission of a running certgate's policy with routes and holders (admin API)", runPermissions},
 		{"pki", "run your own CA: init, issue, revoke, crl, export, inspect", runPKI},
 		{"bench", "load certgate with a realistic request mix and report throughput and latency", runBench},
+		{"version", "print the version, VCS revision and time, and Go version of this binary (also --version)", runVersion},
 	}
 }
 
@@ -53,6 +54,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 		return exitOK
+	}
+	if args[0] == "--version" || args[0] == "-version" {
+		return runVersion(ctx, args[1:], stdout, stderr)
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {

@@ -9,7 +9,6 @@ import (
 	"net"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -226,14 +225,6 @@ func openDecisionLog(c config.DecisionLog, stdout io.Writer) (*server.DecisionLo
 	}
 	buffered := server.NewBufferedWriter(w)
 	return server.NewDecisionLog(buffered, c.SampleAllowed), func() { _ = buffered.Close(); closeFile() }, nil
-}
-
-// version is the module version certgate was built from.
-func version() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-		return bi.Main.Version
-	}
-	return "(devel)"
 }
 
 func addr(l net.Listener) string {
