@@ -13,6 +13,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/certgate/certgate/duration"
 	"github.com/certgate/certgate/trust"
 )
 
@@ -48,7 +49,7 @@ type Listen struct {
 	NameMissingPermission bool `yaml:"name_missing_permission"`
 	// ShutdownGrace is how long in-flight calls may take to finish after
 	// SIGTERM before the listeners are closed hard.
-	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
+	ShutdownGrace duration.Duration `yaml:"shutdown_grace"`
 }
 
 // Trust names the CA, intermediate and CRL files and the CRL mode.
@@ -62,7 +63,7 @@ type Trust struct {
 	OnStaleCRL trust.StaleCRLPolicy `yaml:"on_stale_crl"`
 	// CRLWarnBefore is how long before a CRL's nextUpdate certgate starts
 	// warning that it needs renewing.
-	CRLWarnBefore time.Duration `yaml:"crl_warn_before"`
+	CRLWarnBefore duration.Duration `yaml:"crl_warn_before"`
 }
 
 // Headers says whether forwarded certificate headers are believed.
@@ -100,7 +101,7 @@ type Reload struct {
 	Watch bool `yaml:"watch"`
 	// Debounce waits this long after the last change before reloading, so
 	// that a file written in several steps is read once, whole.
-	Debounce time.Duration `yaml:"debounce"`
+	Debounce duration.Duration `yaml:"debounce"`
 }
 
 // Admin configures the admin API (status, reload, explain).
@@ -124,11 +125,11 @@ const DefaultMetricsListen = "127.0.0.1:9193"
 // Default returns the configuration used when nothing else is said.
 func Default() Config {
 	return Config{
-		Listen:      Listen{GRPC: "127.0.0.1:9191", HTTP: "127.0.0.1:9192", Metrics: DefaultMetricsListen, ShutdownGrace: 10 * time.Second},
-		Trust:       Trust{OnStaleCRL: trust.StaleCRLDeny, CRLWarnBefore: 24 * time.Hour},
+		Listen:      Listen{GRPC: "127.0.0.1:9191", HTTP: "127.0.0.1:9192", Metrics: DefaultMetricsListen, ShutdownGrace: duration.Duration(10 * time.Second)},
+		Trust:       Trust{OnStaleCRL: trust.StaleCRLDeny, CRLWarnBefore: duration.Duration(duration.Day)},
 		Log:         Log{Level: "info", Format: "json"},
 		DecisionLog: DecisionLog{Output: "stdout", SampleAllowed: 1},
-		Reload:      Reload{Watch: true, Debounce: 500 * time.Millisecond},
+		Reload:      Reload{Watch: true, Debounce: duration.Duration(500 * time.Millisecond)},
 		Admin:       Admin{Listen: DefaultAdminSocket},
 	}
 }

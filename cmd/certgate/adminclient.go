@@ -36,7 +36,7 @@ func (f *adminFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.cert, "admin-cert", "", "client certificate `file` for a TLS admin listener")
 	fs.StringVar(&f.key, "admin-key", "", "client key `file` for a TLS admin listener")
 	fs.StringVar(&f.ca, "admin-ca", "", "CA `file` that signed the admin listener's server certificate")
-	fs.DurationVar(&f.timeout, "timeout", 10*time.Second, "how long to wait for an answer")
+	durationVar(fs, &f.timeout, "timeout", 10*time.Second, "how long to wait for an answer")
 	fs.BoolVar(&f.json, "json", false, "print the response as JSON")
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/certgate/certgate/duration"
 	adminv1 "github.com/certgate/certgate/gen/certgate/admin/v1"
 )
 
@@ -20,12 +21,12 @@ func when(ts *timestamppb.Timestamp) string {
 	}
 	t := ts.AsTime()
 	d := time.Until(t).Round(time.Second)
-	rel := "in " + d.String()
+	rel := "in " + duration.Format(d)
 	switch {
 	case d == 0:
 		rel = "now"
 	case d < 0:
-		rel = (-d).String() + " ago"
+		rel = duration.Format(-d) + " ago"
 	}
 	return t.UTC().Format(time.RFC3339) + " (" + rel + ")"
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/certgate/certgate/duration"
 	"github.com/certgate/certgate/pki"
 )
 
@@ -35,7 +36,8 @@ func runPKICRL(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	der := fs.String("der", "", "DER CRL `file` (default DIR/crl.der; - to skip)")
 	check := fs.Bool("check", false, "do not sign: report how long a CRL stays valid, exit 1 when under --min")
 	file := fs.String("file", "", "with --check: the CRL `file` (default DIR/crl.pem)")
-	minLeft := fs.Duration("min", 48*time.Hour, "with --check: the least validity that passes (`duration`)")
+	var minLeft time.Duration
+	durationVar(fs, &minLeft, "min", 48*time.Hour, "with --check: the least validity that passes (`duration`: 48h, 8d, 1w2d)")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -49,7 +51,7 @@ func runPKICRL(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		if path == "" {
 			path = filepath.Join(*dir, pki.CRLFile)
 		}
-		return checkCRL(path, *dir, *minLeft, time.Now(), stdout, stderr)
+		return checkCRL(path, *dir, minLeft, time.Now(), stdout, stderr)
 	}
 	if *nDays <= 0 {
 		return pkiFail(stderr, "crl", exitUsage, fmt.Errorf("--days %d: want a positive number", *nDays))
@@ -106,26 +108,14 @@ func checkCRL(path, dir string, minLeft time.Duration, now time.Time, stdout, st
 	if !c.OK {
 		verdict = "FAIL"
 	}
-	left := "expired " + humanDuration(c.Remaining.Abs()) + " ago"
+	left := "expired " + duration.Format(c.Remaining.Abs()) + " ago"
 	if c.Remaining >= 0 {
-		left = "valid for " + humanDuration(c.Remaining)
+		left = "valid for " + duration.Format(c.Remaining)
 	}
 	fmt.Fprintf(stdout, "%s %s: CRL number %s %s (next update %s, threshold %s)\n",
-		verdict, path, serialText(c.Number), left, c.NextUpdate.Format(time.RFC3339), minLeft)
+		verdict, path, serialText(c.Number), left, c.NextUpdate.Format(time.RFC3339), duration.Format(minLeft))
 	if !c.OK {
 		return exitFail
 	}
 	return exitOK
-}
-
-// humanDuration writes d in days, hours and minutes: "6d23h55m".
-func humanDuration(d time.Duration) string {
-	d = d.Round(time.Minute)
-	days := d / (24 * time.Hour)
-	d -= days * 24 * time.Hour
-	h, m := d/time.Hour, (d%time.Hour)/time.Minute
-	if days > 0 {
-		return fmt.Sprintf("%dd%dh%dm", days, h, m)
-	}
-	return fmt.Sprintf("%dh%dm", h, m)
 }

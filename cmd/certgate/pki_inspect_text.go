@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/certgate/certgate/duration"
 )
 
 // printReport writes an inspectReport for people.
@@ -57,9 +59,9 @@ func printReport(w io.Writer, r *inspectReport, now time.Time) {
 		if !c.NextUpdate.IsZero() {
 			next = c.NextUpdate.Format(time.RFC3339)
 			if left := c.NextUpdate.Sub(now); left >= 0 {
-				next += " (in " + humanDuration(left) + ")"
+				next += " (in " + duration.Format(left) + ")"
 			} else {
-				next += " (STALE since " + humanDuration(-left) + ")"
+				next += " (STALE since " + duration.Format(-left) + ")"
 			}
 		}
 		row("next update", next)
@@ -91,7 +93,7 @@ func validity(from, to, now time.Time) string {
 	if d > 48*time.Hour {
 		return fmt.Sprintf("%d days left", int(d/(24*time.Hour)))
 	}
-	return humanDuration(d) + " left"
+	return duration.Format(d) + " left"
 }
 
 func orDash(s string) string {

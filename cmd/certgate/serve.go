@@ -120,7 +120,7 @@ func serve(ctx context.Context, cfg config.Config, sio serveIO) int {
 			log.Warn("the policy defines no data.certgate.admin.allow: every call to the TLS admin API will be denied")
 		}
 	}
-	warner := &server.CRLWarner{Checker: checker, Lead: cfg.Trust.CRLWarnBefore, Every: time.Hour, Logger: log, Metrics: metrics}
+	warner := &server.CRLWarner{Checker: checker, Lead: time.Duration(cfg.Trust.CRLWarnBefore), Every: time.Hour, Logger: log, Metrics: metrics}
 	reloader := &server.Reloader{Checker: checker, Load: load, Logger: log, Metrics: metrics,
 		Digest: func() (string, error) { return server.InputDigest(cfg.TrustConfig(), cfg.Policy.Dir) },
 		OnSwap: func(*server.Snapshot) { warner.Poke() }}
@@ -128,7 +128,7 @@ func serve(ctx context.Context, cfg config.Config, sio serveIO) int {
 	defer cancel()
 	go reloadOnSIGHUP(ctx, reloader, hup)
 	if cfg.Reload.Watch {
-		w := &server.Watcher{Reloader: reloader, Debounce: cfg.Reload.Debounce, Logger: log}
+		w := &server.Watcher{Reloader: reloader, Debounce: time.Duration(cfg.Reload.Debounce), Logger: log}
 		go func() {
 			if err := w.Run(ctx); err != nil {
 				log.Error("file watching is off; reload with SIGHUP or `certgate reload`", "error", err.Error())
@@ -149,9 +149,9 @@ func serve(ctx context.Context, cfg config.Config, sio serveIO) int {
 		GRPC: lis.grpc, HTTP: lis.http, Admin: lis.admin,
 		MetricsListener: lis.metrics, GRPCReflection: cfg.Listen.GRPCReflection,
 		Metrics:       promhttp.HandlerFor(registry, promhttp.HandlerOpts{Registry: registry}),
-		AdminService:  &server.AdminService{Checker: checker, Reloader: reloader, CRLWarnBefore: cfg.Trust.CRLWarnBefore, Version: version()},
+		AdminService:  &server.AdminService{Checker: checker, Reloader: reloader, CRLWarnBefore: time.Duration(cfg.Trust.CRLWarnBefore), Version: version()},
 		AdminTLS:      adminTLS,
-		ShutdownGrace: cfg.Listen.ShutdownGrace,
+		ShutdownGrace: time.Duration(cfg.Listen.ShutdownGrace),
 	}
 	if err := servers.Run(ctx); err != nil {
 		log.Error("serving failed", "error", err.Error())
