@@ -61,6 +61,9 @@ type Options struct {
 	// KeyAlgorithm is generated.
 	Key          crypto.Signer
 	KeyAlgorithm KeyAlgorithm
+	// PublicKey, when set, is the key of a leaf signed from a CSR: the
+	// private key stays with the requester, so the Certificate's Key is nil.
+	PublicKey crypto.PublicKey
 
 	// Usage picks the EKU of a leaf; ignored for CAs unless ExtKeyUsage is set.
 	Usage Usage
@@ -149,15 +152,20 @@ func (ca *CA) issue(opts Options, isCA bool) (*Certificate, error) {
 	if opts.Now == nil {
 		opts.Now = ca.Now
 	}
-	key, err := keyFor(opts)
+	var key crypto.Signer
+	pub := opts.PublicKey
+	if pub == nil {
+		var err error
+		if key, err = keyFor(opts); err != nil {
+			return nil, err
+		}
+		pub = key.Public()
+	}
+	tmpl, err := template(opts, isCA, pub)
 	if err != nil {
 		return nil, err
 	}
-	tmpl, err := template(opts, isCA, key.Public())
-	if err != nil {
-		return nil, err
-	}
-	cert, err := sign(tmpl, ca.Cert, key.Public(), ca.Key)
+	cert, err := sign(tmpl, ca.Cert, pub, ca.Key)
 	if err != nil {
 		return nil, err
 	}

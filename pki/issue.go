@@ -2,6 +2,7 @@ package pki
 
 import (
 	"context"
+	"crypto"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
@@ -133,71 +134,45 @@ func SANs(c *x509.Certificate) []string {
 // 0600) and records its serial in the state, all under the directory lock.
 // Existing files are kept unless req.Force is set.
 func (a *Authority) Issue(ctx context.Context, req IssueRequest) (*Issued, error) {
+	return a.issue(ctx, "issue", req, nil)
+}
+
+// issue is Issue, or with pub set Sign (op names which in errors): a certificate for pub whose key
+// file is not written (KeyPath stays empty).
+func (a *Authority) issue(ctx context.Context, op string, req IssueRequest, pub crypto.PublicKey) (*Issued, error) {
 	if err := req.check(); err != nil {
-		return nil, fmt.Errorf("issue %q: %w", req.CommonName, err)
+		return nil, fmt.Errorf("%s %q: %w", op, req.CommonName, err)
 	}
 	out := req.OutDir
 	if out == "" {
 		out = a.Dir
 	}
-	res := &Issued{
-		CertPath: filepath.Join(out, req.Name+".pem"),
-		KeyPath:  filepath.Join(out, req.Name+"-key.pem"),
+	res := &Issued{CertPath: filepath.Join(out, req.Name+".pem")}
+	if pub == nil {
+		res.KeyPath = filepath.Join(out, req.Name+"-key.pem")
 	}
-	for _, p := range []string{res.CertPath, res.KeyPath} {
-		for _, own := range []string{CACertFile, CAKeyFile, ChainFile, CRLFile, StateFile} {
-			if filepath.Clean(p) == filepath.Join(a.Dir, own) {
-				return nil, fmt.Errorf("issue %q: %s is the CA's own file; pick another --name or --out", req.CommonName, p)
-			}
-		}
+	if err := a.refuseOwnFiles(res.paths()); err != nil {
+		return nil, fmt.Errorf("%s %q: %w", op, req.CommonName, err)
 	}
 	err := UpdateState(ctx, a.Dir, func(st *State) error {
 		if !req.Force {
-			for _, p := range []string{res.CertPath, res.KeyPath} {
+			for _, p := range res.paths() {
 				if _, err := os.Lstat(p); err == nil {
 					return fmt.Errorf("%s exists: %w", p, ErrExists)
 				}
 			}
 		}
-		usage := ClientAuth
+		cert, err := a.signLeaf(req, pub)
+		if err != nil {
+			return err
+		}
+		if err := res.write(cert, out, req.Force); err != nil {
+			return err
+		}
 		kind := "client"
 		if req.Server {
-			usage, kind = ServerAuth, "server"
+			kind = "server"
 		}
-		validity := req.Validity
-		if validity == 0 {
-			validity = DefaultLeafValidity
-		}
-		cert, err := a.CA.Issue(Options{
-			Subject:        pkix.Name{CommonName: req.CommonName, Organization: req.Organizations, OrganizationalUnit: req.OrgUnits},
-			DNSNames:       req.DNSNames,
-			IPAddresses:    req.IPAddresses,
-			URIs:           req.URIs,
-			EmailAddresses: req.Emails,
-			Validity:       validity,
-			KeyAlgorithm:   req.KeyAlgorithm,
-			Usage:          usage,
-		})
-		if err != nil {
-			return err
-		}
-		if cert.Cert.NotAfter.After(a.CA.Cert.NotAfter) {
-			return fmt.Errorf("certificate would outlive its CA (%s > %s); use fewer --days", cert.Cert.NotAfter.Format(time.DateOnly), a.CA.Cert.NotAfter.Format(time.DateOnly))
-		}
-		keyPEM, err := cert.KeyPEM()
-		if err != nil {
-			return err
-		}
-		if err := os.MkdirAll(out, 0o700); err != nil {
-			return err
-		}
-		if err := writeNewFile(res.KeyPath, keyPEM, 0o600, req.Force); err != nil {
-			return err
-		}
-		if err := writeNewFile(res.CertPath, cert.CertPEM(), 0o644, req.Force); err != nil {
-			return err
-		}
-		res.Certificate = cert
 		res.Entry = IssuedEntry{
 			Serial:   FormatSerial(cert.Cert.SerialNumber),
 			Subject:  cert.Cert.Subject.String(),
@@ -210,9 +185,81 @@ func (a *Authority) Issue(ctx context.Context, req IssueRequest) (*Issued, error
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("issue %q: %w", req.CommonName, err)
+		return nil, fmt.Errorf("%s %q: %w", op, req.CommonName, err)
 	}
 	return res, nil
+}
+
+// paths are the files Issue writes: the certificate, and the key unless
+// the certificate was signed from a CSR.
+func (res *Issued) paths() []string {
+	if res.KeyPath == "" {
+		return []string{res.CertPath}
+	}
+	return []string{res.CertPath, res.KeyPath}
+}
+
+// refuseOwnFiles keeps a --name or --out from overwriting the CA's files.
+func (a *Authority) refuseOwnFiles(paths []string) error {
+	for _, p := range paths {
+		for _, own := range []string{CACertFile, CAKeyFile, ChainFile, CRLFile, StateFile} {
+			if filepath.Clean(p) == filepath.Join(a.Dir, own) {
+				return fmt.Errorf("%s is the CA's own file; pick another --name or --out", p)
+			}
+		}
+	}
+	return nil
+}
+
+// signLeaf signs the certificate req describes, for pub or a new key.
+func (a *Authority) signLeaf(req IssueRequest, pub crypto.PublicKey) (*Certificate, error) {
+	usage := ClientAuth
+	if req.Server {
+		usage = ServerAuth
+	}
+	validity := req.Validity
+	if validity == 0 {
+		validity = DefaultLeafValidity
+	}
+	cert, err := a.CA.Issue(Options{
+		Subject:        pkix.Name{CommonName: req.CommonName, Organization: req.Organizations, OrganizationalUnit: req.OrgUnits},
+		DNSNames:       req.DNSNames,
+		IPAddresses:    req.IPAddresses,
+		URIs:           req.URIs,
+		EmailAddresses: req.Emails,
+		Validity:       validity,
+		KeyAlgorithm:   req.KeyAlgorithm,
+		PublicKey:      pub,
+		Usage:          usage,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if cert.Cert.NotAfter.After(a.CA.Cert.NotAfter) {
+		return nil, fmt.Errorf("certificate would outlive its CA (%s > %s); use fewer --days", cert.Cert.NotAfter.Format(time.DateOnly), a.CA.Cert.NotAfter.Format(time.DateOnly))
+	}
+	return cert, nil
+}
+
+// write stores the key (when there is one, mode 0600) and the certificate.
+func (res *Issued) write(cert *Certificate, out string, force bool) error {
+	if err := os.MkdirAll(out, 0o700); err != nil {
+		return err
+	}
+	if res.KeyPath != "" {
+		keyPEM, err := cert.KeyPEM()
+		if err != nil {
+			return err
+		}
+		if err := writeNewFile(res.KeyPath, keyPEM, 0o600, force); err != nil {
+			return err
+		}
+	}
+	if err := writeNewFile(res.CertPath, cert.CertPEM(), 0o644, force); err != nil {
+		return err
+	}
+	res.Certificate = cert
+	return nil
 }
 
 // ParseKeyName reads a key type as the command line writes it: ecdsa (or

@@ -41,7 +41,7 @@ func commands() []command {
 		{"reload", "make a running certgate reload its files now (admin API)", runReload},
 		{"explain", "show why a running certgate allows or denies a request from a certificate (admin API)", runExplain},
 		{"permissions", "list every permission of a running certgate's policy with routes and holders (admin API)", runPermissions},
-		{"pki", "run your own CA: init, issue, revoke, crl, export, inspect", runPKI},
+		{"pki", "run your own CA: init, issue, sign, revoke, crl, export, inspect", runPKI},
 		{"bench", "load certgate with a realistic request mix and report throughput and latency", runBench},
 		{"version", "print the version, VCS revision and time, and Go version of this binary (also --version)", runVersion},
 	}

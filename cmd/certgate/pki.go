@@ -15,6 +15,7 @@ func pkiCommands() []command {
 	return []command{
 		{"init", "create a root CA, or an intermediate below --ca, in a PKI directory", runPKIInit},
 		{"issue", "issue a client (default) or --server certificate", runPKIIssue},
+		{"sign", "sign a CSR made where its key stays, with the rules of issue", runPKISign},
 		{"revoke", "revoke a certificate by file or --serial, with an RFC 5280 reason", runPKIRevoke},
 		{"crl", "sign the next CRL (crl.pem, crl.der), or --check how long one stays valid", runPKICRL},
 		{"export", "bundle a certificate, its key and chain as PKCS #12 for browsers and keychains", runPKIExport},
