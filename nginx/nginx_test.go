@@ -236,16 +236,51 @@ func nginxBinary(t *testing.T) string {
 // puts it) and runs nginx -t exactly as the README says.
 func TestExampleRunsAsShipped(t *testing.T) {
 	bin := nginxBinary(t)
+	root := exampleRoot(t)
+	nginxTest(t, bin, root, "nginx/example.conf")
+}
+
+// TestExampleRunsOnOtherPorts runs the sed command that example.conf's
+// comment gives for other ports, and nginx -t on the copy it writes.
+func TestExampleRunsOnOtherPorts(t *testing.T) {
+	bin := nginxBinary(t)
+	root := exampleRoot(t)
+	var sed string
+	for _, line := range strings.Split(readFile(t, "example.conf"), "\n") {
+		if cmd, ok := strings.CutPrefix(line, "#     sed "); ok {
+			sed = "sed " + cmd
+		}
+	}
+	if sed == "" {
+		t.Fatal("example.conf no longer says how to change its ports")
+	}
+	cmd := exec.Command("sh", "-c", sed)
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s", sed, err, out)
+	}
+	conf := readFile(t, filepath.Join(root, "nginx", "example.local.conf"))
+	for _, want := range []string{"listen 127.0.0.1:9443 ssl;", "server 127.0.0.1:9080;"} {
+		if !strings.Contains(conf, want) {
+			t.Errorf("the copy lacks %q", want)
+		}
+	}
+	if strings.Contains(conf, ":8443") || strings.Contains(conf, "127.0.0.1:8080;") {
+		t.Error("the copy still uses port 8443 or 8080")
+	}
+	nginxTest(t, bin, root, "nginx/example.local.conf")
+}
+
+// exampleRoot lays out a repository root in a temp dir: the shipped
+// nginx/*.conf, unchanged, and a demo PKI where `certgate dev` puts it.
+func exampleRoot(t *testing.T) string {
+	t.Helper()
 	root := t.TempDir()
 	if err := os.MkdirAll(filepath.Join(root, "nginx"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"example.conf", "certgate.conf", "certgate-upstream.conf"} {
-		data, err := os.ReadFile(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(root, "nginx", name), data, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(root, "nginx", name), []byte(readFile(t, name)), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -255,7 +290,13 @@ func TestExampleRunsAsShipped(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(root, ".certgate-dev", "nginx"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "-t", "-p", root, "-e", ".certgate-dev/nginx/error.log", "-c", "nginx/example.conf")
+	return root
+}
+
+// nginxTest runs nginx -t on conf under root as the README says.
+func nginxTest(t *testing.T, bin, root, conf string) {
+	t.Helper()
+	cmd := exec.Command(bin, "-t", "-p", root, "-e", ".certgate-dev/nginx/error.log", "-c", conf)
 	cmd.Dir = root
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -264,4 +305,13 @@ func TestExampleRunsAsShipped(t *testing.T) {
 	if !strings.Contains(string(out), "test is successful") {
 		t.Fatalf("nginx -t did not report success:\n%s", out)
 	}
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
 }
