@@ -145,6 +145,22 @@ func TestParseCSRRefuses(t *testing.T) {
 	}
 }
 
+func TestParseCSRReadsPEMOldPEMAndDER(t *testing.T) {
+	block, _ := pem.Decode(csrPEM(t, newP256(t), x509.CertificateRequest{Subject: pkix.Name{CommonName: "alice"}}))
+	for name, data := range map[string][]byte{
+		"PEM":                               pem.EncodeToMemory(block),
+		"openssl's NEW CERTIFICATE REQUEST": pem.EncodeToMemory(&pem.Block{Type: "NEW CERTIFICATE REQUEST", Bytes: block.Bytes}),
+		"DER":                               block.Bytes,
+	} {
+		t.Run(name, func(t *testing.T) {
+			csr, err := pki.ParseCSR(data)
+			if err != nil || csr.Subject.CommonName != "alice" {
+				t.Errorf("ParseCSR: %v, %v", csr, err)
+			}
+		})
+	}
+}
+
 func TestSignReadsAnOpenSSLCSR(t *testing.T) {
 	bin := needOpenSSL(t)
 	dir := t.TempDir()
