@@ -17,6 +17,7 @@ func TestCauseOfCertificateKeepsTheTypedReason(t *testing.T) {
 		{fmt.Errorf("ssl-client-cert: %w", identity.ErrProxyVerifyFailed), CauseProxyNotVerified},
 		{fmt.Errorf("x-forwarded-client-cert: %w", identity.ErrMalformed), CauseMalformedCertificate},
 		{fmt.Errorf("verify: %w", &trust.Error{Reason: trust.ReasonRevoked}), Cause(trust.ReasonRevoked)},
+		{fmt.Errorf("subject: %w", identity.ErrAmbiguousSubject), CauseAmbiguousSubject},
 	} {
 		if got := causeOfCertificate(tc.err); got != tc.want {
 			t.Errorf("causeOfCertificate(%v) = %q, want %q", tc.err, got, tc.want)

@@ -144,6 +144,17 @@ var hostileCases = []hostileCase{
 	{name: "a UTF-8 subject is read", cert: "utf8", method: "GET", target: "/api/v1/vm", status: ok, user: "Zoë Ünïcødé", nginx: ok, nginxClient: "utf8"},
 	{name: "a BMPString subject is read", cert: "bmp", method: "GET", target: "/api/v1/vm", status: ok, user: "Zoë BMP", nginx: ok, nginxClient: "bmp"},
 
+	// Ambiguous identities (Security II, item 2): a certificate names at
+	// most one user and one SPIFFE ID; jenkins' user entry grants
+	// registry_distribute, the viewers group may list VMs.
+	{name: "a second CN naming jenkins is refused", cert: "two-cns", method: "POST", target: "/api/v1/registry/vm/distribute", status: unauth, nginx: unauth, nginxClient: "two-cns"},
+	{name: "two CNs are refused even where the group alone would do", cert: "two-cns-and-a-group", method: "GET", target: "/api/v1/vm", status: unauth, nginx: unauth, nginxClient: "two-cns-and-a-group"},
+	{name: "two CNs in one multi-valued RDN are refused", cert: "two-cns-in-one-rdn", method: "POST", target: "/api/v1/registry/vm/distribute", status: unauth, nginx: unauth, nginxClient: "two-cns-in-one-rdn"},
+	{name: "a CN sharing an RDN with an O is refused", cert: "cn-beside-an-o", method: "GET", target: "/api/v1/vm", status: unauth, nginx: unauth, nginxClient: "cn-beside-an-o"},
+	{name: "two SPIFFE URI SANs are refused", cert: "two-spiffe-ids", method: "GET", target: "/api/v1/vm", status: unauth, nginx: unauth, nginxClient: "two-spiffe-ids"},
+	{name: "a certificate without a CN gets its groups' grants", cert: "no-cn", method: "GET", target: "/api/v1/vm", status: ok, user: "", nginx: ok, nginxClient: "no-cn"},
+	{name: "a certificate without a CN gets no user's grants", cert: "no-cn", method: "POST", target: "/api/v1/registry/vm/distribute", status: forbidden, nginx: forbidden, nginxClient: "no-cn"},
+
 	// Path tricks, as the viewer.
 	{name: "an encoded dot-dot is resolved", cert: "viewer", method: "GET", target: "/api/v1/vm/%2e%2e/node", status: ok, user: "viewer", nginx: ok, nginxClient: "viewer"},
 	{name: "an encoded dot-dot cannot reach a forbidden route", cert: "viewer", method: "DELETE", target: "/api/v1/vm/%2E%2E/node", status: forbidden, nginx: forbidden, nginxClient: "viewer"},

@@ -2,8 +2,10 @@ package test
 
 import (
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
 	"math/big"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -52,6 +54,19 @@ func newHostileWorld(t *testing.T) *hostileWorld {
 		o.KeyUsage = x509.KeyUsageKeyEncipherment
 	})))
 	add("critical-extension", issuing.Leaf("crit", pkitest.Orgs("admins"), pkitest.CriticalExtension()))
+
+	// Ambiguous identities: each names two holders, or none.
+	cn := pkix.AttributeTypeAndValue{Type: pkitest.OIDCommonName, Value: "jenkins"}
+	viewers := pkix.AttributeTypeAndValue{Type: pkitest.OIDOrganization, Value: "viewers"}
+	add("two-cns", issuing.Leaf("", pkitest.CommonNames(t, "mallory", "jenkins")))
+	add("two-cns-and-a-group", issuing.Leaf("", pkitest.Subject(t, pkix.RelativeDistinguishedNameSET{viewers},
+		pkix.RelativeDistinguishedNameSET{{Type: pkitest.OIDCommonName, Value: "mallory"}}, pkix.RelativeDistinguishedNameSET{cn})))
+	add("two-cns-in-one-rdn", issuing.Leaf("", pkitest.Subject(t, pkix.RelativeDistinguishedNameSET{{Type: pkitest.OIDCommonName, Value: "mallory"}, cn})))
+	add("cn-beside-an-o", issuing.Leaf("", pkitest.Subject(t, pkix.RelativeDistinguishedNameSET{cn, viewers})))
+	add("two-spiffe-ids", issuing.Leaf("jenkins", pkitest.Orgs("viewers"), pkitest.With(func(o *pki.Options) {
+		o.URIs = []*url.URL{{Scheme: "spiffe", Host: "example.org", Path: "/viewer"}, {Scheme: "spiffe", Host: "example.org", Path: "/ci/jenkins"}}
+	})))
+	add("no-cn", issuing.Leaf("", pkitest.Orgs("viewers")))
 
 	constrained := w.root.ChildCA("constrained CA", pkitest.With(func(o *pki.Options) { o.PermittedDNSDomains = []string{"example.com"} }))
 	add("outside-constraints", constrained.Leaf("evil", pkitest.Orgs("admins"), pkitest.With(func(o *pki.Options) { o.DNSNames = []string{"evil.org"} })))
