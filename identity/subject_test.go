@@ -12,8 +12,12 @@ import (
 
 func TestNewRefusesAmbiguousSubjects(t *testing.T) {
 	ca := pkitest.New(t, "root")
-	cn := func(v string) pkix.AttributeTypeAndValue { return pkix.AttributeTypeAndValue{Type: pkitest.OIDCommonName, Value: v} }
-	o := func(v string) pkix.AttributeTypeAndValue { return pkix.AttributeTypeAndValue{Type: pkitest.OIDOrganization, Value: v} }
+	cn := func(v string) pkix.AttributeTypeAndValue {
+		return pkix.AttributeTypeAndValue{Type: pkitest.OIDCommonName, Value: v}
+	}
+	o := func(v string) pkix.AttributeTypeAndValue {
+		return pkix.AttributeTypeAndValue{Type: pkitest.OIDOrganization, Value: v}
+	}
 	uris := func(s ...string) pkitest.Option {
 		return pkitest.With(func(o *pki.Options) {
 			for _, u := range s {
