@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"testing"
+	"time"
 
 	"github.com/certgate/certgate/identity"
 )
@@ -20,5 +21,35 @@ func BenchmarkDecisionLogWrite(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		d.write(ctx, snap, req, res, "envoy", 1234)
+	}
+}
+
+// BenchmarkDecisionLogRecord is what every decision pays for its line,
+// as Checker.record runs it: the choice to log (sampling, the denial rate
+// limit) and the JSON line (to io.Discard), with and without a query.
+func BenchmarkDecisionLogRecord(b *testing.B) {
+	id := &identity.Identity{User: "jenkins", Groups: []string{"ci", "builders"}, Serial: "1f2e3d", FingerprintSHA256: "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"}
+	const query = "/api/v1/vm?token=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJqZW5raW5zIn0.c2lnbmF0dXJl&page=2"
+	for _, bc := range []struct {
+		name   string
+		target string
+		res    Result
+	}{
+		{"allowed", "/api/v1/vm", Result{Status: 200, Allow: true, Reason: "granted", Cause: "granted", Permission: "list_vms", Identity: id}},
+		{"allowed with a query", query, Result{Status: 200, Allow: true, Reason: "granted", Cause: "granted", Permission: "list_vms", Identity: id}},
+		{"denied with a query", query, Result{Status: 403, Reason: "missing_permission", Cause: "missing_permission", Permission: "start_vm", Identity: id}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			c := NewChecker(nil, Options{DecisionLog: NewDecisionLog(io.Discard, 1)})
+			req := &Request{Method: "GET", Target: bc.target, Adapter: "grpc"}
+			snap := &Snapshot{Revision: 1}
+			ctx := context.Background()
+			start := time.Now()
+			b.ReportAllocs()
+			for b.Loop() {
+				res := bc.res
+				c.record(ctx, snap, req, &res, start, false, false)
+			}
+		})
 	}
 }
