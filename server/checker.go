@@ -203,8 +203,10 @@ func (c *Checker) record(ctx context.Context, snap *Snapshot, req *Request, res 
 	source := requestSource(req, res.Identity)
 	took := c.now().Sub(start)
 	c.metrics.observeDecision(res, source, took, hit, cacheUsed)
-	if c.decisions.wants(res) {
-		c.decisions.write(ctx, snap, req, res, source, took)
+	if write, limited, dropped := c.decisions.admit(res, start); write {
+		c.decisions.write(ctx, snap, req, res, source, took, dropped)
+	} else if limited {
+		c.metrics.observeDroppedLine(res.Cause)
 	}
 }
 

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/certgate/certgate/identity"
 )
 
@@ -20,7 +22,7 @@ func BenchmarkDecisionLogWrite(b *testing.B) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		d.write(ctx, snap, req, res, "envoy", 1234)
+		d.write(ctx, snap, req, res, "envoy", 1234, 0)
 	}
 }
 
@@ -30,17 +32,28 @@ func BenchmarkDecisionLogWrite(b *testing.B) {
 func BenchmarkDecisionLogRecord(b *testing.B) {
 	id := &identity.Identity{User: "jenkins", Groups: []string{"ci", "builders"}, Serial: "1f2e3d", FingerprintSHA256: "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"}
 	const query = "/api/v1/vm?token=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJqZW5raW5zIn0.c2lnbmF0dXJl&page=2"
+	denied := Result{Status: 403, Reason: "missing_permission", Cause: "missing_permission", Permission: "start_vm", Identity: id}
 	for _, bc := range []struct {
 		name   string
 		target string
 		res    Result
+		opts   []DecisionLogOption
+		// metrics counts the dropped lines, as certgate serve does.
+		metrics bool
 	}{
-		{"allowed", "/api/v1/vm", Result{Status: 200, Allow: true, Reason: "granted", Cause: "granted", Permission: "list_vms", Identity: id}},
-		{"allowed with a query", query, Result{Status: 200, Allow: true, Reason: "granted", Cause: "granted", Permission: "list_vms", Identity: id}},
-		{"denied with a query", query, Result{Status: 403, Reason: "missing_permission", Cause: "missing_permission", Permission: "start_vm", Identity: id}},
+		{"allowed", "/api/v1/vm", Result{Status: 200, Allow: true, Reason: "granted", Cause: "granted", Permission: "list_vms", Identity: id}, nil, false},
+		{"allowed with a query", query, Result{Status: 200, Allow: true, Reason: "granted", Cause: "granted", Permission: "list_vms", Identity: id}, nil, false},
+		// A rate no loop reaches: every line is written, through the limiter.
+		{"denied with a query", query, denied, []DecisionLogOption{DenyRate(1e12, DefaultDenyBurst)}, false},
+		// The default limit: past the burst, nearly every line is dropped.
+		{"denied over the limit", query, denied, nil, true},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
-			c := NewChecker(nil, Options{DecisionLog: NewDecisionLog(io.Discard, 1)})
+			opts := Options{DecisionLog: NewDecisionLog(io.Discard, 1, bc.opts...)}
+			if bc.metrics {
+				opts.Metrics = NewMetrics(prometheus.NewRegistry())
+			}
+			c := NewChecker(nil, opts)
 			req := &Request{Method: "GET", Target: bc.target, Adapter: "grpc"}
 			snap := &Snapshot{Revision: 1}
 			ctx := context.Background()

@@ -155,6 +155,14 @@ var hostileCases = []hostileCase{
 	{name: "a certificate without a CN gets its groups' grants", cert: "no-cn", method: "GET", target: "/api/v1/vm", status: ok, user: "", nginx: ok, nginxClient: "no-cn"},
 	{name: "a certificate without a CN gets no user's grants", cert: "no-cn", method: "POST", target: "/api/v1/registry/vm/distribute", status: forbidden, nginx: forbidden, nginxClient: "no-cn"},
 
+	// Secrets in logs (Security II, item 7): query values are decided on
+	// but the decision log keeps only the keys.
+	{name: "a token in the query is not logged", cert: "viewer", method: "GET", target: "/api/v1/vm?token=" + querySecret + "&page=2", status: ok, user: "viewer", nginx: ok, nginxClient: "viewer"},
+	{name: "a token in the query of a denial is not logged", cert: "viewer", method: "DELETE", target: "/api/v1/node?access_token=" + querySecret, status: forbidden, nginx: forbidden, nginxClient: "viewer"},
+	{name: "a token as a bare encoded value is not logged", cert: "viewer", method: "GET", target: "/api/v1/vm?sig=" + querySecret + "%26x", status: ok, user: "viewer", nginx: ok, nginxClient: "viewer"},
+	{name: "a token in the query of an unauthenticated request is not logged", method: "GET", target: "/api/v1/vm?token=" + querySecret, status: unauth, nginx: unauth},
+	{name: "a token in a refused check target is not logged", cert: "viewer", checkTarget: "/v1/%63heck?token=" + querySecret, method: "GET", target: "/api/v1/vm", status: ok, user: "viewer", httpStatus: badReq},
+
 	// Path tricks, as the viewer.
 	{name: "an encoded dot-dot is resolved", cert: "viewer", method: "GET", target: "/api/v1/vm/%2e%2e/node", status: ok, user: "viewer", nginx: ok, nginxClient: "viewer"},
 	{name: "an encoded dot-dot cannot reach a forbidden route", cert: "viewer", method: "DELETE", target: "/api/v1/vm/%2E%2E/node", status: forbidden, nginx: forbidden, nginxClient: "viewer"},

@@ -225,7 +225,8 @@ func openDecisionLog(c config.DecisionLog, stdout io.Writer) (*server.DecisionLo
 		w, closeFile = f, func() { _ = f.Close() }
 	}
 	buffered := server.NewBufferedWriter(w)
-	return server.NewDecisionLog(buffered, c.SampleAllowed), func() { _ = buffered.Close(); closeFile() }, nil
+	d := server.NewDecisionLog(buffered, c.SampleAllowed, server.DenyRate(c.DenyRate, c.DenyBurst), server.QueryValues(c.QueryValues))
+	return d, func() { _ = buffered.Close(); closeFile() }, nil
 }
 
 // version is the module version certgate was built from.
