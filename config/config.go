@@ -63,6 +63,9 @@ type Trust struct {
 	// CRLWarnBefore is how long before a CRL's nextUpdate certgate starts
 	// warning that it needs renewing.
 	CRLWarnBefore time.Duration `yaml:"crl_warn_before"`
+	// CABindings limit the users and groups a CA may assert (see
+	// CABinding); a CA without one may assert any.
+	CABindings []CABinding `yaml:"ca_bindings"`
 }
 
 // Headers says whether forwarded certificate headers are believed.
@@ -272,6 +275,7 @@ func (c Config) Validate() error {
 	if err := c.Trust.OnStaleCRL.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("trust.on_stale_crl: %w", err))
 	}
+	errs = append(errs, c.Trust.validateBindings()...)
 	if c.Trust.CRLWarnBefore < 0 {
 		errs = append(errs, errors.New("trust.crl_warn_before: must not be negative"))
 	}
@@ -317,6 +321,7 @@ func (c Config) TrustConfig() trust.Config {
 		CRLFiles:          c.Trust.CRLFiles,
 		CRLMode:           c.Trust.CRLMode,
 		OnStaleCRL:        c.Trust.OnStaleCRL,
+		Bindings:          c.Trust.bindings(),
 	}
 }
 

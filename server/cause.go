@@ -33,6 +33,9 @@ const (
 	// CauseAmbiguousSubject: the certificate names more than one holder
 	// (two CNs, a CN in a multi-valued RDN, two spiffe URI SANs).
 	CauseAmbiguousSubject Cause = "ambiguous_subject"
+	// CauseIdentityNotAllowedForCA: the leaf names a user or group that
+	// a trust.ca_bindings entry of a CA in its path does not allow.
+	CauseIdentityNotAllowedForCA = Cause(trust.ReasonIdentityNotAllowed)
 )
 
 // causeOfCertificate classifies a failure to obtain a verified identity:

@@ -155,6 +155,13 @@ var hostileCases = []hostileCase{
 	{name: "a certificate without a CN gets its groups' grants", cert: "no-cn", method: "GET", target: "/api/v1/vm", status: ok, user: "", nginx: ok, nginxClient: "no-cn"},
 	{name: "a certificate without a CN gets no user's grants", cert: "no-cn", method: "POST", target: "/api/v1/registry/vm/distribute", status: forbidden, nginx: forbidden, nginxClient: "no-cn"},
 
+	// Name constraints and identity (Security II, item 3): the constrained
+	// CA's binding allows users good and team-*, and the group viewers.
+	{name: "a name-constrained CA cannot make an admin", cert: "constrained-admin", method: "DELETE", target: "/api/v1/node", status: unauth, nginx: unauth, nginxClient: "constrained-admin"},
+	{name: "a name-constrained CA cannot add a group it is not bound to", cert: "constrained-extra-group", method: "GET", target: "/api/v1/vm", status: unauth, nginx: unauth, nginxClient: "constrained-extra-group"},
+	{name: "a name-constrained CA cannot name another team's user", cert: "constrained-jenkins", method: "POST", target: "/api/v1/registry/vm/distribute", status: unauth, nginx: unauth, nginxClient: "constrained-jenkins"},
+	{name: "a name-constrained CA's own users and groups are accepted", cert: "constrained-team-user", method: "GET", target: "/api/v1/vm", status: ok, user: "team-bob", nginx: ok, nginxClient: "constrained-team-user"},
+
 	// Secrets in logs (Security II, item 7): query values are decided on
 	// but the decision log keeps only the keys.
 	{name: "a token in the query is not logged", cert: "viewer", method: "GET", target: "/api/v1/vm?token=" + querySecret + "&page=2", status: ok, user: "viewer", nginx: ok, nginxClient: "viewer"},

@@ -12,6 +12,7 @@ import (
 	"github.com/certgate/certgate/client"
 	"github.com/certgate/certgate/pki"
 	"github.com/certgate/certgate/pki/pkitest"
+	"github.com/certgate/certgate/trust"
 )
 
 // hostileWorld is the test world plus the certificates of the hostile-input
@@ -71,6 +72,14 @@ func newHostileWorld(t *testing.T) *hostileWorld {
 	constrained := w.root.ChildCA("constrained CA", pkitest.With(func(o *pki.Options) { o.PermittedDNSDomains = []string{"example.com"} }))
 	add("outside-constraints", constrained.Leaf("evil", pkitest.Orgs("admins"), pkitest.With(func(o *pki.Options) { o.DNSNames = []string{"evil.org"} })))
 	add("inside-constraints", constrained.Leaf("good", pkitest.Orgs("viewers"), pkitest.With(func(o *pki.Options) { o.DNSNames = []string{"api.example.com"} })))
+	// The constrained CA is bound to the users and groups of its team:
+	// name constraints alone would let it issue "CN=admin, O=admins".
+	w.bindings = []trust.Binding{{CAFile: w.write(t, "constrained-ca.pem", constrained.CertPEM()), AllowedUsers: []string{"good", "team-*"}, AllowedGroups: []string{"viewers"}}}
+	inside := pkitest.With(func(o *pki.Options) { o.DNSNames = []string{"api.example.com"} })
+	add("constrained-admin", constrained.Leaf("admin", pkitest.Orgs("admins"), inside))
+	add("constrained-extra-group", constrained.Leaf("good", pkitest.Orgs("viewers", "admins"), inside))
+	add("constrained-jenkins", constrained.Leaf("jenkins", pkitest.Orgs("viewers"), inside))
+	add("constrained-team-user", constrained.Leaf("team-bob", pkitest.Orgs("viewers"), inside))
 	notCA := issuing.AsIssuer(issuing.Leaf("not a CA", pkitest.Orgs("admins")))
 	belowNotCA := notCA.Leaf("below-not-ca", pkitest.Orgs("admins"))
 	add("below-not-ca", belowNotCA)

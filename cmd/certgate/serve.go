@@ -77,7 +77,11 @@ func serve(ctx context.Context, cfg config.Config, sio serveIO) int {
 	defer signal.Stop(hup)
 	log := sio.log
 	load := func(ctx context.Context, revision uint64) (*server.Snapshot, error) {
-		return server.LoadSnapshot(ctx, cfg.TrustConfig(), cfg.Policy.Dir, revision)
+		snap, err := server.LoadSnapshot(ctx, cfg.TrustConfig(), cfg.Policy.Dir, revision)
+		if err == nil {
+			warnUnboundConstrainedCAs(log, snap)
+		}
+		return snap, err
 	}
 	snap, err := load(ctx, 1)
 	if err != nil {
@@ -245,4 +249,14 @@ func addr(l net.Listener) string {
 		return "unix:" + l.Addr().String()
 	}
 	return l.Addr().String()
+}
+
+// warnUnboundConstrainedCAs warns about each name-constrained CA without a
+// trust.ca_bindings entry: its constraints limit the SANs it may issue,
+// not the users and groups, so it may still issue "CN=admin, O=admins".
+func warnUnboundConstrainedCAs(log *slog.Logger, snap *server.Snapshot) {
+	for _, subject := range snap.Trust.UnboundConstrainedCAs() {
+		log.Warn("a name-constrained CA may assert any user and group: bind it in trust.ca_bindings",
+			"ca", subject, "revision", snap.Revision)
+	}
 }
