@@ -40,13 +40,18 @@ func BenchmarkDecisionLogRecord(b *testing.B) {
 		opts   []DecisionLogOption
 		// metrics counts the dropped lines, as certgate serve does.
 		metrics bool
+		// tick is how far the clock moves per decision.
+		tick time.Duration
 	}{
-		{"allowed", "/api/v1/vm", Result{Status: 200, Allow: true, Reason: "granted", Cause: "granted", Permission: "list_vms", Identity: id}, nil, false},
-		{"allowed with a query", query, Result{Status: 200, Allow: true, Reason: "granted", Cause: "granted", Permission: "list_vms", Identity: id}, nil, false},
-		// A rate no loop reaches: every line is written, through the limiter.
-		{"denied with a query", query, denied, []DecisionLogOption{DenyRate(1e12, DefaultDenyBurst)}, false},
-		// The default limit: past the burst, nearly every line is dropped.
-		{"denied over the limit", query, denied, nil, true},
+		{"allowed", "/api/v1/vm", Result{Status: 200, Allow: true, Reason: "granted", Cause: "granted", Permission: "list_vms", Identity: id}, nil, false, time.Millisecond},
+		{"allowed with a query", query, Result{Status: 200, Allow: true, Reason: "granted", Cause: "granted", Permission: "list_vms", Identity: id}, nil, false, time.Millisecond},
+		// At the default limit and a decision a millisecond, 50 lines a
+		// second of 1000 would be written: 1000 a second refills the bucket
+		// for every line, through the limiter.
+		{"denied with a query", query, denied, []DecisionLogOption{DenyRate(1000, DefaultDenyBurst)}, false, time.Millisecond},
+		// The default limit with a clock that stands still: past the burst
+		// every line is dropped, and counted.
+		{"denied over the limit", query, denied, nil, true, 0},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			opts := Options{DecisionLog: NewDecisionLog(io.Discard, 1, bc.opts...)}
@@ -61,6 +66,7 @@ func BenchmarkDecisionLogRecord(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				res := bc.res
+				start = start.Add(bc.tick)
 				c.record(ctx, snap, req, &res, start, false, false)
 			}
 		})
