@@ -50,3 +50,26 @@ func TestDecisionLogPathKeepsQueryKeysNotValues(t *testing.T) {
 		})
 	}
 }
+
+// FuzzLoggedTarget: whatever the target, the logged path is bounded, and
+// without query values it holds no "=" after the "?", so no value.
+func FuzzLoggedTarget(f *testing.F) {
+	for _, s := range []string{"/api/v1/vm?token=s3cr3t&page=2", "/a?", "/a?&&=x&k", "?x=1", "/a?b=c?d=e", strings.Repeat("/a", 300) + "?k=v"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, target string) {
+		for _, values := range []bool{false, true} {
+			got := loggedTarget(target, values)
+			if len(got) > maxLoggedTargetBytes+len("…") {
+				t.Fatalf("loggedTarget(%q, %v) is %d bytes", target, values, len(got))
+			}
+			if values {
+				continue
+			}
+			path, query, _ := strings.Cut(target, "?")
+			if _, logged, ok := strings.Cut(got, "?"); ok && len(path) < maxLoggedTargetBytes && strings.Contains(logged, "=") {
+				t.Fatalf("loggedTarget(%q) = %q keeps a value of %q", target, got, query)
+			}
+		}
+	})
+}
