@@ -39,6 +39,7 @@ func TestNewRefusesAmbiguousSubjects(t *testing.T) {
 		{"a CN sharing an RDN with an O is ambiguous", []pkitest.Option{pkitest.Subject(t, pkix.RelativeDistinguishedNameSET{cn("mallory"), o("admins")})}, true, "", 0},
 		{"a CN sharing an RDN with an O after other RDNs is ambiguous", []pkitest.Option{pkitest.Subject(t,
 			pkix.RelativeDistinguishedNameSET{o("viewers")}, pkix.RelativeDistinguishedNameSET{o("ci"), cn("jenkins")})}, true, "", 0},
+		{"a second CN in another string type is still a CN", []pkitest.Option{pkitest.BMPCommonName("jenkins"), pkitest.With(func(o *pki.Options) { o.Subject.CommonName = "mallory" })}, true, "", 0},
 		{"two spiffe URI SANs are ambiguous", []pkitest.Option{uris("spiffe://example.org/a", "spiffe://example.org/b")}, true, "x", 0},
 		{"a spiffe scheme in upper case is a spiffe URI too", []pkitest.Option{uris("spiffe://example.org/a", "SPIFFE://example.org/b")}, true, "x", 0},
 

@@ -151,6 +151,7 @@ var hostileCases = []hostileCase{
 	{name: "two CNs are refused even where the group alone would do", cert: "two-cns-and-a-group", method: "GET", target: "/api/v1/vm", status: unauth, nginx: unauth, nginxClient: "two-cns-and-a-group"},
 	{name: "two CNs in one multi-valued RDN are refused", cert: "two-cns-in-one-rdn", method: "POST", target: "/api/v1/registry/vm/distribute", status: unauth, nginx: unauth, nginxClient: "two-cns-in-one-rdn"},
 	{name: "a CN sharing an RDN with an O is refused", cert: "cn-beside-an-o", method: "GET", target: "/api/v1/vm", status: unauth, nginx: unauth, nginxClient: "cn-beside-an-o"},
+	{name: "a second CN as a BMPString is refused", cert: "second-cn-as-bmp", method: "POST", target: "/api/v1/registry/vm/distribute", status: unauth, nginx: unauth, nginxClient: "second-cn-as-bmp"},
 	{name: "two SPIFFE URI SANs are refused", cert: "two-spiffe-ids", method: "GET", target: "/api/v1/vm", status: unauth, nginx: unauth, nginxClient: "two-spiffe-ids"},
 	{name: "a certificate without a CN gets its groups' grants", cert: "no-cn", method: "GET", target: "/api/v1/vm", status: ok, user: "", nginx: ok, nginxClient: "no-cn"},
 	{name: "a certificate without a CN gets no user's grants", cert: "no-cn", method: "POST", target: "/api/v1/registry/vm/distribute", status: forbidden, nginx: forbidden, nginxClient: "no-cn"},

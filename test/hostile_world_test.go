@@ -68,6 +68,7 @@ func newHostileWorld(t *testing.T) *hostileWorld {
 		o.URIs = []*url.URL{{Scheme: "spiffe", Host: "example.org", Path: "/viewer"}, {Scheme: "spiffe", Host: "example.org", Path: "/ci/jenkins"}}
 	})))
 	add("no-cn", issuing.Leaf("", pkitest.Orgs("viewers")))
+	add("second-cn-as-bmp", issuing.Leaf("", pkitest.BMPCommonName("jenkins"), pkitest.With(func(o *pki.Options) { o.Subject.CommonName = "mallory" })))
 
 	constrained := w.root.ChildCA("constrained CA", pkitest.With(func(o *pki.Options) { o.PermittedDNSDomains = []string{"example.com"} }))
 	add("outside-constraints", constrained.Leaf("evil", pkitest.Orgs("admins"), pkitest.With(func(o *pki.Options) { o.DNSNames = []string{"evil.org"} })))
