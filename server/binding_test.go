@@ -18,7 +18,7 @@ import (
 
 func TestCheckRefusesIdentitiesACABindingDoesNotAllow(t *testing.T) {
 	root := pkitest.New(t, "root")
-	team := root.ChildCA("team CA", pkitest.With(func(o *pki.Options) { o.PermittedDNSDomains = []string{"team.example"} }))
+	team := root.ChildCA("team CA", pkitest.PermittedDNS("team.example"))
 	store, err := trust.NewStore([]*x509.Certificate{root.Cert}, []*x509.Certificate{team.Cert}, nil, trust.CRLModeOff)
 	if err != nil {
 		t.Fatal(err)

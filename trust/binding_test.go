@@ -29,11 +29,8 @@ type boundWorld struct {
 func newBoundWorld(t *testing.T) *boundWorld {
 	root := pkitest.New(t, "root", clock)
 	other := pkitest.New(t, "other root", clock)
-	team := root.ChildCA("team CA", pkitest.With(func(o *pki.Options) { o.PermittedDNSDomains = []string{"team.example"} }))
-	cross := other.ChildCA("team CA", pkitest.With(func(o *pki.Options) {
-		o.Key = team.Key
-		o.PermittedDNSDomains = []string{"team.example"}
-	}))
+	team := root.ChildCA("team CA", pkitest.PermittedDNS("team.example"))
+	cross := other.ChildCA("team CA", pkitest.PermittedDNS("team.example"), pkitest.With(func(o *pki.Options) { o.Key = team.Key }))
 	w := &boundWorld{root: root, other: other, team: team, ops: root.ChildCA("ops CA"), teamCross: cross, dir: t.TempDir()}
 	w.teamFile = filepath.Join(w.dir, "team-ca.pem")
 	if err := os.WriteFile(w.teamFile, team.CertPEM(), 0o600); err != nil {
