@@ -127,8 +127,8 @@ func (d *DecisionLog) write(ctx context.Context, snap *Snapshot, req *Request, r
 	switch {
 	case res.Identity != nil:
 		attrs = append(attrs,
-			slog.String("user", res.Identity.User),
-			slog.Any("groups", res.Identity.Groups),
+			slog.String("user", truncate(res.Identity.User, maxLoggedNameBytes)),
+			slog.Any("groups", loggedNames(res.Identity.Groups)),
 			slog.String("serial", res.Identity.Serial),
 			slog.String("fingerprint", res.Identity.FingerprintSHA256),
 		)
@@ -136,7 +136,7 @@ func (d *DecisionLog) write(ctx context.Context, snap *Snapshot, req *Request, r
 		// Who the rejected certificate says it is: what an operator
 		// searches for after revoking it. Marked, as nothing vouches for it.
 		attrs = append(attrs,
-			slog.String("user", truncate(res.Claimed.User, 256)),
+			slog.String("user", truncate(res.Claimed.User, maxLoggedNameBytes)),
 			slog.String("serial", truncate(res.Claimed.Serial, 128)),
 			slog.String("fingerprint", res.Claimed.FingerprintSHA256),
 			slog.Bool("verified", false),

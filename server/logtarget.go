@@ -42,3 +42,31 @@ func loggedTarget(target string, values bool) string {
 	}
 	return truncate(b.String(), maxLoggedTargetBytes)
 }
+
+// The bounds of the names a decision line quotes from a certificate: a CA
+// (a team's name-constrained one too) may write long CNs and many O's.
+const (
+	maxLoggedNameBytes = 256
+	maxLoggedNames     = 64
+)
+
+// loggedNames is names cut to maxLoggedNames of maxLoggedNameBytes each,
+// with "…" standing for the rest; names already within bounds are
+// returned as they are, without copying.
+func loggedNames(names []string) []string {
+	short := len(names) <= maxLoggedNames
+	for i := 0; short && i < len(names); i++ {
+		short = len(names[i]) <= maxLoggedNameBytes
+	}
+	if short {
+		return names
+	}
+	out := make([]string, 0, min(len(names), maxLoggedNames)+1)
+	for _, n := range names[:min(len(names), maxLoggedNames)] {
+		out = append(out, truncate(n, maxLoggedNameBytes))
+	}
+	if len(names) > maxLoggedNames {
+		out = append(out, "…")
+	}
+	return out
+}

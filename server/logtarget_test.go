@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestDecisionLogPathKeepsQueryKeysNotValues(t *testing.T) {
@@ -72,4 +74,27 @@ func FuzzLoggedTarget(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestDecisionLogCutsLongNames(t *testing.T) {
+	long := strings.Repeat("g", 300)
+	many := make([]string, 100)
+	for i := range many {
+		many[i] = "g"
+	}
+	for _, tt := range []struct {
+		name  string
+		names []string
+		want  []string
+	}{
+		{"short names are kept", []string{"ci", "viewers"}, []string{"ci", "viewers"}},
+		{"a long name is cut", []string{"ci", long}, []string{"ci", long[:256] + "…"}},
+		{"past 64 names the rest is one …", many, append(append([]string{}, many[:64]...), "…")},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if diff := cmp.Diff(tt.want, loggedNames(tt.names)); diff != "" {
+				t.Errorf("loggedNames (-want +got):\n%s", diff)
+			}
+		})
+	}
 }
