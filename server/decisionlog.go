@@ -51,9 +51,11 @@ func NewDecisionLog(w io.Writer, sampleAllowed float64, opts ...DecisionLogOptio
 }
 
 // decisionLogTo logs decisions as "decision" records of an existing
-// logger, every allowed one: the behaviour when no DecisionLog is set.
+// logger, every one of them: the behaviour when no DecisionLog is set
+// (tests, one-shot tools). certgate serve always sets a DecisionLog, whose
+// denials are limited.
 func decisionLogTo(log *slog.Logger) *DecisionLog {
-	return newDecisionLog(log, 1, nil)
+	return newDecisionLog(log, 1, []DecisionLogOption{DenyRate(0, 0)})
 }
 
 func newDecisionLog(log *slog.Logger, sampleAllowed float64, opts []DecisionLogOption) *DecisionLog {

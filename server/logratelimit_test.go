@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -89,15 +91,25 @@ func TestDenialLinesAreLimitedPerCause(t *testing.T) {
 	})
 }
 
-func TestDenyRateZeroLogsEveryDenial(t *testing.T) {
-	c, _ := newTestChecker(t)
-	var lines bytes.Buffer
-	c.decisions = NewDecisionLog(&lines, 1, DenyRate(0, 0))
-	for range 500 {
-		c.Check(context.Background(), &Request{Method: "GET", Target: "/", Adapter: "grpc"})
-	}
-	if got := strings.Count(lines.String(), "\n"); got != 500 {
-		t.Errorf("%d lines, want all 500", got)
+func TestUnlimitedDecisionLogsLogEveryDenial(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		log  func(w io.Writer) Options
+	}{
+		{"deny_rate 0", func(w io.Writer) Options { return Options{DecisionLog: NewDecisionLog(w, 1, DenyRate(0, 0))} }},
+		// Tests and one-shot tools; certgate serve always sets a DecisionLog.
+		{"no DecisionLog, decisions to the Logger", func(w io.Writer) Options { return Options{Logger: slog.New(slog.NewJSONHandler(w, nil))} }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var lines bytes.Buffer
+			c := NewChecker(nil, tt.log(&lines))
+			for range 500 {
+				c.Check(context.Background(), &Request{Method: "GET", Target: "/", Adapter: "grpc"})
+			}
+			if got := strings.Count(lines.String(), `"msg":"decision"`); got != 500 {
+				t.Errorf("%d lines, want all 500", got)
+			}
+		})
 	}
 }
 
