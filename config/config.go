@@ -64,6 +64,9 @@ type Trust struct {
 	// CRLWarnBefore is how long before a CRL's nextUpdate certgate starts
 	// warning that it needs renewing.
 	CRLWarnBefore duration.Duration `yaml:"crl_warn_before"`
+	// CABindings limit the users and groups a CA may assert (see
+	// CABinding); a CA without one may assert any.
+	CABindings []CABinding `yaml:"ca_bindings"`
 }
 
 // Headers says whether forwarded certificate headers are believed.
@@ -91,8 +94,16 @@ type DecisionLog struct {
 	// Output is "stdout", "stderr", "off" or a file path (appended to).
 	Output string `yaml:"output"`
 	// SampleAllowed is the fraction of allowed decisions logged, 0 to 1.
-	// Denied decisions are always logged.
 	SampleAllowed float64 `yaml:"sample_allowed"`
+	// DenyRate and DenyBurst limit the lines of denied decisions, per
+	// cause, to DenyRate a second after a burst of DenyBurst; the rest
+	// are counted in certgate_decision_log_dropped_total. A DenyRate of 0
+	// logs every denial.
+	DenyRate  float64 `yaml:"deny_rate"`
+	DenyBurst int     `yaml:"deny_burst"`
+	// QueryValues logs the request's query with its values; by default
+	// only its keys are logged, since values often carry tokens.
+	QueryValues bool `yaml:"query_values"`
 }
 
 // Reload configures reloading on file changes.
@@ -128,7 +139,7 @@ func Default() Config {
 		Listen:      Listen{GRPC: "127.0.0.1:9191", HTTP: "127.0.0.1:9192", Metrics: DefaultMetricsListen, ShutdownGrace: duration.Duration(10 * time.Second)},
 		Trust:       Trust{OnStaleCRL: trust.StaleCRLDeny, CRLWarnBefore: duration.Duration(duration.Day)},
 		Log:         Log{Level: "info", Format: "json"},
-		DecisionLog: DecisionLog{Output: "stdout", SampleAllowed: 1},
+		DecisionLog: DecisionLog{Output: "stdout", SampleAllowed: 1, DenyRate: 50, DenyBurst: 100},
 		Reload:      Reload{Watch: true, Debounce: duration.Duration(500 * time.Millisecond)},
 		Admin:       Admin{Listen: DefaultAdminSocket},
 	}
@@ -265,6 +276,7 @@ func (c Config) Validate() error {
 	if err := c.Trust.OnStaleCRL.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("trust.on_stale_crl: %w", err))
 	}
+	errs = append(errs, c.Trust.validateBindings()...)
 	if c.Trust.CRLWarnBefore < 0 {
 		errs = append(errs, errors.New("trust.crl_warn_before: must not be negative"))
 	}
@@ -273,6 +285,12 @@ func (c Config) Validate() error {
 	}
 	if c.DecisionLog.SampleAllowed < 0 || c.DecisionLog.SampleAllowed > 1 {
 		errs = append(errs, fmt.Errorf("decision_log.sample_allowed %v: want a fraction from 0 to 1", c.DecisionLog.SampleAllowed))
+	}
+	if c.DecisionLog.DenyRate < 0 {
+		errs = append(errs, fmt.Errorf("decision_log.deny_rate %v: want lines per second, or 0 for no limit", c.DecisionLog.DenyRate))
+	}
+	if c.DecisionLog.DenyRate > 0 && c.DecisionLog.DenyBurst < 1 {
+		errs = append(errs, fmt.Errorf("decision_log.deny_burst %d: want at least 1 with a deny_rate", c.DecisionLog.DenyBurst))
 	}
 	if c.DecisionLog.Output == "" {
 		errs = append(errs, errors.New(`decision_log.output: want stdout, stderr, off or a file path`))
@@ -304,6 +322,7 @@ func (c Config) TrustConfig() trust.Config {
 		CRLFiles:          c.Trust.CRLFiles,
 		CRLMode:           c.Trust.CRLMode,
 		OnStaleCRL:        c.Trust.OnStaleCRL,
+		Bindings:          c.Trust.bindings(),
 	}
 }
 

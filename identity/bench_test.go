@@ -19,7 +19,7 @@ func BenchmarkParseIdentity(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if id := identity.New(p.Chain[0], p.Source); id.User != "alice" {
+		if id, err := identity.New(p.Chain[0], p.Source); err != nil || id.User != "alice" {
 			b.Fatalf("user %q, want alice", id.User)
 		}
 	}

@@ -35,7 +35,8 @@ type SANs struct {
 // It is built from the parsed certificate only, never from a DN string or a
 // proxy's principal string.
 type Identity struct {
-	// User is the subject's common name.
+	// User is the subject's common name; empty when it has none (the
+	// shipped policy then grants only what the groups hold).
 	User string `json:"user"`
 	// Groups holds every organization (O) of the subject, in order.
 	Groups []string `json:"groups"`
@@ -49,7 +50,7 @@ type Identity struct {
 	// FingerprintSHA256 is the lower-case hex SHA-256 of the certificate's DER.
 	FingerprintSHA256 string `json:"fingerprint_sha256"`
 	SANs              SANs   `json:"sans"`
-	// SPIFFEID is the first URI SAN with the spiffe scheme, or empty.
+	// SPIFFEID is the one URI SAN with the spiffe scheme, or empty.
 	SPIFFEID  string    `json:"spiffe_id"`
 	NotBefore time.Time `json:"not_before"`
 	NotAfter  time.Time `json:"not_after"`
@@ -59,7 +60,12 @@ type Identity struct {
 // New builds the Identity of a parsed certificate. Every slice is non-nil, so
 // the JSON (and Rego) form shows [] rather than null, and none aliases the
 // certificate: a caller may change the Identity without changing cert.
-func New(cert *x509.Certificate, src Source) Identity {
+//
+// A certificate that names more than one holder gives an error wrapping
+// ErrAmbiguousSubject; the Identity returned with it describes the
+// certificate for logs and diagnostics only, with User and SPIFFEID empty,
+// and must not be authorized.
+func New(cert *x509.Certificate, src Source) (Identity, error) {
 	id := Identity{
 		Groups:   []string{},
 		OrgUnits: []string{},
@@ -67,7 +73,7 @@ func New(cert *x509.Certificate, src Source) Identity {
 		Source:   src,
 	}
 	if cert == nil {
-		return id
+		return id, nil
 	}
 	sum := sha256.Sum256(cert.Raw)
 	id.User = cert.Subject.CommonName
@@ -104,7 +110,11 @@ func New(cert *x509.Certificate, src Source) Identity {
 			}
 		}
 	}
-	return id
+	if err := checkUnambiguous(cert); err != nil {
+		id.User, id.SPIFFEID = "", ""
+		return id, err
+	}
+	return id, nil
 }
 
 // cloneStrings returns a copy of s that is never nil.

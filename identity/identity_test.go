@@ -25,7 +25,7 @@ func TestNew(t *testing.T) {
 		o.DNSNames = []string{"jenkins.example", "ci.example"}
 		o.IPAddresses = []net.IP{net.ParseIP("10.0.0.7"), net.ParseIP("2001:db8::1")}
 		o.EmailAddresses = []string{"ci@example.org"}
-		o.URIs = []*url.URL{mustURL(t, "https://example.org/ci"), mustURL(t, "spiffe://example.org/ci/jenkins"), mustURL(t, "spiffe://example.org/other")}
+		o.URIs = []*url.URL{mustURL(t, "https://example.org/ci"), mustURL(t, "spiffe://example.org/ci/jenkins"), mustURL(t, "urn:example:ci")}
 	})
 	tests := []struct {
 		name string
@@ -66,7 +66,7 @@ func TestNew(t *testing.T) {
 			},
 		},
 		{
-			"SANs are listed and the first spiffe URI is the SPIFFE ID",
+			"SANs are listed and the spiffe URI is the SPIFFE ID",
 			ca.Leaf("jenkins", sans),
 			func(c *x509.Certificate) identity.Identity {
 				id := base(c, "jenkins")
@@ -74,7 +74,7 @@ func TestNew(t *testing.T) {
 					DNS:   []string{"jenkins.example", "ci.example"},
 					IP:    []string{"10.0.0.7", "2001:db8::1"},
 					Email: []string{"ci@example.org"},
-					URI:   []string{"https://example.org/ci", "spiffe://example.org/ci/jenkins", "spiffe://example.org/other"},
+					URI:   []string{"https://example.org/ci", "spiffe://example.org/ci/jenkins", "urn:example:ci"},
 				}
 				id.SPIFFEID = "spiffe://example.org/ci/jenkins"
 				return id
@@ -92,7 +92,10 @@ func TestNew(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := identity.New(tt.cert.Cert, identity.SourceXFCC)
+			got, err := identity.New(tt.cert.Cert, identity.SourceXFCC)
+			if err != nil {
+				t.Fatal(err)
+			}
 			if diff := cmp.Diff(tt.want(tt.cert.Cert), got); diff != "" {
 				t.Errorf("New (-want +got):\n%s", diff)
 			}
@@ -140,7 +143,10 @@ func TestNewOnUnusualCertificates(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			id := identity.New(tt.cert, identity.SourceEnvoy)
+			id, err := identity.New(tt.cert, identity.SourceEnvoy)
+			if err != nil {
+				t.Fatal(err)
+			}
 			if id.Serial != tt.wantSerial || id.User != tt.wantUser {
 				t.Errorf("Serial, User = %q, %q; want %q, %q", id.Serial, id.User, tt.wantSerial, tt.wantUser)
 			}
@@ -155,7 +161,11 @@ func TestNewOnUnusualCertificates(t *testing.T) {
 
 func TestNewJSONShowsEmptyListsNotNull(t *testing.T) {
 	ca := pkitest.New(t, "root")
-	b, err := json.Marshal(identity.New(ca.Leaf("plain").Cert, identity.SourceHeader))
+	id, err := identity.New(ca.Leaf("plain").Cert, identity.SourceHeader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +191,10 @@ func TestNewJSONShowsEmptyListsNotNull(t *testing.T) {
 func TestNewDoesNotAliasTheCertificate(t *testing.T) {
 	ca := pkitest.New(t, "root")
 	c := ca.Leaf("alice", pkitest.Orgs("DevOps"), pkitest.With(func(o *pki.Options) { o.DNSNames = []string{"a.example"} }))
-	id := identity.New(c.Cert, identity.SourceEnvoy)
+	id, err := identity.New(c.Cert, identity.SourceEnvoy)
+	if err != nil {
+		t.Fatal(err)
+	}
 	id.Groups[0], id.SANs.DNS[0] = "admins", "evil.example"
 	if c.Cert.Subject.Organization[0] != "DevOps" || c.Cert.DNSNames[0] != "a.example" {
 		t.Error("changing the Identity changed the certificate")

@@ -45,7 +45,11 @@ const clockSkew = 5 * time.Minute
 // Options describe a certificate to issue. The zero value issues an ECDSA
 // P-256 client certificate valid for a year from now with a random serial.
 type Options struct {
-	Subject        pkix.Name
+	Subject pkix.Name
+	// RawSubject, when set, is the subject's DER used as it is (Subject is
+	// then only what the certificate template reports): for subjects that
+	// pkix.Name cannot say, such as two CNs or a multi-valued RDN.
+	RawSubject     []byte
 	DNSNames       []string
 	IPAddresses    []net.IP
 	URIs           []*url.URL
@@ -213,9 +217,11 @@ func template(opts Options, isCA bool, pub crypto.PublicKey) (*x509.Certificate,
 	if err != nil {
 		return nil, err
 	}
-	rawSubject, err := marshalSubject(opts.Subject)
-	if err != nil {
-		return nil, err
+	rawSubject := opts.RawSubject
+	if rawSubject == nil {
+		if rawSubject, err = marshalSubject(opts.Subject); err != nil {
+			return nil, err
+		}
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial,

@@ -209,7 +209,10 @@ func TestCertgateReadsWhatTheOpenSSLRecipesMake(t *testing.T) {
 			{"jenkins.pem", "jenkins", []string{"ci"}, []string{"build"}},
 			{"viewer.pem", "viewer", []string{"viewers", "ci"}, []string{}},
 		} {
-			id := identity.New(read(tt.file).Certs[0], identity.SourceEnvoy)
+			id, err := identity.New(read(tt.file).Certs[0], identity.SourceEnvoy)
+			if err != nil {
+				t.Fatal(err)
+			}
 			got := []any{id.User, id.Groups, id.OrgUnits}
 			if diff := cmp.Diff([]any{tt.user, tt.groups, tt.ou}, got); diff != "" {
 				t.Errorf("%s identity (-want +got):\n%s", tt.file, diff)

@@ -27,7 +27,12 @@ allow if {
 	grants(data.certgate.admin.groups[group])
 }
 
-allow if grants(data.certgate.admin.users[input.identity.user])
+# A certificate without a CN (user "") holds no user entry, not even one
+# keyed "", as in data.certgate.authz.
+allow if {
+	input.identity.user != ""
+	grants(data.certgate.admin.users[input.identity.user])
+}
 
 # grants(methods) is true when the list names the called method or "*".
 grants(methods) if "*" in methods

@@ -56,6 +56,17 @@ test_groups_and_the_user_entry_add_up if {
 	denied(call("oncall", ["auditors"], "Explain"))
 }
 
+test_no_user_holds_no_user_entry if {
+	every m in methods {
+		not admin.allow with input as call("", [], m)
+			with data.certgate.admin.groups as admin_groups
+			with data.certgate.admin.users as {"": ["*"]}
+	}
+	admin.allow with input as call("", ["operators"], "Reload")
+		with data.certgate.admin.groups as admin_groups
+		with data.certgate.admin.users as {"": ["*"]}
+}
+
 test_an_unknown_or_empty_group_grants_nothing if {
 	every m in methods {
 		denied(call("x", ["nobody"], m))

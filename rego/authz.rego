@@ -8,6 +8,9 @@
 #   data.certgate.groups  {group: [permission]}
 #   data.certgate.users   {user: [permission]}
 #
+# A certificate without a CN has user "": it holds no user entry (not even
+# one keyed ""), only what its groups hold, plus "authenticated".
+#
 # Input: input.identity and input.request (see DESIGN.md), and optionally
 # input.route_candidates, a pre-selection of the routes (routes_to_match).
 #
@@ -129,7 +132,10 @@ holds(p) if {
 	p in data.certgate.groups[group]
 }
 
-holds(p) if p in data.certgate.users[input.identity.user]
+holds(p) if {
+	input.identity.user != ""
+	p in data.certgate.users[input.identity.user]
+}
 
 # held is the union of the permissions of every group of the identity and
 # of the identity's user entry.
@@ -139,6 +145,7 @@ held contains p if {
 }
 
 held contains p if {
+	input.identity.user != ""
 	some p in data.certgate.users[input.identity.user]
 }
 

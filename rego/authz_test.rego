@@ -296,6 +296,46 @@ test_authenticated_is_allowed_for_any_identity if {
 	}
 }
 
+# --- a certificate without a CN (user "") --------------------------------------------
+
+# users_with_empty names a user entry "": a data file that has one must
+# still grant nothing to certificates without a CN.
+users_with_empty := {"": ["write_items", "*"], "alice": ["read_item_part"]}
+
+decide_empty_user(identity_groups, method, path) := d if {
+	d := authz.decision with input as user_req("", identity_groups, method, path)
+		with data.certgate.routes as routes
+		with data.certgate.groups as groups
+		with data.certgate.users as users_with_empty
+}
+
+test_no_user_holds_no_user_entry if {
+	decide_empty_user([], "POST", "/items") == missing("write_items")
+	decide_empty_user([], "GET", "/items/1/parts/2") == missing("read_item_part")
+}
+
+test_no_user_keeps_its_group_grants if {
+	decide_empty_user(["writers"], "POST", "/items") == allowed("write_items")
+	decide_empty_user(["readers"], "GET", "/items/1") == allowed("read_item")
+}
+
+test_no_user_is_still_authenticated if {
+	decide_empty_user([], "GET", "/status").reason == "authenticated"
+}
+
+test_no_user_holds_only_its_groups if {
+	h := authz.held with input as user_req("", ["writers"], "GET", "/")
+		with data.certgate.routes as routes
+		with data.certgate.groups as groups
+		with data.certgate.users as users_with_empty
+	h == {"write_items"}
+	g := authz.granted_permissions with input as user_req("", [], "GET", "/")
+		with data.certgate.routes as routes
+		with data.certgate.groups as groups
+		with data.certgate.users as users_with_empty
+	g == {"authenticated"}
+}
+
 # --- several matched routes --------------------------------------------------------
 
 test_several_matches_allow_when_any_is_held if {
@@ -361,6 +401,13 @@ test_shipped_jenkins_distributes_through_its_user_entry if {
 	shipped("jenkins", ["ci"], "POST", "/api/v1/registry/vm/distribute") == allowed("registry_distribute")
 	shipped("jenkins", ["ci"], "GET", "/api/v1/registry/vm/distribute") == allowed("registry_distribute_status")
 	shipped("other-ci", ["ci"], "POST", "/api/v1/registry/vm/distribute") == missing("registry_distribute")
+}
+
+test_shipped_no_cn_gets_its_groups_only if {
+	shipped("", ["viewers"], "GET", "/api/v1/vm") == allowed("list_vms")
+	shipped("", ["ci"], "POST", "/api/v1/registry/vm/distribute") == missing("registry_distribute")
+	shipped("", [], "GET", "/api/v1/status").reason == "authenticated"
+	shipped("", [], "GET", "/api/v1/vm") == missing("list_vms")
 }
 
 test_shipped_ci_runs_vms_but_cannot_push if {

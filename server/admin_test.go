@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"fmt"
 	"io"
 	"log/slog"
@@ -340,6 +341,13 @@ func TestAdminOverTLSIsGuardedByTheAdminRule(t *testing.T) {
 	}
 	if got := a.call(t, stranger, "GetStatus"); got != codes.Unauthenticated {
 		t.Errorf("an admin of an untrusted CA: %s, want Unauthenticated", got)
+	}
+	twoCNs := a.w.ca.Leaf("", pkitest.Subject(t,
+		pkix.RelativeDistinguishedNameSET{{Type: pkitest.OIDOrganization, Value: "admins"}},
+		pkix.RelativeDistinguishedNameSET{{Type: pkitest.OIDCommonName, Value: "mallory"}},
+		pkix.RelativeDistinguishedNameSET{{Type: pkitest.OIDCommonName, Value: "root"}}))
+	if got := a.call(t, twoCNs, "GetStatus"); got != codes.Unauthenticated {
+		t.Errorf("an admin with a second CN: %s, want Unauthenticated", got)
 	}
 	if got := a.call(t, nil, "GetStatus"); got != codes.Unavailable { // the TLS handshake fails
 		t.Errorf("no certificate: %s, want Unavailable", got)

@@ -28,6 +28,16 @@ const (
 	CausePolicyOther Cause = "policy_other"
 )
 
+// Causes of identities certgate refuses to read (Security II).
+const (
+	// CauseAmbiguousSubject: the certificate names more than one holder
+	// (two CNs, a CN in a multi-valued RDN, two spiffe URI SANs).
+	CauseAmbiguousSubject Cause = "ambiguous_subject"
+	// CauseIdentityNotAllowedForCA: the leaf names a user or group that
+	// a trust.ca_bindings entry of a CA in its path does not allow.
+	CauseIdentityNotAllowedForCA = Cause(trust.ReasonIdentityNotAllowed)
+)
+
 // causeOfCertificate classifies a failure to obtain a verified identity:
 // identity's sentinel errors, or trust's typed Reason.
 func causeOfCertificate(err error) Cause {
@@ -39,10 +49,17 @@ func causeOfCertificate(err error) Cause {
 		return CauseNoCertificate
 	case errors.Is(err, identity.ErrProxyVerifyFailed):
 		return CauseProxyNotVerified
+	case errors.Is(err, identity.ErrAmbiguousSubject):
+		return CauseAmbiguousSubject
 	default:
 		return CauseMalformedCertificate
 	}
 }
+
+// CauseOfCertificate is the Cause of a failure to obtain a verified
+// identity (from identity.New, identity.Extract or trust), for tools that
+// report what the service would decide.
+func CauseOfCertificate(err error) Cause { return causeOfCertificate(err) }
 
 // maxPolicyCauseBytes bounds a policy reason used as a metric label.
 const maxPolicyCauseBytes = 40

@@ -17,6 +17,8 @@ func TestCauseOfCertificateKeepsTheTypedReason(t *testing.T) {
 		{fmt.Errorf("ssl-client-cert: %w", identity.ErrProxyVerifyFailed), CauseProxyNotVerified},
 		{fmt.Errorf("x-forwarded-client-cert: %w", identity.ErrMalformed), CauseMalformedCertificate},
 		{fmt.Errorf("verify: %w", &trust.Error{Reason: trust.ReasonRevoked}), Cause(trust.ReasonRevoked)},
+		{fmt.Errorf("subject: %w", identity.ErrAmbiguousSubject), CauseAmbiguousSubject},
+		{&trust.Error{Reason: trust.ReasonIdentityNotAllowed}, "identity_not_allowed_for_ca"},
 	} {
 		if got := causeOfCertificate(tc.err); got != tc.want {
 			t.Errorf("causeOfCertificate(%v) = %q, want %q", tc.err, got, tc.want)

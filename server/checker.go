@@ -203,8 +203,10 @@ func (c *Checker) record(ctx context.Context, snap *Snapshot, req *Request, res 
 	source := requestSource(req, res.Identity)
 	took := c.now().Sub(start)
 	c.metrics.observeDecision(res, source, took, hit, cacheUsed)
-	if c.decisions.wants(res) {
-		c.decisions.write(ctx, snap, req, res, source, took)
+	if write, limited, dropped := c.decisions.admit(res, start); write {
+		c.decisions.write(ctx, snap, req, res, source, took, dropped)
+	} else if limited {
+		c.metrics.observeDroppedLine(res.Cause)
 	}
 }
 
@@ -239,7 +241,7 @@ func verify(store *trust.Store, req *Request, opts identity.Options, now time.Ti
 	verified, err := store.Verify(presented.Chain, trust.VerifyOptions{Now: now})
 	if err != nil {
 		// trust.Error messages start with their Reason (revoked, expired, …).
-		claimed := identity.New(presented.Chain[0], presented.Source)
+		claimed, _ := identity.New(presented.Chain[0], presented.Source) // for the log; an ambiguous one names no user
 		v := &verdict{reason: "chain: " + err.Error(), cause: causeOfCertificate(err), claimed: &claimed, err: err, from: now, until: now.Add(failureTTL)}
 		var te *trust.Error
 		if errors.As(err, &te) && (te.Reason == trust.ReasonNotYetValid || te.Reason == trust.ReasonCRLUnavailable) {
@@ -247,7 +249,11 @@ func verify(store *trust.Store, req *Request, opts identity.Options, now time.Ti
 		}
 		return v
 	}
-	id := identity.New(presented.Chain[0], presented.Source)
+	id, err := identity.New(presented.Chain[0], presented.Source)
+	if err != nil {
+		// The chain is valid, the identity is not: refused like a bad chain.
+		return &verdict{reason: "certificate: " + err.Error(), cause: causeOfCertificate(err), claimed: &id, err: err, chain: verified.Chain, from: now, until: now.Add(failureTTL)}
+	}
 	v := &verdict{id: &id, chain: verified.Chain, staleCRL: verified.StaleCRL, from: now, until: verified.ValidUntil}
 	for _, cert := range verified.Chain {
 		if cert.NotBefore.After(v.from) {

@@ -64,7 +64,7 @@ func (c *Checker) Explain(ctx context.Context, req *Request, trace bool) Explana
 
 // chainVerdict describes the verification behind v.
 func chainVerdict(v *verdict) ChainVerdict {
-	if v.id != nil {
+	if v.id != nil || v.chain != nil { // a valid chain, its identity perhaps refused (Result says)
 		cv := ChainVerdict{Valid: true, StaleCRL: v.staleCRL}
 		for _, cert := range v.chain {
 			cv.Path = append(cv.Path, cert.Subject.String())

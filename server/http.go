@@ -85,7 +85,7 @@ func (h *httpCheck) request(r *http.Request) (*Request, error) {
 		return req, nil
 	}
 	if raw != CheckPath && !strings.HasPrefix(raw, CheckPath+"?") {
-		return nil, fmt.Errorf("unexpected check target %q", truncate(raw, 64))
+		return nil, fmt.Errorf("unexpected check target %q", truncate(loggedTarget(raw, false), 64))
 	}
 	// The subrequest's own method is the proxy's (auth_request always
 	// sends GET), not the client's: decided as a GET, a client's DELETE
@@ -123,7 +123,7 @@ func (h *httpCheck) request(r *http.Request) (*Request, error) {
 func splitAbsoluteURL(u string) (host, target string, err error) {
 	_, rest, ok := strings.Cut(u, "://")
 	if !ok {
-		return "", "", fmt.Errorf("X-Original-URL %q is not an absolute URL", truncate(u, 64))
+		return "", "", fmt.Errorf("X-Original-URL %q is not an absolute URL", truncate(loggedTarget(u, false), 64))
 	}
 	slash := strings.IndexAny(rest, "/?#")
 	if slash < 0 {

@@ -20,6 +20,7 @@ type Metrics struct {
 	reloads        *prometheus.CounterVec
 	crlWarnings    prometheus.Counter
 	lastReloadFail prometheus.Gauge
+	logDropped     *prometheus.CounterVec
 	reg            prometheus.Registerer
 }
 
@@ -57,8 +58,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "certgate_last_reload_failed",
 			Help: "1 when the most recent reload failed and an older snapshot is serving, else 0.",
 		}),
+		logDropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "certgate_decision_log_dropped_total",
+			Help: "Denial lines not written to the decision log because their reason (the cause of certgate_decisions_total) was over decision_log.deny_rate; the decisions are still counted.",
+		}, []string{"reason"}),
 	}
-	reg.MustRegister(m.decisions, m.duration, m.verdictCache, m.staleCRL, m.reloads, m.crlWarnings, m.lastReloadFail,
+	reg.MustRegister(m.decisions, m.duration, m.verdictCache, m.staleCRL, m.reloads, m.crlWarnings, m.lastReloadFail, m.logDropped,
 		newBuildInfo(buildinfo.Read()),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -120,6 +125,12 @@ func (m *Metrics) observeReload(result string) {
 		m.lastReloadFail.Set(1)
 	} else {
 		m.lastReloadFail.Set(0)
+	}
+}
+
+func (m *Metrics) observeDroppedLine(cause Cause) {
+	if m != nil {
+		m.logDropped.WithLabelValues(string(cause)).Inc()
 	}
 }
 

@@ -64,7 +64,7 @@ func InputDigest(tc trust.Config, policyDir string) (string, error) {
 }
 
 func inputFiles(tc trust.Config) []string {
-	return slices.Concat(tc.CAFiles, tc.IntermediateFiles, tc.CRLFiles)
+	return slices.Concat(tc.CAFiles, tc.IntermediateFiles, tc.CRLFiles, tc.BindingFiles())
 }
 
 // inputDigest hashes every named file and every file below policyDir that

@@ -30,7 +30,8 @@ type verdict struct {
 	// claimed is the subject of a certificate that parsed but did not
 	// verify, for the decision log.
 	claimed *identity.Identity
-	// err is the failure; chain the verified path on success (for Explain).
+	// err is the failure; chain the verified path on success, or when the
+	// chain verified but its identity was refused (for Explain).
 	err      error
 	chain    []*x509.Certificate
 	staleCRL bool

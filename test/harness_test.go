@@ -40,6 +40,8 @@ type world struct {
 	issuing *pkitest.CA
 	// revokedCA is the intermediate the root revoked.
 	revokedCA *pkitest.CA
+	// bindings are the trust.ca_bindings certgate is started with.
+	bindings []trust.Binding
 }
 
 func newWorld(t testing.TB) *world {
@@ -91,7 +93,7 @@ func (w *world) writeCRL(t testing.TB, name string, crl *x509.RevocationList) st
 }
 
 func (w *world) trustConfig() trust.Config {
-	return trust.Config{CAFiles: []string{w.caFile}, IntermediateFiles: []string{w.inters}, CRLFiles: w.crls, CRLMode: trust.CRLModeFullChain}
+	return trust.Config{CAFiles: []string{w.caFile}, IntermediateFiles: []string{w.inters}, CRLFiles: w.crls, CRLMode: trust.CRLModeFullChain, Bindings: w.bindings}
 }
 
 // running is a certgate serving on real 127.0.0.1 listeners.

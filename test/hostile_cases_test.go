@@ -144,6 +144,33 @@ var hostileCases = []hostileCase{
 	{name: "a UTF-8 subject is read", cert: "utf8", method: "GET", target: "/api/v1/vm", status: ok, user: "Zoë Ünïcødé", nginx: ok, nginxClient: "utf8"},
 	{name: "a BMPString subject is read", cert: "bmp", method: "GET", target: "/api/v1/vm", status: ok, user: "Zoë BMP", nginx: ok, nginxClient: "bmp"},
 
+	// Ambiguous identities (Security II, item 2): a certificate names at
+	// most one user and one SPIFFE ID; jenkins' user entry grants
+	// registry_distribute, the viewers group may list VMs.
+	{name: "a second CN naming jenkins is refused", cert: "two-cns", method: "POST", target: "/api/v1/registry/vm/distribute", status: unauth, nginx: unauth, nginxClient: "two-cns"},
+	{name: "two CNs are refused even where the group alone would do", cert: "two-cns-and-a-group", method: "GET", target: "/api/v1/vm", status: unauth, nginx: unauth, nginxClient: "two-cns-and-a-group"},
+	{name: "two CNs in one multi-valued RDN are refused", cert: "two-cns-in-one-rdn", method: "POST", target: "/api/v1/registry/vm/distribute", status: unauth, nginx: unauth, nginxClient: "two-cns-in-one-rdn"},
+	{name: "a CN sharing an RDN with an O is refused", cert: "cn-beside-an-o", method: "GET", target: "/api/v1/vm", status: unauth, nginx: unauth, nginxClient: "cn-beside-an-o"},
+	{name: "a second CN as a BMPString is refused", cert: "second-cn-as-bmp", method: "POST", target: "/api/v1/registry/vm/distribute", status: unauth, nginx: unauth, nginxClient: "second-cn-as-bmp"},
+	{name: "two SPIFFE URI SANs are refused", cert: "two-spiffe-ids", method: "GET", target: "/api/v1/vm", status: unauth, nginx: unauth, nginxClient: "two-spiffe-ids"},
+	{name: "a certificate without a CN gets its groups' grants", cert: "no-cn", method: "GET", target: "/api/v1/vm", status: ok, user: "", nginx: ok, nginxClient: "no-cn"},
+	{name: "a certificate without a CN gets no user's grants", cert: "no-cn", method: "POST", target: "/api/v1/registry/vm/distribute", status: forbidden, nginx: forbidden, nginxClient: "no-cn"},
+
+	// Name constraints and identity (Security II, item 3): the constrained
+	// CA's binding allows users good and team-*, and the group viewers.
+	{name: "a name-constrained CA cannot make an admin", cert: "constrained-admin", method: "DELETE", target: "/api/v1/node", status: unauth, nginx: unauth, nginxClient: "constrained-admin"},
+	{name: "a name-constrained CA cannot add a group it is not bound to", cert: "constrained-extra-group", method: "GET", target: "/api/v1/vm", status: unauth, nginx: unauth, nginxClient: "constrained-extra-group"},
+	{name: "a name-constrained CA cannot name another team's user", cert: "constrained-jenkins", method: "POST", target: "/api/v1/registry/vm/distribute", status: unauth, nginx: unauth, nginxClient: "constrained-jenkins"},
+	{name: "a name-constrained CA's own users and groups are accepted", cert: "constrained-team-user", method: "GET", target: "/api/v1/vm", status: ok, user: "team-bob", nginx: ok, nginxClient: "constrained-team-user"},
+
+	// Secrets in logs (Security II, item 7): query values are decided on
+	// but the decision log keeps only the keys.
+	{name: "a token in the query is not logged", cert: "viewer", method: "GET", target: "/api/v1/vm?token=" + querySecret + "&page=2", status: ok, user: "viewer", nginx: ok, nginxClient: "viewer"},
+	{name: "a token in the query of a denial is not logged", cert: "viewer", method: "DELETE", target: "/api/v1/node?access_token=" + querySecret, status: forbidden, nginx: forbidden, nginxClient: "viewer"},
+	{name: "a token as a bare encoded value is not logged", cert: "viewer", method: "GET", target: "/api/v1/vm?sig=" + querySecret + "%26x", status: ok, user: "viewer", nginx: ok, nginxClient: "viewer"},
+	{name: "a token in the query of an unauthenticated request is not logged", method: "GET", target: "/api/v1/vm?token=" + querySecret, status: unauth, nginx: unauth},
+	{name: "a token in a refused check target is not logged", cert: "viewer", checkTarget: "/v1/%63heck?token=" + querySecret, method: "GET", target: "/api/v1/vm", status: ok, user: "viewer", httpStatus: badReq},
+
 	// Path tricks, as the viewer.
 	{name: "an encoded dot-dot is resolved", cert: "viewer", method: "GET", target: "/api/v1/vm/%2e%2e/node", status: ok, user: "viewer", nginx: ok, nginxClient: "viewer"},
 	{name: "an encoded dot-dot cannot reach a forbidden route", cert: "viewer", method: "DELETE", target: "/api/v1/vm/%2E%2E/node", status: forbidden, nginx: forbidden, nginxClient: "viewer"},

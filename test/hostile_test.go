@@ -192,6 +192,7 @@ func TestHostileInputsThroughNGINX(t *testing.T) {
 				if got := lines[len(lines)-1]["source"]; got != wantSource {
 					t.Errorf("certgate saw source %v, want %s", got, wantSource)
 				}
+				noQuerySecret(t, lines[len(lines)-1])
 			}
 		})
 	}
@@ -322,6 +323,7 @@ func (r *running) expectDecision(t *testing.T, before, status int, adapter strin
 		t.Fatalf("%d decision log lines, want 1", len(lines)-before)
 	}
 	line := lines[before]
+	noQuerySecret(t, line)
 	if got, _ := line["status"].(float64); int(got) != status || line["adapter"] != adapter {
 		t.Errorf("decision log line %v, want status %d from adapter %s", line, status, adapter)
 	}
@@ -345,5 +347,18 @@ func (r *running) expectRule(t *testing.T, before int, rule string) {
 	line := lines[before]
 	if reason, _ := line["reason"].(string); line["cause"] != "ambiguous_path" || !strings.Contains(reason, rule) {
 		t.Errorf("logged cause %v reason %q, want ambiguous_path naming %q", line["cause"], reason, rule)
+	}
+}
+
+// querySecret is the query value hostile cases send where a token would
+// be: the decision log keeps query keys, never their values.
+const querySecret = "s3cr3t-token-value"
+
+func noQuerySecret(t *testing.T, line map[string]any) {
+	t.Helper()
+	for k, v := range line {
+		if s, _ := v.(string); strings.Contains(s, querySecret) {
+			t.Errorf("a query value reached the decision log: %s %q", k, s)
+		}
 	}
 }

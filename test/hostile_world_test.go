@@ -2,14 +2,17 @@ package test
 
 import (
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
 	"math/big"
+	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/certgate/certgate/client"
 	"github.com/certgate/certgate/pki"
 	"github.com/certgate/certgate/pki/pkitest"
+	"github.com/certgate/certgate/trust"
 )
 
 // hostileWorld is the test world plus the certificates of the hostile-input
@@ -53,9 +56,31 @@ func newHostileWorld(t *testing.T) *hostileWorld {
 	})))
 	add("critical-extension", issuing.Leaf("crit", pkitest.Orgs("admins"), pkitest.CriticalExtension()))
 
+	// Ambiguous identities: each names two holders, or none.
+	cn := pkix.AttributeTypeAndValue{Type: pkitest.OIDCommonName, Value: "jenkins"}
+	viewers := pkix.AttributeTypeAndValue{Type: pkitest.OIDOrganization, Value: "viewers"}
+	add("two-cns", issuing.Leaf("", pkitest.CommonNames(t, "mallory", "jenkins")))
+	add("two-cns-and-a-group", issuing.Leaf("", pkitest.Subject(t, pkix.RelativeDistinguishedNameSET{viewers},
+		pkix.RelativeDistinguishedNameSET{{Type: pkitest.OIDCommonName, Value: "mallory"}}, pkix.RelativeDistinguishedNameSET{cn})))
+	add("two-cns-in-one-rdn", issuing.Leaf("", pkitest.Subject(t, pkix.RelativeDistinguishedNameSET{{Type: pkitest.OIDCommonName, Value: "mallory"}, cn})))
+	add("cn-beside-an-o", issuing.Leaf("", pkitest.Subject(t, pkix.RelativeDistinguishedNameSET{cn, viewers})))
+	add("two-spiffe-ids", issuing.Leaf("jenkins", pkitest.Orgs("viewers"), pkitest.With(func(o *pki.Options) {
+		o.URIs = []*url.URL{{Scheme: "spiffe", Host: "example.org", Path: "/viewer"}, {Scheme: "spiffe", Host: "example.org", Path: "/ci/jenkins"}}
+	})))
+	add("no-cn", issuing.Leaf("", pkitest.Orgs("viewers")))
+	add("second-cn-as-bmp", issuing.Leaf("", pkitest.BMPCommonName("jenkins"), pkitest.With(func(o *pki.Options) { o.Subject.CommonName = "mallory" })))
+
 	constrained := w.root.ChildCA("constrained CA", pkitest.With(func(o *pki.Options) { o.PermittedDNSDomains = []string{"example.com"} }))
 	add("outside-constraints", constrained.Leaf("evil", pkitest.Orgs("admins"), pkitest.With(func(o *pki.Options) { o.DNSNames = []string{"evil.org"} })))
 	add("inside-constraints", constrained.Leaf("good", pkitest.Orgs("viewers"), pkitest.With(func(o *pki.Options) { o.DNSNames = []string{"api.example.com"} })))
+	// The constrained CA is bound to the users and groups of its team:
+	// name constraints alone would let it issue "CN=admin, O=admins".
+	w.bindings = []trust.Binding{{CAFile: w.write(t, "constrained-ca.pem", constrained.CertPEM()), AllowedUsers: []string{"good", "team-*"}, AllowedGroups: []string{"viewers"}}}
+	inside := pkitest.With(func(o *pki.Options) { o.DNSNames = []string{"api.example.com"} })
+	add("constrained-admin", constrained.Leaf("admin", pkitest.Orgs("admins"), inside))
+	add("constrained-extra-group", constrained.Leaf("good", pkitest.Orgs("viewers", "admins"), inside))
+	add("constrained-jenkins", constrained.Leaf("jenkins", pkitest.Orgs("viewers"), inside))
+	add("constrained-team-user", constrained.Leaf("team-bob", pkitest.Orgs("viewers"), inside))
 	notCA := issuing.AsIssuer(issuing.Leaf("not a CA", pkitest.Orgs("admins")))
 	belowNotCA := notCA.Leaf("below-not-ca", pkitest.Orgs("admins"))
 	add("below-not-ca", belowNotCA)

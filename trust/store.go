@@ -25,6 +25,8 @@ type Store struct {
 	all           []*crlEntry
 	mode          CRLMode
 	onStale       StaleCRLPolicy
+	// bindings are the Bindings by the key they bind (see keyID).
+	bindings map[string][]boundKey
 }
 
 // Load reads the configured files and builds a Store.
@@ -68,7 +70,33 @@ func Load(cfg Config) (*Store, error) {
 		return nil, err
 	}
 	s.onStale = cfg.OnStaleCRL
+	if s.bindings, err = resolveBindings(cfg.Bindings, s.configured); err != nil {
+		return nil, err
+	}
 	return s, nil
+}
+
+// WithBindings returns a copy of s that applies bindings (replacing any).
+func (s *Store) WithBindings(bindings []Binding) (*Store, error) {
+	resolved, err := resolveBindings(bindings, s.configured)
+	if err != nil {
+		return nil, err
+	}
+	c := *s
+	c.bindings = resolved
+	return &c, nil
+}
+
+// BindingFiles are the CA files named by the Bindings, which a reload
+// watches too.
+func (c Config) BindingFiles() []string {
+	var out []string
+	for _, b := range c.Bindings {
+		if b.CAFile != "" {
+			out = append(out, b.CAFile)
+		}
+	}
+	return out
 }
 
 // WithStaleCRLPolicy returns a copy of s that applies p to stale CRLs.

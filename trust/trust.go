@@ -52,6 +52,8 @@ type Config struct {
 	CAFiles, IntermediateFiles, CRLFiles []string
 	CRLMode                              CRLMode
 	OnStaleCRL                           StaleCRLPolicy
+	// Bindings limit the users and groups CAs may assert (see Binding).
+	Bindings []Binding
 }
 
 // Purpose is the extended key usage a chain must allow.

@@ -77,6 +77,9 @@ func (s *Store) Verify(chain []*x509.Certificate, opts VerifyOptions) (*Verified
 			}
 			continue
 		}
+		if err := s.checkBindings(leaf, paths); err != nil {
+			return nil, err
+		}
 		return v, nil
 	}
 	return nil, first

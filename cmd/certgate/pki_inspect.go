@@ -16,6 +16,7 @@ import (
 	"github.com/certgate/certgate/identity"
 	"github.com/certgate/certgate/pki"
 	"github.com/certgate/certgate/policy"
+	"github.com/certgate/certgate/server"
 	"github.com/certgate/certgate/trust"
 )
 
@@ -38,12 +39,15 @@ type inspectReport struct {
 }
 
 type certReport struct {
-	Identity           identity.Identity `json:"identity"`
-	IsCA               bool              `json:"is_ca"`
-	Key                string            `json:"key"`
-	KeyUsage           []string          `json:"key_usage"`
-	ExtKeyUsage        []string          `json:"ext_key_usage"`
-	SignatureAlgorithm string            `json:"signature_algorithm"`
+	Identity identity.Identity `json:"identity"`
+	// IdentityError says why certgate would refuse the identity (an
+	// ambiguous subject); Identity then names no user.
+	IdentityError      string   `json:"identity_error,omitempty"`
+	IsCA               bool     `json:"is_ca"`
+	Key                string   `json:"key"`
+	KeyUsage           []string `json:"key_usage"`
+	ExtKeyUsage        []string `json:"ext_key_usage"`
+	SignatureAlgorithm string   `json:"signature_algorithm"`
 }
 
 type crlReport struct {
@@ -135,14 +139,19 @@ func runPKIInspect(ctx context.Context, args []string, stdout, stderr io.Writer)
 }
 
 func describeCert(c *x509.Certificate) certReport {
-	return certReport{
-		Identity:           identity.New(c, ""),
+	id, err := identity.New(c, "")
+	rep := certReport{
+		Identity:           id,
 		IsCA:               c.IsCA,
 		Key:                pki.DescribeKey(c.PublicKey),
 		KeyUsage:           pki.KeyUsageNames(c.KeyUsage),
 		ExtKeyUsage:        pki.ExtKeyUsageNames(c),
 		SignatureAlgorithm: c.SignatureAlgorithm.String(),
 	}
+	if err != nil {
+		rep.IdentityError = err.Error()
+	}
+	return rep
 }
 
 func describeCRL(c *x509.RevocationList) crlReport {
@@ -188,12 +197,17 @@ func verifyWithConfig(ctx context.Context, file string, chain []*x509.Certificat
 		}
 		return rep, nil
 	}
+	id, err := identity.New(chain[0], identity.SourceEnvoy)
+	if err != nil {
+		// A valid chain whose identity the service refuses all the same.
+		rep.Reason, rep.Detail = string(server.CauseOfCertificate(err)), err.Error()
+		return rep, nil
+	}
 	rep.Verified = true
 	engine, err := policy.Load(ctx, cfg.Policy.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("load policy: %w", err)
 	}
-	id := identity.New(chain[0], identity.SourceEnvoy)
 	if rep.Permissions, err = engine.Granted(ctx, &policy.Input{Identity: &id}); err != nil {
 		return nil, err
 	}

@@ -21,7 +21,11 @@ func printReport(w io.Writer, r *inspectReport, now time.Time) {
 		row := func(k, v string) { fmt.Fprintf(w, "  %-14s %s\n", k+":", v) }
 		row("subject", id.Subject)
 		row("issuer", id.Issuer)
-		row("user", orDash(id.User))
+		if c.IdentityError != "" {
+			row("user", "REFUSED: "+c.IdentityError)
+		} else {
+			row("user", orDash(id.User))
+		}
 		row("groups", joinOr(id.Groups))
 		row("org units", joinOr(id.OrgUnits))
 		var sans []string

@@ -76,7 +76,11 @@ func serve(ctx context.Context, cfg config.Config, sio serveIO) int {
 	defer signal.Stop(hup)
 	log := sio.log
 	load := func(ctx context.Context, revision uint64) (*server.Snapshot, error) {
-		return server.LoadSnapshot(ctx, cfg.TrustConfig(), cfg.Policy.Dir, revision)
+		snap, err := server.LoadSnapshot(ctx, cfg.TrustConfig(), cfg.Policy.Dir, revision)
+		if err == nil {
+			warnUnboundConstrainedCAs(log, snap)
+		}
+		return snap, err
 	}
 	snap, err := load(ctx, 1)
 	if err != nil {
@@ -224,7 +228,8 @@ func openDecisionLog(c config.DecisionLog, stdout io.Writer) (*server.DecisionLo
 		w, closeFile = f, func() { _ = f.Close() }
 	}
 	buffered := server.NewBufferedWriter(w)
-	return server.NewDecisionLog(buffered, c.SampleAllowed), func() { _ = buffered.Close(); closeFile() }, nil
+	d := server.NewDecisionLog(buffered, c.SampleAllowed, server.DenyRate(c.DenyRate, c.DenyBurst), server.QueryValues(c.QueryValues))
+	return d, func() { _ = buffered.Close(); closeFile() }, nil
 }
 
 func addr(l net.Listener) string {
@@ -235,4 +240,14 @@ func addr(l net.Listener) string {
 		return "unix:" + l.Addr().String()
 	}
 	return l.Addr().String()
+}
+
+// warnUnboundConstrainedCAs warns about each name-constrained CA without a
+// trust.ca_bindings entry: its constraints limit the SANs it may issue,
+// not the users and groups, so it may still issue "CN=admin, O=admins".
+func warnUnboundConstrainedCAs(log *slog.Logger, snap *server.Snapshot) {
+	for _, subject := range snap.Trust.UnboundConstrainedCAs() {
+		log.Warn("a name-constrained CA may assert any user and group: bind it in trust.ca_bindings",
+			"ca", subject, "revision", snap.Revision)
+	}
 }

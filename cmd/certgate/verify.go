@@ -76,7 +76,11 @@ func runVerify(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "INVALID %v\n", err)
 		return exitFail
 	}
-	id := identity.New(chain[0], "")
+	id, err := identity.New(chain[0], "")
+	if err != nil {
+		fmt.Fprintf(stdout, "INVALID %v\n", err)
+		return exitFail
+	}
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(id); err != nil {

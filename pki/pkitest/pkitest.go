@@ -110,3 +110,9 @@ func Usage(u pki.Usage) Option { return func(p *pki.Options) { p.Usage = u } }
 
 // With applies an arbitrary change to the options.
 func With(f func(*pki.Options)) Option { return Option(f) }
+
+// PermittedDNS gives a CA X.509 name constraints: the DNS names below it
+// must lie in domains. They bind SANs only, not the subject.
+func PermittedDNS(domains ...string) Option {
+	return func(p *pki.Options) { p.PermittedDNSDomains = domains }
+}

@@ -183,3 +183,31 @@ func (c *CA) SignCRL(tmpl *x509.RevocationList) *x509.RevocationList {
 	}
 	return crl
 }
+
+// OID names of the subject attributes tests spell out in RDNs.
+var (
+	OIDCommonName   = asn1.ObjectIdentifier{2, 5, 4, 3}
+	OIDOrganization = asn1.ObjectIdentifier{2, 5, 4, 10}
+)
+
+// Subject sets the subject to rdns exactly, in order: what pkix.Name
+// cannot say, such as "CN=mallory, CN=jenkins" (two RDNs of one CN each)
+// or "CN=mallory+O=admins" (one multi-valued RDN).
+func Subject(tb testing.TB, rdns ...pkix.RelativeDistinguishedNameSET) Option {
+	tb.Helper()
+	der, err := asn1.Marshal(pkix.RDNSequence(rdns))
+	if err != nil {
+		tb.Fatalf("pkitest: subject: %v", err)
+	}
+	return func(p *pki.Options) { p.RawSubject = der }
+}
+
+// CommonNames gives the subject one RDN per common name, in order.
+func CommonNames(tb testing.TB, cns ...string) Option {
+	tb.Helper()
+	rdns := make([]pkix.RelativeDistinguishedNameSET, 0, len(cns))
+	for _, cn := range cns {
+		rdns = append(rdns, pkix.RelativeDistinguishedNameSET{{Type: OIDCommonName, Value: cn}})
+	}
+	return Subject(tb, rdns...)
+}
