@@ -4,8 +4,10 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"io/fs"
+	"math/big"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 
 	"github.com/certgate/certgate/pki"
@@ -18,6 +20,9 @@ import (
 // production, so reloads read what an operator writes.
 type diskWorld struct {
 	ca *pkitest.CA
+	// crlNumber is the number of the last CRL written: each write numbers
+	// its CRL one higher, as a CA does, so that reloads move forward.
+	crlNumber atomic.Int64
 }
 
 func newDiskWorld(t *testing.T) *diskWorld {
@@ -39,6 +44,8 @@ type version struct {
 	noAdminRule bool
 	// brokenRego, brokenCRL write unusable content instead.
 	brokenRego, brokenCRL bool
+	// crlNumber, when not zero, numbers the CRL instead of the next number.
+	crlNumber int64
 }
 
 // write writes v's ca.pem and crl.pem into trustDir and the shipped policy
@@ -46,7 +53,11 @@ type version struct {
 func (w *diskWorld) write(t *testing.T, trustDir, policyDir string, v version) {
 	t.Helper()
 	mustWrite(t, filepath.Join(trustDir, "ca.pem"), pki.EncodeCertsPEM(w.ca.Cert))
-	crl := pki.EncodeCRLPEM(w.ca.CRL(v.revoked...).Raw)
+	number := w.crlNumber.Add(1)
+	if v.crlNumber != 0 {
+		number = v.crlNumber
+	}
+	crl := pki.EncodeCRLPEM(w.ca.CRLWith(pki.CRLOptions{Number: big.NewInt(number)}, v.revoked...).Raw)
 	if v.brokenCRL {
 		crl = []byte("-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n")
 	}

@@ -34,7 +34,8 @@ type ReloadStatus struct {
 	Successes, Failures uint64
 }
 
-// Reloader swaps in new snapshots one at a time. A failed load keeps the
+// Reloader swaps in new snapshots one at a time. A failed load, or one whose
+// CRLs go back from the serving ones (trust.Store.CheckSuccessor), keeps the
 // current snapshot serving and is logged, counted and remembered; a load
 // whose inputs have the digest of the serving snapshot changes nothing.
 type Reloader struct {
@@ -79,6 +80,10 @@ func (r *Reloader) Attempt(ctx context.Context, trigger string) ReloadAttempt {
 	if !unchanged {
 		snap, err = r.Load(ctx, next)
 		unchanged = err == nil && cur != nil && snap.Digest != "" && snap.Digest == cur.Digest
+		if err == nil && !unchanged && cur != nil {
+			// A CRL older than the serving one could drop a revocation.
+			err = snap.Trust.CheckSuccessor(cur.Trust)
+		}
 	}
 	swap := false
 	switch {

@@ -1,17 +1,25 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	adminv1 "github.com/certgate/certgate/gen/certgate/admin/v1"
 	"github.com/certgate/certgate/pki/pkitest"
+	"github.com/certgate/certgate/trust"
 )
 
 // TestReloadUnderTrafficNeverMixesSnapshots swaps between two generations
@@ -27,12 +35,17 @@ func TestReloadUnderTrafficNeverMixesSnapshots(t *testing.T) {
 	y := w.ca.Leaf("y", pkitest.Orgs("ys"))
 	root := t.TempDir()
 	dirs := [2]string{filepath.Join(root, "a"), filepath.Join(root, "b")}
-	w.write(t, dirs[0], dirs[0], version{revoked: []*x509.Certificate{y.Cert}, grants: map[string][]string{"xs": {"start_vm"}}})
-	w.write(t, dirs[1], dirs[1], version{revoked: []*x509.Certificate{x.Cert}, grants: map[string][]string{"ys": {"start_vm"}}})
+	gens := [2]version{
+		{revoked: []*x509.Certificate{y.Cert}, grants: map[string][]string{"xs": {"start_vm"}}},
+		{revoked: []*x509.Certificate{x.Cert}, grants: map[string][]string{"ys": {"start_vm"}}},
+	}
 	// Revision r loads generation r%2: the revision a decision reports
-	// tells which generation it must match.
+	// tells which generation it must match. Each load writes its
+	// generation anew, so that its CRL is numbered after the serving one,
+	// as a reload requires.
 	load := func(ctx context.Context, rev uint64) (*Snapshot, error) {
 		d := dirs[rev%2]
+		w.write(t, d, d, gens[rev%2])
 		return LoadSnapshot(ctx, w.trustConfig(d), d, rev)
 	}
 	snap, err := load(context.Background(), 1)
@@ -127,5 +140,75 @@ func TestReloadOfUnchangedFilesLoadsNothing(t *testing.T) {
 	w.write(t, dir, dir, version{grants: map[string][]string{"viewers": {"start_vm"}}})
 	if a := r.Attempt(context.Background(), "SIGHUP"); a.Result != ReloadSuccess || a.Revision != 2 || loads != 2 {
 		t.Fatalf("reload after a change: %s revision %d, %d loads", a.Result, a.Revision, loads)
+	}
+}
+
+// TestAReloadThatTakesACRLBackIsRefused: an older CRL on disk (a stale
+// mirror, a backup restored) would un-revoke what the serving CRL revokes.
+// Such a reload fails like a broken one: the serving snapshot stays, and
+// the failure is logged, counted and shown by GetStatus.
+func TestAReloadThatTakesACRLBackIsRefused(t *testing.T) {
+	w := newDiskWorld(t)
+	viewer := w.ca.Leaf("vera", pkitest.Orgs("viewers"))
+	dir := t.TempDir()
+	w.write(t, dir, dir, version{crlNumber: 2, revoked: []*x509.Certificate{viewer.Cert}})
+	load := func(ctx context.Context, rev uint64) (*Snapshot, error) {
+		return LoadSnapshot(ctx, w.trustConfig(dir), dir, rev)
+	}
+	snap, err := load(context.Background(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	metrics := NewMetrics(prometheus.NewRegistry())
+	checker := NewChecker(snap, Options{Logger: log})
+	reloader := &Reloader{Checker: checker, Load: load, Logger: log, Metrics: metrics,
+		Digest: func() (string, error) { return InputDigest(w.trustConfig(dir), dir) }}
+	admin := &AdminService{Checker: checker, Reloader: reloader}
+	ctx := context.Background()
+
+	for i, tc := range []struct {
+		name    string
+		v       version
+		problem trust.CRLOrderProblem
+	}{
+		{"a lower CRL number", version{crlNumber: 1}, trust.CRLOlderThanServing},
+		{"the serving CRL number with other contents", version{crlNumber: 2}, trust.CRLNumberReused},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			logs.Reset()
+			w.write(t, dir, dir, tc.v)
+			a := reloader.Attempt(ctx, "test")
+			var oe *trust.CRLOrderError
+			if a.Result != ReloadFailure || !errors.As(a.Err, &oe) || oe.Problem != tc.problem || a.Revision != 1 {
+				t.Fatalf("reload: %s, revision %d, %v; want a failure (%s) keeping revision 1", a.Result, a.Revision, a.Err, tc.problem)
+			}
+			if res := checker.Check(ctx, envoyRequest(viewer)); res.Status != http.StatusUnauthorized || res.Revision != 1 {
+				t.Errorf("the revoked viewer after the refused reload: %d (%s) at revision %d, want 401 at revision 1", res.Status, res.Reason, res.Revision)
+			}
+			if n := testutil.ToFloat64(metrics.reloads.WithLabelValues(ReloadFailure)); n != float64(i+1) {
+				t.Errorf(`certgate_reloads_total{result="failure"} = %v, want %d`, n, i+1)
+			}
+			if !strings.Contains(logs.String(), "reload failed") || !strings.Contains(logs.String(), "goes back") {
+				t.Errorf("log does not report the refused reload: %s", logs.String())
+			}
+			st, err := admin.GetStatus(ctx, &adminv1.GetStatusRequest{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.GetLastReload().GetError() != a.Err.Error() || st.GetReloadFailures() != uint64(i+1) || st.GetSnapshot().GetRevision() != 1 {
+				t.Errorf("GetStatus: last reload %v, %d failures, revision %d; want the error, %d failures, revision 1",
+					st.GetLastReload(), st.GetReloadFailures(), st.GetSnapshot().GetRevision(), i+1)
+			}
+		})
+	}
+	// The CA's next CRL moves forward again and un-revokes the viewer.
+	w.write(t, dir, dir, version{crlNumber: 3})
+	if a := reloader.Attempt(ctx, "test"); a.Result != ReloadSuccess || a.Revision != 2 {
+		t.Fatalf("reload of a newer CRL: %s %v", a.Result, a.Err)
+	}
+	if res := checker.Check(ctx, envoyRequest(viewer)); !res.Allow {
+		t.Errorf("viewer after the newer CRL: %d (%s), want allowed", res.Status, res.Reason)
 	}
 }

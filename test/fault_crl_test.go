@@ -137,7 +137,10 @@ func TestFaultStaleCRL(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		rssStart := p.rssBytes()
-		crl := w.issuing.CRLWith(pki.CRLOptions{Number: big.NewInt(2), ThisUpdate: time.Now().Add(-2 * time.Hour), NextUpdate: time.Now().Add(-time.Hour)}, w.keys["revoked"].Cert)
+		// A newer CRL already past its nextUpdate. Its thisUpdate is not
+		// before the serving CRL's (issued with the world, dated a few
+		// minutes back), or the reload would refuse it as out of order.
+		crl := w.issuing.CRLWith(pki.CRLOptions{Number: big.NewInt(2), ThisUpdate: time.Now().Add(-time.Minute), NextUpdate: time.Now().Add(-time.Second)}, w.keys["revoked"].Cert)
 		at := time.Now()
 		if err := writeRename(w.crls[1], pki.EncodeCRLPEM(crl.Raw)); err != nil {
 			t.Fatal(err)

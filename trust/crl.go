@@ -105,8 +105,10 @@ func parseCRLs(data []byte) ([]*x509.RevocationList, error) {
 	return out, nil
 }
 
-// checkRevocation checks every certificate of path against its issuer's CRL
-// and returns the verdict with the time it stops holding.
+// checkRevocation checks every certificate of path below its trust anchor
+// against its issuer's CRL, as the store's CRL mode and stale-CRL policy say
+// (the table in docs/validation.md §3), and returns the verdict with the
+// time it stops holding.
 func (s *Store) checkRevocation(path []*x509.Certificate, now time.Time) (*Verified, error) {
 	v := &Verified{Chain: path, ValidUntil: path[0].NotAfter}
 	for _, c := range path[1:] {
@@ -121,70 +123,111 @@ func (s *Store) checkRevocation(path []*x509.Certificate, now time.Time) (*Verif
 		if i == 0 {
 			level = "leaf"
 		}
-		entry, stale := s.currentCRL(cert, issuer, now)
-		if entry == nil {
-			if s.mode == CRLModeFullChain || i == 0 {
-				return nil, &Error{Reason: ReasonCRLUnavailable, Subject: cert.Subject.String(), Serial: cert.SerialNumber.Text(16), Detail: fmt.Sprintf("no current CRL from %q for the %s", issuer.Subject, level)}
+		unavailable := func(format string, args ...any) error {
+			return &Error{Reason: ReasonCRLUnavailable, Subject: cert.Subject.String(), Serial: cert.SerialNumber.Text(16), Detail: fmt.Sprintf(format, args...)}
+		}
+		c := s.selectCRL(cert, issuer, now)
+		v.ValidUntil = earliest(v.ValidUntil, c.next)
+		switch c.state {
+		case crlAbsent:
+			// Only here does leaf mode differ from full_chain: an
+			// intermediate that no CRL of its issuer's key covers is
+			// accepted. A CRL that is there, stale or unusable, counts.
+			if s.mode == CRLModeLeaf && i > 0 {
+				continue
 			}
-			continue
+			return nil, unavailable("no CRL from %q for the %s", issuer.Subject, level)
+		case crlUnusable:
+			return nil, unavailable("the CRL from %q for the %s cannot be used: %s", issuer.Subject, level, c.why)
 		}
-		if stale {
-			v.StaleCRL = true
-		} else {
-			v.ValidUntil = earliest(v.ValidUntil, entry.crl.NextUpdate)
-		}
-		var buf [33]byte
-		if _, revoked := entry.revoked[string(serialKey(cert.SerialNumber, &buf))]; revoked {
+		// A stale CRL's revocations hold whatever the policy: a serial
+		// it lists is revoked, under deny as under warn.
+		if c.entry.lists(cert.SerialNumber) {
 			return nil, &Error{Reason: ReasonRevoked, Subject: cert.Subject.String(), Serial: cert.SerialNumber.Text(16), Detail: fmt.Sprintf("%s serial %s is listed in the CRL of %q", level, cert.SerialNumber.Text(16), issuer.Subject)}
 		}
+		if c.state == crlStale {
+			if s.onStale != StaleCRLWarn {
+				return nil, unavailable("the newest CRL from %q for the %s is past its nextUpdate %s (on_stale_crl: deny)", issuer.Subject, level, c.entry.crl.NextUpdate.UTC().Format(time.RFC3339))
+			}
+			v.StaleCRL = true
+			continue
+		}
+		v.ValidUntil = earliest(v.ValidUntil, c.entry.crl.NextUpdate)
 	}
 	return v, nil
 }
 
+// earliest returns the earlier of a and b; a zero b is no bound.
 func earliest(a, b time.Time) time.Time {
-	if b.Before(a) {
+	if !b.IsZero() && b.Before(a) {
 		return b
 	}
 	return a
 }
 
-// currentCRL returns the current CRL with the highest number that issuer
-// signed. Under StaleCRLWarn, when no CRL is current, it returns the newest
-// one whose nextUpdate has passed, and stale=true.
-func (s *Store) currentCRL(cert, issuer *x509.Certificate, now time.Time) (best *crlEntry, stale bool) {
-	var newestStale *crlEntry
+// lists reports whether the CRL lists serial.
+func (e *crlEntry) lists(serial *big.Int) bool {
+	var buf [33]byte
+	_, ok := e.revoked[string(serialKey(serial, &buf))]
+	return ok
+}
+
+// crlState is what the loaded CRLs say about one certificate's issuer.
+type crlState int
+
+const (
+	// crlAbsent: no loaded CRL carries the issuer's name and verifies with
+	// its key.
+	crlAbsent crlState = iota
+	// crlUnusable: there are such CRLs, but none can be used (not yet
+	// valid, unsupported, an issuer without cRLSign).
+	crlUnusable
+	// crlCurrent: the newest usable CRL in effect is before its nextUpdate.
+	crlCurrent
+	// crlStale: the newest usable CRL in effect is past its nextUpdate.
+	crlStale
+)
+
+// crlChoice is the CRL that speaks for a certificate at one moment.
+type crlChoice struct {
+	state crlState
+	entry *crlEntry // for crlCurrent and crlStale
+	why   string    // for crlUnusable
+	// next, when not zero, is the thisUpdate of a newer usable CRL not yet
+	// in effect: the choice changes then.
+	next time.Time
+}
+
+// selectCRL returns the CRL that speaks for cert: the newest usable CRL
+// that issuer signed and whose thisUpdate has come. The newest one counts
+// even when it is stale and an older one is not: the newer CRL supersedes
+// the older, which may lack what it revokes. The order is that of
+// sortNewestFirst, which checkOrder made consistent at load.
+func (s *Store) selectCRL(cert, issuer *x509.Certificate, now time.Time) crlChoice {
+	var c crlChoice
 	for _, e := range s.crls[string(cert.RawIssuer)] {
-		if e.crl.NextUpdate.IsZero() || now.Before(e.crl.ThisUpdate) {
-			continue
-		}
-		if crlUsable(e, issuer) != "" {
-			continue
-		}
 		if !e.signedBy(issuer) {
 			continue
 		}
-		if !now.Before(e.crl.NextUpdate) {
-			if newestStale == nil || newer(e, newestStale) {
-				newestStale = e
+		if why := crlUsable(e, issuer); why != "" {
+			if c.state == crlAbsent {
+				c.state, c.why = crlUnusable, why
 			}
 			continue
 		}
-		if best == nil || newer(e, best) {
-			best = e
+		if now.Before(e.crl.ThisUpdate) {
+			// Newest first: the last one seen takes effect first.
+			c.next = e.crl.ThisUpdate
+			if c.state == crlAbsent {
+				c.state, c.why = crlUnusable, "not valid before its thisUpdate "+e.crl.ThisUpdate.UTC().Format(time.RFC3339)
+			}
+			continue
 		}
+		c.entry, c.state, c.why = e, crlCurrent, ""
+		if !now.Before(e.crl.NextUpdate) {
+			c.state = crlStale
+		}
+		return c
 	}
-	if best == nil && s.onStale == StaleCRLWarn && newestStale != nil {
-		return newestStale, true
-	}
-	return best, false
-}
-
-// newer reports whether a supersedes b: a higher CRL number, or, when
-// either lacks a number (a CRL without the extension RFC 5280 requires),
-// a later thisUpdate.
-func newer(a, b *crlEntry) bool {
-	if a.crl.Number != nil && b.crl.Number != nil {
-		return a.crl.Number.Cmp(b.crl.Number) > 0
-	}
-	return a.crl.ThisUpdate.After(b.crl.ThisUpdate)
+	return c
 }

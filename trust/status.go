@@ -49,11 +49,15 @@ func (s *Store) Status() Status {
 		add(c, true)
 	}
 	for _, e := range s.all {
-		n := ""
-		if e.crl.Number != nil {
-			n = e.crl.Number.String()
-		}
-		st.CRLs = append(st.CRLs, CRLStatus{Issuer: e.crl.Issuer.String(), Number: n, ThisUpdate: e.crl.ThisUpdate, NextUpdate: e.crl.NextUpdate, Revoked: len(e.revoked), File: e.file})
+		st.CRLs = append(st.CRLs, e.status())
 	}
 	return st
+}
+
+func (e *crlEntry) status() CRLStatus {
+	n := ""
+	if e.crl.Number != nil {
+		n = e.crl.Number.String()
+	}
+	return CRLStatus{Issuer: e.crl.Issuer.String(), Number: n, ThisUpdate: e.crl.ThisUpdate, NextUpdate: e.crl.NextUpdate, Revoked: len(e.revoked), File: e.file}
 }

@@ -21,10 +21,18 @@ type Store struct {
 	configured    []*x509.Certificate
 	rootCerts     []*x509.Certificate
 	interCerts    []*x509.Certificate
-	crls          map[string][]*crlEntry // by raw issuer
-	all           []*crlEntry
-	mode          CRLMode
-	onStale       StaleCRLPolicy
+	crls          map[string][]*crlEntry // by raw issuer, newest first
+	all           []*crlEntry            // in the order of the files
+	// newest is the newest usable CRL of each issuer key (groupKey), and
+	// groupOrder those keys in the order of the files: what CheckSuccessor
+	// compares.
+	newest     map[string]*crlEntry
+	groupOrder []string
+	// issued holds, by public key, the configured CA certificates that
+	// another configured CA issued: the twins checkTwins looks up.
+	issued  map[string][]issuedCA
+	mode    CRLMode
+	onStale StaleCRLPolicy
 	// bindings are the Bindings by the key they bind (see keyID).
 	bindings map[string][]boundKey
 }
@@ -134,6 +142,9 @@ func newStore(roots, inters []*x509.Certificate, crls []*x509.RevocationList, fi
 	s.configured = append(append([]*x509.Certificate{}, roots...), inters...)
 	for i, crl := range crls {
 		e := &crlEntry{crl: crl, revoked: make(map[string]struct{}, len(crl.RevokedCertificateEntries)), file: files[i], unsupported: crlUnsupported(crl)}
+		if crl.NextUpdate.IsZero() && e.unsupported == "" {
+			e.unsupported = "a CRL without nextUpdate (it could never go stale)"
+		}
 		// During a CA rollover two configured CAs share a name; the CRL
 		// must verify with one of them, and is used for that one only.
 		var named []*x509.Certificate
@@ -158,6 +169,10 @@ func newStore(roots, inters []*x509.Certificate, crls []*x509.RevocationList, fi
 		s.crls[string(crl.RawIssuer)] = append(s.crls[string(crl.RawIssuer)], e)
 		s.all = append(s.all, e)
 	}
+	if err := s.orderCRLs(); err != nil {
+		return nil, err
+	}
+	s.issued = issuedCAs(s.configured)
 	return s, nil
 }
 

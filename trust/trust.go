@@ -9,11 +9,17 @@ import (
 // CRLMode says which certificates of a chain must be covered by a current CRL.
 type CRLMode string
 
-// The CRL modes.
+// The CRL modes; docs/validation.md §3 has the table of what each one
+// makes of a missing, stale or unusable CRL.
 const (
+	// CRLModeFullChain checks every certificate below the trust anchor.
 	CRLModeFullChain CRLMode = "full_chain"
-	CRLModeLeaf      CRLMode = "leaf"
-	CRLModeOff       CRLMode = "off"
+	// CRLModeLeaf checks the leaf, and each intermediate for which its
+	// issuer's key has signed a loaded CRL (stale or unusable included):
+	// only an intermediate no CRL speaks for is left unchecked.
+	CRLModeLeaf CRLMode = "leaf"
+	// CRLModeOff checks nothing.
+	CRLModeOff CRLMode = "off"
 )
 
 // Validate reports an unknown mode.
@@ -30,11 +36,13 @@ type StaleCRLPolicy string
 
 // The stale-CRL policies.
 const (
-	// StaleCRLDeny treats a certificate whose issuer has no current CRL as
-	// not authenticated (fail closed). The default.
+	// StaleCRLDeny treats a certificate whose issuer's newest CRL is past
+	// its nextUpdate as not authenticated (crl_unavailable; revoked when
+	// that CRL lists it), in every CRL mode that checks the certificate:
+	// fail closed. The default.
 	StaleCRLDeny StaleCRLPolicy = "deny"
-	// StaleCRLWarn keeps using the newest expired CRL of that issuer and
-	// marks the verification stale, so callers can log and count it.
+	// StaleCRLWarn keeps using that CRL (its revocations apply) and marks
+	// the verification stale, so callers can log and count it.
 	StaleCRLWarn StaleCRLPolicy = "warn"
 )
 

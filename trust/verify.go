@@ -61,7 +61,8 @@ func (s *Store) Verify(chain []*x509.Certificate, opts VerifyOptions) (*Verified
 		return nil, fail(ReasonInvalid, err.Error(), err)
 	}
 	// A chain is accepted when at least one verified path passes the
-	// revocation check; the first failure is reported otherwise.
+	// revocation check, its twins' included; the first failure is
+	// reported otherwise.
 	var first error
 	for _, path := range paths {
 		if r, c, detail := checkPath(path); r != "" {
@@ -71,6 +72,9 @@ func (s *Store) Verify(chain []*x509.Certificate, opts VerifyOptions) (*Verified
 			continue
 		}
 		v, err := s.checkRevocation(path, now)
+		if err == nil && s.mode != CRLModeOff {
+			err = s.checkTwins(v, paths, now)
+		}
 		if err != nil {
 			if first == nil {
 				first = err

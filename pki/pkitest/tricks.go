@@ -8,6 +8,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"math/big"
+	"slices"
 	"testing"
 	"unicode/utf16"
 
@@ -111,31 +112,46 @@ func (c *CA) SHA1Signed(cert *pki.Certificate) *pki.Certificate {
 // c's key and hash. sigAlg replaces the outer algorithm when not nil.
 func (c *CA) resign(cert *pki.Certificate, edit func(fields [][]byte), sigAlg []byte, hash crypto.Hash) *pki.Certificate {
 	c.tb.Helper()
+	der := c.resignDER(cert.Cert.Raw, func(fields [][]byte) [][]byte { edit(fields); return fields }, sigAlg, hash)
+	parsed, err := x509.ParseCertificate(der)
+	if err != nil {
+		// Go refuses to parse some of these (a negative serial): keep
+		// the bytes, which is what a client would send anyway.
+		parsed = &x509.Certificate{Raw: der}
+	}
+	return &pki.Certificate{Cert: parsed, Key: cert.Key}
+}
+
+// resignDER rewrites the fields of a signed structure's to-be-signed part
+// (a certificate's or a CRL's), then signs it with c's key and hash. sigAlg
+// replaces the outer algorithm when not nil.
+func (c *CA) resignDER(raw []byte, edit func(fields [][]byte) [][]byte, sigAlg []byte, hash crypto.Hash) []byte {
+	c.tb.Helper()
 	var outer struct {
 		TBS    asn1.RawValue
 		SigAlg asn1.RawValue
 		Sig    asn1.BitString
 	}
-	if _, err := asn1.Unmarshal(cert.Cert.Raw, &outer); err != nil {
-		c.tb.Fatalf("pkitest: parse certificate: %v", err)
+	if _, err := asn1.Unmarshal(raw, &outer); err != nil {
+		c.tb.Fatalf("pkitest: parse signed structure: %v", err)
 	}
 	var fields [][]byte
 	for rest := outer.TBS.Bytes; len(rest) > 0; {
 		var f asn1.RawValue
 		var err error
 		if rest, err = asn1.Unmarshal(rest, &f); err != nil {
-			c.tb.Fatalf("pkitest: parse TBSCertificate: %v", err)
+			c.tb.Fatalf("pkitest: parse to-be-signed part: %v", err)
 		}
 		fields = append(fields, f.FullBytes)
 	}
-	edit(fields)
+	fields = edit(fields)
 	var body []byte
 	for _, f := range fields {
 		body = append(body, f...)
 	}
 	tbs, err := asn1.Marshal(asn1.RawValue{Class: asn1.ClassUniversal, Tag: asn1.TagSequence, IsCompound: true, Bytes: body})
 	if err != nil {
-		c.tb.Fatalf("pkitest: encode TBSCertificate: %v", err)
+		c.tb.Fatalf("pkitest: encode to-be-signed part: %v", err)
 	}
 	h := hash.New()
 	h.Write(tbs)
@@ -153,15 +169,29 @@ func (c *CA) resign(cert *pki.Certificate, edit func(fields [][]byte), sigAlg []
 		Sig    asn1.BitString
 	}{asn1.RawValue{FullBytes: tbs}, asn1.RawValue{FullBytes: alg}, asn1.BitString{Bytes: sig, BitLength: 8 * len(sig)}})
 	if err != nil {
-		c.tb.Fatalf("pkitest: encode certificate: %v", err)
+		c.tb.Fatalf("pkitest: encode: %v", err)
 	}
-	parsed, err := x509.ParseCertificate(der)
+	return der
+}
+
+// UnnumberedCRL signs a CRL like CRLWith, but without any CRL extension:
+// no CRL number (which crypto/x509 always writes), as old tools issue
+// them. c's key must be ECDSA P-256 or RSA (signed with SHA-256).
+func (c *CA) UnnumberedCRL(opts pki.CRLOptions, revoked ...*x509.Certificate) *x509.RevocationList {
+	c.tb.Helper()
+	numbered := c.CRLWith(opts, revoked...)
+	der := c.resignDER(numbered.Raw, func(fields [][]byte) [][]byte {
+		// crlExtensions is the one [0] EXPLICIT field of a TBSCertList.
+		return slices.DeleteFunc(fields, func(f []byte) bool { return f[0] == 0xa0 })
+	}, nil, crypto.SHA256)
+	crl, err := x509.ParseRevocationList(der)
 	if err != nil {
-		// Go refuses to parse some of these (a negative serial): keep
-		// the bytes, which is what a client would send anyway.
-		parsed = &x509.Certificate{Raw: der}
+		c.tb.Fatalf("pkitest: parse CRL: %v", err)
 	}
-	return &pki.Certificate{Cert: parsed, Key: cert.Key}
+	if crl.Number != nil {
+		c.tb.Fatalf("pkitest: the unnumbered CRL has number %v", crl.Number)
+	}
+	return crl
 }
 
 // SignCRL signs an arbitrary CRL template with c, for CRLs pki.CRLOptions
