@@ -100,11 +100,11 @@ func TestACachedFailureKeepsASmallFixedSize(t *testing.T) {
 	}
 }
 
-// TestJunkCertificateHeadersAreNotKept floods a Checker with requests that
+// TestJunkPresentationsLeaveTheCheckerAFixedCost floods a Checker with requests that
 // carry 60 KB of junk in certificate headers, trusted and not, and in
 // Envoy's peer certificate: none authenticates, and the heap must not keep
 // what they sent.
-func TestJunkCertificateHeadersAreNotKept(t *testing.T) {
+func TestJunkPresentationsLeaveTheCheckerAFixedCost(t *testing.T) {
 	w := newCacheWorld(t)
 	c := NewChecker(w.snapshot(t, 1), Options{DecisionLog: NewDecisionLog(io.Discard, 1),
 		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), Now: func() time.Time { return w.now }})
