@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -69,14 +68,6 @@ type Trust struct {
 	CABindings []CABinding `yaml:"ca_bindings"`
 }
 
-// Headers says whether forwarded certificate headers are believed.
-type Headers struct {
-	// TrustForwarded makes certgate read ssl-client-cert (with
-	// ssl-client-verify), x-forwarded-client-cert and client-cert. Only safe when
-	// the proxy in front overwrites those headers on every request.
-	TrustForwarded bool `yaml:"trust_forwarded"`
-}
-
 // Policy locates the Rego policy and its data.
 type Policy struct {
 	// Dir holds .rego and data files; empty means the embedded default policy.
@@ -136,8 +127,15 @@ const DefaultMetricsListen = "127.0.0.1:9193"
 // Default returns the configuration used when nothing else is said.
 func Default() Config {
 	return Config{
-		Listen:      Listen{GRPC: "127.0.0.1:9191", HTTP: "127.0.0.1:9192", Metrics: DefaultMetricsListen, ShutdownGrace: duration.Duration(10 * time.Second)},
-		Trust:       Trust{OnStaleCRL: trust.StaleCRLDeny, CRLWarnBefore: duration.Duration(duration.Day)},
+		Listen: Listen{GRPC: "127.0.0.1:9191", HTTP: "127.0.0.1:9192", Metrics: DefaultMetricsListen, ShutdownGrace: duration.Duration(10 * time.Second)},
+		Trust:  Trust{OnStaleCRL: trust.StaleCRLDeny, CRLWarnBefore: duration.Duration(duration.Day)},
+		// The check endpoint reads nothing but Ssl-Client-Cert: it believes
+		// it from a proxy on this host, the one the default 127.0.0.1
+		// listener can be reached from. gRPC believes no header.
+		Headers: Headers{
+			HTTP: ListenerHeaders{Trust: []string{"ssl_client_cert"}, TrustedProxies: []string{"127.0.0.1/32", "::1/128"}},
+			GRPC: ListenerHeaders{Trust: []string{}, TrustedProxies: []string{}},
+		},
 		Log:         Log{Level: "info", Format: "json"},
 		DecisionLog: DecisionLog{Output: "stdout", SampleAllowed: 1, DenyRate: 50, DenyBurst: 100},
 		Reload:      Reload{Watch: true, Debounce: duration.Duration(500 * time.Millisecond)},
@@ -177,14 +175,20 @@ func Parse(data []byte, cfg *Config) error {
 
 // The environment variables ApplyEnv reads. List values are comma-separated.
 const (
-	EnvGRPCListen     = "CERTGATE_GRPC_LISTEN"
-	EnvHTTPListen     = "CERTGATE_HTTP_LISTEN"
-	EnvMetricsListen  = "CERTGATE_METRICS_LISTEN"
-	EnvCAFiles        = "CERTGATE_CA_FILES"
-	EnvIntermediates  = "CERTGATE_INTERMEDIATE_FILES"
-	EnvCRLFiles       = "CERTGATE_CRL_FILES"
-	EnvCRLMode        = "CERTGATE_CRL_MODE"
-	EnvPolicyDir      = "CERTGATE_POLICY_DIR"
+	EnvGRPCListen    = "CERTGATE_GRPC_LISTEN"
+	EnvHTTPListen    = "CERTGATE_HTTP_LISTEN"
+	EnvMetricsListen = "CERTGATE_METRICS_LISTEN"
+	EnvCAFiles       = "CERTGATE_CA_FILES"
+	EnvIntermediates = "CERTGATE_INTERMEDIATE_FILES"
+	EnvCRLFiles      = "CERTGATE_CRL_FILES"
+	EnvCRLMode       = "CERTGATE_CRL_MODE"
+	EnvPolicyDir     = "CERTGATE_POLICY_DIR"
+	EnvHTTPTrust     = "CERTGATE_HTTP_TRUST"
+	EnvHTTPProxies   = "CERTGATE_HTTP_TRUSTED_PROXIES"
+	EnvGRPCTrust     = "CERTGATE_GRPC_TRUST"
+	EnvGRPCProxies   = "CERTGATE_GRPC_TRUSTED_PROXIES"
+	// EnvTrustForwarded was removed with headers.trust_forwarded; setting
+	// it is an error naming the variables that replace it.
 	EnvTrustForwarded = "CERTGATE_TRUST_FORWARDED_HEADERS"
 	EnvLogLevel       = "CERTGATE_LOG_LEVEL"
 	EnvLogFormat      = "CERTGATE_LOG_FORMAT"
@@ -215,6 +219,10 @@ func ApplyEnv(cfg *Config, lookup func(string) (string, bool)) error {
 		EnvCAFiles:       &cfg.Trust.CAFiles,
 		EnvIntermediates: &cfg.Trust.IntermediateFiles,
 		EnvCRLFiles:      &cfg.Trust.CRLFiles,
+		EnvHTTPTrust:     &cfg.Headers.HTTP.Trust,
+		EnvHTTPProxies:   &cfg.Headers.HTTP.TrustedProxies,
+		EnvGRPCTrust:     &cfg.Headers.GRPC.Trust,
+		EnvGRPCProxies:   &cfg.Headers.GRPC.TrustedProxies,
 	}
 	for name, dst := range lists {
 		if v, ok := lookup(name); ok {
@@ -227,12 +235,9 @@ func ApplyEnv(cfg *Config, lookup func(string) (string, bool)) error {
 	if v, ok := lookup(EnvOnStaleCRL); ok {
 		cfg.Trust.OnStaleCRL = trust.StaleCRLPolicy(v)
 	}
-	if v, ok := lookup(EnvTrustForwarded); ok {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return fmt.Errorf("%s=%q: want true or false", EnvTrustForwarded, v)
-		}
-		cfg.Headers.TrustForwarded = b
+	if _, ok := lookup(EnvTrustForwarded); ok {
+		return fmt.Errorf("%s was removed: set %s and %s (NGINX: ssl_client_cert, and its addresses), or %s and %s (Envoy with SANITIZE_SET: xfcc); see SECURITY.md",
+			EnvTrustForwarded, EnvHTTPTrust, EnvHTTPProxies, EnvGRPCTrust, EnvGRPCProxies)
 	}
 	return nil
 }
@@ -301,6 +306,7 @@ func (c Config) Validate() error {
 	if err := c.Admin.validate(); err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, c.Headers.validate()...)
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:

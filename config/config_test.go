@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,12 +10,13 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/certgate/certgate/config"
+	"github.com/certgate/certgate/identity"
 	"github.com/certgate/certgate/trust"
 )
 
 func TestLoadReadsTheFileOverTheDefaults(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "config.yaml")
-	yaml := "trust:\n  ca_files: [a.pem, b.pem]\n  crl_mode: leaf\nheaders:\n  trust_forwarded: true\n"
+	yaml := "trust:\n  ca_files: [a.pem, b.pem]\n  crl_mode: leaf\nheaders:\n  http:\n    trusted_proxies: [10.0.0.5]\n  grpc:\n    trust: [xfcc]\n    trusted_proxies: [10.0.0.0/8]\n"
 	if err := os.WriteFile(p, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -25,7 +27,9 @@ func TestLoadReadsTheFileOverTheDefaults(t *testing.T) {
 	want := config.Default()
 	want.Trust.CAFiles = []string{"a.pem", "b.pem"}
 	want.Trust.CRLMode = trust.CRLModeLeaf
-	want.Headers.TrustForwarded = true
+	// A list replaces the default's; what the file leaves out keeps it.
+	want.Headers.HTTP.TrustedProxies = []string{"10.0.0.5"}
+	want.Headers.GRPC = config.ListenerHeaders{Trust: []string{"xfcc"}, TrustedProxies: []string{"10.0.0.0/8"}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Load (-want +got):\n%s", diff)
 	}
@@ -36,7 +40,7 @@ func TestParseRejectsUnknownKeysAndSecondDocuments(t *testing.T) {
 		"a misspelt key":         "trust:\n  ca_file: [a.pem]\n",
 		"an unknown section":     "tls:\n  x: 1\n",
 		"a second YAML document": "log:\n  level: info\n---\nlog:\n  level: debug\n",
-		"a wrong type":           "headers:\n  trust_forwarded: maybe\n",
+		"a wrong type":           "headers:\n  http:\n    trust: maybe\n",
 	} {
 		t.Run(name, func(t *testing.T) {
 			cfg := config.Default()
@@ -53,21 +57,32 @@ func TestParseRejectsUnknownKeysAndSecondDocuments(t *testing.T) {
 
 func TestApplyEnvOverridesTheFile(t *testing.T) {
 	env := map[string]string{
-		config.EnvCAFiles:        "x.pem, y.pem",
-		config.EnvCRLMode:        "off",
-		config.EnvTrustForwarded: "true",
-		config.EnvGRPCListen:     "127.0.0.1:1",
+		config.EnvCAFiles:     "x.pem, y.pem",
+		config.EnvCRLMode:     "off",
+		config.EnvGRPCListen:  "127.0.0.1:1",
+		config.EnvHTTPTrust:   "ssl_client_cert, client_cert",
+		config.EnvHTTPProxies: "10.0.0.5",
+		config.EnvGRPCTrust:   "xfcc",
+		config.EnvGRPCProxies: "10.1.0.0/16,10.2.0.0/16",
 	}
 	cfg := config.Default()
 	if err := config.ApplyEnv(&cfg, func(k string) (string, bool) { v, ok := env[k]; return v, ok }); err != nil {
 		t.Fatal(err)
 	}
-	if !cmp.Equal(cfg.Trust.CAFiles, []string{"x.pem", "y.pem"}) || cfg.Trust.CRLMode != trust.CRLModeOff || !cfg.Headers.TrustForwarded || cfg.Listen.GRPC != "127.0.0.1:1" {
+	if !cmp.Equal(cfg.Trust.CAFiles, []string{"x.pem", "y.pem"}) || cfg.Trust.CRLMode != trust.CRLModeOff || cfg.Listen.GRPC != "127.0.0.1:1" {
 		t.Errorf("ApplyEnv gave %+v", cfg)
 	}
-	bad := func(k string) (string, bool) { return "yes please", k == config.EnvTrustForwarded }
-	if err := config.ApplyEnv(&cfg, bad); err == nil || !strings.Contains(err.Error(), config.EnvTrustForwarded) {
-		t.Errorf("a non-boolean %s: error %v", config.EnvTrustForwarded, err)
+	wantHeaders := config.Headers{
+		HTTP: config.ListenerHeaders{Trust: []string{"ssl_client_cert", "client_cert"}, TrustedProxies: []string{"10.0.0.5"}},
+		GRPC: config.ListenerHeaders{Trust: []string{"xfcc"}, TrustedProxies: []string{"10.1.0.0/16", "10.2.0.0/16"}},
+	}
+	if diff := cmp.Diff(wantHeaders, cfg.Headers); diff != "" {
+		t.Errorf("headers (-want +got):\n%s", diff)
+	}
+	removed := func(k string) (string, bool) { return "true", k == config.EnvTrustForwarded }
+	err := config.ApplyEnv(&cfg, removed)
+	if err == nil || !strings.Contains(err.Error(), "was removed") || !strings.Contains(err.Error(), config.EnvHTTPTrust) || !strings.Contains(err.Error(), config.EnvGRPCTrust) {
+		t.Errorf("the removed %s: error %v, want one naming what replaces it", config.EnvTrustForwarded, err)
 	}
 }
 
@@ -159,5 +174,89 @@ func TestExposureDefaults(t *testing.T) {
 	env := map[string]string{config.EnvMetricsListen: "127.0.0.1:1"}
 	if err := config.ApplyEnv(&cfg, func(k string) (string, bool) { v, ok := env[k]; return v, ok }); err != nil || cfg.Listen.Metrics != "127.0.0.1:1" {
 		t.Errorf("%s: %v, metrics %q", config.EnvMetricsListen, err, cfg.Listen.Metrics)
+	}
+}
+
+func TestTheDefaultsBelieveOnlySslClientCertFromThisHostOnHTTP(t *testing.T) {
+	cfg := config.Default()
+	http, httpProxies, err := cfg.Headers.HTTP.Parse()
+	if err != nil {
+		t.Fatal(err)
+	}
+	grpc, grpcProxies, err := cfg.Headers.GRPC.Parse()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if http != identity.SSLClientCert || fmt.Sprint(httpProxies) != "[127.0.0.1/32 ::1/128]" {
+		t.Errorf("HTTP believes %v from %v, want ssl_client_cert from loopback", http, httpProxies)
+	}
+	if grpc != 0 || len(grpcProxies) != 0 {
+		t.Errorf("gRPC believes %v from %v, want nothing", grpc, grpcProxies)
+	}
+}
+
+func TestValidateChecksHeaderTrust(t *testing.T) {
+	yes := true
+	for name, tc := range map[string]struct {
+		headers config.Headers
+		want    []string
+	}{
+		"an unknown family": {
+			config.Headers{HTTP: config.ListenerHeaders{Trust: []string{"ssl-client-cert"}, TrustedProxies: []string{"127.0.0.1"}}},
+			[]string{`headers.http.trust: unknown header family "ssl-client-cert": want ssl_client_cert, xfcc, client_cert`},
+		},
+		"a bad proxy address": {
+			config.Headers{GRPC: config.ListenerHeaders{Trust: []string{"xfcc"}, TrustedProxies: []string{"10.0.0.0/33"}}},
+			[]string{`headers.grpc.trusted_proxies: "10.0.0.0/33" is not an address or a CIDR prefix`},
+		},
+		"a host name for a proxy": {
+			config.Headers{HTTP: config.ListenerHeaders{Trust: []string{"ssl_client_cert"}, TrustedProxies: []string{"nginx.internal"}}},
+			[]string{`headers.http.trusted_proxies: "nginx.internal" is not an address`},
+		},
+		"a family without proxies": {
+			config.Headers{GRPC: config.ListenerHeaders{Trust: []string{"xfcc"}}},
+			[]string{"headers.grpc.trust believes xfcc but headers.grpc.trusted_proxies is empty", "0.0.0.0/0 and ::/0"},
+		},
+		"the removed trust_forwarded": {
+			config.Headers{TrustForwarded: &yes},
+			[]string{"headers.trust_forwarded was removed", "headers.http.trust: [ssl_client_cert]", "headers.grpc.trust: [xfcc]", "SANITIZE_SET"},
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			cfg := config.Default()
+			cfg.Trust.CAFiles = []string{"ca.pem"}
+			cfg.Headers = tc.headers
+			err := cfg.Validate()
+			if err == nil {
+				t.Fatal("Validate accepted it")
+			}
+			for _, want := range tc.want {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not say %q", err, want)
+				}
+			}
+		})
+	}
+	t.Run("proxies without a family are fine", func(t *testing.T) {
+		cfg := config.Default()
+		cfg.Trust.CAFiles = []string{"ca.pem"}
+		cfg.Headers.GRPC.TrustedProxies = []string{"::1", "10.0.0.0/8"}
+		if err := cfg.Validate(); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func TestTheRemovedTrustForwardedKeyIsRefusedWithTheNewKeys(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(p, []byte("trust:\n  ca_files: [ca.pem]\nheaders:\n  trust_forwarded: true\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "headers.trust_forwarded was removed") {
+		t.Errorf("Validate: %v", err)
 	}
 }

@@ -1,10 +1,13 @@
 package identity
 
 import (
+	"crypto/sha256"
 	"crypto/x509"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 )
 
 // Limits on what a forwarded certificate may cost.
@@ -19,11 +22,11 @@ const (
 
 // Options controls which forwarded headers are believed. The zero value trusts none.
 type Options struct {
-	// TrustForwardedHeaders makes Extract read ssl-client-cert (with
-	// ssl-client-verify), x-forwarded-client-cert and the RFC 9440
-	// client-cert / client-cert-chain pair. Set it only when the proxy in
-	// front overwrites those headers on every request.
-	TrustForwardedHeaders bool
+	// Trust is the set of forwarded-header families Extract reads when no
+	// Envoy peer certificate is presented. Set a family only for a listener
+	// whose proxy overwrites those headers on every request, and only for
+	// requests that come from that proxy.
+	Trust Families
 	// MaxHeaderBytes is the largest certificate-carrying header value
 	// accepted; zero means DefaultMaxHeaderBytes.
 	MaxHeaderBytes int
@@ -101,42 +104,39 @@ var ForwardedCertHeaders = []string{
 //
 // envoyCert is Envoy's CheckRequest.attributes.source.certificate, the
 // URL-encoded PEM of the leaf, or empty. When it is set it wins and must hold
-// exactly one certificate. Otherwise, and only when opts.TrustForwardedHeaders
-// is set, the headers are read in this order: ssl-client-cert (which needs
-// ssl-client-verify to be exactly SUCCESS), x-forwarded-client-cert (the last,
-// nearest element), and RFC 9440 client-cert with client-cert-chain. Untrusted
-// headers are ignored, not an error.
+// exactly one certificate: a request that carries a peer certificate never
+// takes its identity from a header. Otherwise the headers of the families in
+// opts.Trust are read in this order: ssl-client-cert (which needs
+// ssl-client-verify to be exactly SUCCESS), x-forwarded-client-cert (the
+// last, nearest element), and RFC 9440 client-cert with client-cert-chain.
+// Headers of other families are ignored, not an error.
 //
 // headers has lower-case names. A certificate header sent twice arrives
 // comma-joined and is malformed. The error wraps ErrNoCertificate,
 // ErrProxyVerifyFailed or ErrMalformed.
 func Extract(envoyCert string, headers map[string]string, opts Options) (Presented, error) {
-	if envoyCert != "" {
-		chain, err := decodeValue(envoyCert, opts, 1)
+	r := read(envoyCert, headers, opts.Trust)
+	switch r.from {
+	case readEnvoy:
+		chain, err := decodeValue(r.value, opts, 1)
 		if err != nil {
 			return Presented{}, fmt.Errorf("envoy source.certificate: %w", err)
 		}
 		return Presented{Chain: chain, Source: SourceEnvoy}, nil
-	}
-	if !opts.TrustForwardedHeaders {
-		return Presented{}, ErrNoCertificate
-	}
-	if v := headers["ssl-client-cert"]; v != "" {
-		chain, err := fromSSLClientCert(v, headers, opts)
+	case readSSLClientCert:
+		chain, err := fromSSLClientCert(r.value, r.second, r.secondSet, opts)
 		if err != nil {
 			return Presented{}, err
 		}
 		return Presented{Chain: chain, Source: SourceHeader}, nil
-	}
-	if v := headers["x-forwarded-client-cert"]; v != "" {
-		chain, err := fromXFCC(v, opts)
+	case readXFCC:
+		chain, err := fromXFCC(r.value, opts)
 		if err != nil {
 			return Presented{}, fmt.Errorf("x-forwarded-client-cert: %w", err)
 		}
 		return Presented{Chain: chain, Source: SourceXFCC}, nil
-	}
-	if v := headers["client-cert"]; v != "" {
-		chain, err := fromRFC9440(v, headers["client-cert-chain"], opts)
+	case readClientCert:
+		chain, err := fromRFC9440(r.value, r.second, opts)
 		if err != nil {
 			return Presented{}, err
 		}
@@ -145,12 +145,108 @@ func Extract(envoyCert string, headers map[string]string, opts Options) (Present
 	return Presented{}, ErrNoCertificate
 }
 
+// Where read found the certificate.
+const (
+	readNothing byte = iota
+	readEnvoy
+	readSSLClientCert
+	readXFCC
+	readClientCert
+)
+
+// reading is everything Extract looks at of one request: where it takes the
+// certificate from and the raw values there. Extract decodes it and
+// PresentedDigest hashes it; both get it from read, so that a verdict cached
+// under a digest is always the verdict of the bytes that decided it.
+type reading struct {
+	from  byte
+	value string
+	// second is ssl-client-verify (secondSet: it was sent at all) or
+	// client-cert-chain.
+	second    string
+	secondSet bool
+}
+
+// read picks the one source Extract reads for this request.
+func read(envoyCert string, headers map[string]string, trust Families) reading {
+	switch {
+	case envoyCert != "":
+		return reading{from: readEnvoy, value: envoyCert}
+	case trust.Has(SSLClientCert) && headers["ssl-client-cert"] != "":
+		verify, ok := headers["ssl-client-verify"]
+		return reading{from: readSSLClientCert, value: headers["ssl-client-cert"], second: verify, secondSet: ok}
+	case trust.Has(XFCC) && headers["x-forwarded-client-cert"] != "":
+		return reading{from: readXFCC, value: headers["x-forwarded-client-cert"]}
+	case trust.Has(ClientCert) && headers["client-cert"] != "":
+		return reading{from: readClientCert, value: headers["client-cert"], second: headers["client-cert-chain"]}
+	}
+	return reading{}
+}
+
+// Digest is the SHA-256 digest PresentedDigest returns.
+type Digest [sha256.Size]byte
+
+// digestBuffers recycle the buffers PresentedDigest hashes: a forwarded
+// certificate would otherwise be copied into a fresh allocation each time.
+var digestBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// maxPooledDigestBuffer keeps a buffer that grew for an unusually large
+// value out of the pool.
+const maxPooledDigestBuffer = 128 << 10
+
+// PresentedDigest is a SHA-256 digest of exactly what Extract reads of a
+// request under opts, and of the options that decided what it reads (the
+// trusted families and both limits). Two requests with one digest get the
+// same answer from Extract; a header Extract ignores (another family, an
+// untrusted one, one behind a peer certificate) does not change it. A value
+// over opts' size limit is refused by Extract from its length alone, so
+// only its length is hashed.
+//
+// It is the key under which a verdict may be cached: fixed in size, whatever
+// the client sends, and never the client's bytes themselves.
+func PresentedDigest(envoyCert string, headers map[string]string, opts Options) Digest {
+	r := read(envoyCert, headers, opts.Trust)
+	limit := opts.maxHeaderBytes()
+	bp := digestBuffers.Get().(*[]byte)
+	b := append((*bp)[:0], "certgate presented v1\x00"...)
+	b = append(b, byte(opts.Trust), r.from)
+	b = binary.AppendUvarint(b, uint64(limit))
+	b = binary.AppendUvarint(b, uint64(opts.maxChainLength()))
+	b = appendValue(b, r.value, limit)
+	switch r.from {
+	case readSSLClientCert:
+		// ssl-client-verify is compared and echoed, never size-checked.
+		if r.secondSet {
+			b = append(b, 1)
+		} else {
+			b = append(b, 0)
+		}
+		b = appendValue(b, r.second, len(r.second))
+	case readClientCert:
+		b = appendValue(b, r.second, limit)
+	}
+	d := Digest(sha256.Sum256(b))
+	if cap(b) <= maxPooledDigestBuffer {
+		*bp = b
+		digestBuffers.Put(bp)
+	}
+	return d
+}
+
+// appendValue appends the length of v and, when it is within limit, v.
+func appendValue(b []byte, v string, limit int) []byte {
+	b = binary.AppendUvarint(b, uint64(len(v)))
+	if len(v) > limit {
+		return b
+	}
+	return append(b, v...)
+}
+
 // fromSSLClientCert reads NGINX's $ssl_client_escaped_cert, believed only
 // when NGINX says it verified it.
-func fromSSLClientCert(v string, headers map[string]string, opts Options) ([]*x509.Certificate, error) {
-	verdict, ok := headers["ssl-client-verify"]
+func fromSSLClientCert(v, verdict string, verdictSent bool, opts Options) ([]*x509.Certificate, error) {
 	switch {
-	case !ok:
+	case !verdictSent:
 		return nil, fmt.Errorf("%w: ssl-client-verify is missing", ErrProxyVerifyFailed)
 	case verdict != "SUCCESS":
 		return nil, fmt.Errorf("%w: ssl-client-verify is %q", ErrProxyVerifyFailed, truncate(verdict))

@@ -3,6 +3,7 @@ package identity_test
 import (
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -20,7 +21,7 @@ func TestExtract(t *testing.T) {
 	alice := escapeNGINX(f.alice.CertPEM())
 	aliceChain := escapeNGINX(f.aliceChainPEM())
 	bob := escapeNGINX(f.bob.CertPEM())
-	trusted := identity.Options{TrustForwardedHeaders: true}
+	trusted := identity.Options{Trust: identity.AllFamilies}
 	nginx := func(cert, verify string) map[string]string {
 		return map[string]string{"ssl-client-cert": cert, "ssl-client-verify": verify}
 	}
@@ -56,6 +57,14 @@ func TestExtract(t *testing.T) {
 		{name: "an untrusted client-cert is ignored", headers: rfc9440(sfBinary(f.alice.Cert.Raw), ""), wantErr: identity.ErrNoCertificate},
 		{name: "an untrusted malformed header is ignored, not an error", headers: nginx("%zz", "FAILED"), wantErr: identity.ErrNoCertificate},
 
+		// Each family is believed on its own.
+		{name: "an x-forwarded-client-cert is ignored where only ssl_client_cert is trusted", headers: xfcc(`Cert="` + alice + `"`), opts: identity.Options{Trust: identity.SSLClientCert}, wantErr: identity.ErrNoCertificate},
+		{name: "a client-cert is ignored where only ssl_client_cert is trusted", headers: rfc9440(sfBinary(f.alice.Cert.Raw), ""), opts: identity.Options{Trust: identity.SSLClientCert}, wantErr: identity.ErrNoCertificate},
+		{name: "an ssl-client-cert is ignored where only xfcc is trusted", headers: nginx(alice, "SUCCESS"), opts: identity.Options{Trust: identity.XFCC}, wantErr: identity.ErrNoCertificate},
+		{name: "an untrusted ssl-client-cert does not hide a trusted x-forwarded-client-cert", headers: map[string]string{"ssl-client-cert": bob, "ssl-client-verify": "SUCCESS", "x-forwarded-client-cert": `Cert="` + alice + `"`}, opts: identity.Options{Trust: identity.XFCC}, wantSource: identity.SourceXFCC, wantChain: []string{"alice"}},
+		{name: "a trusted client-cert is read where only client_cert is trusted", headers: rfc9440(sfBinary(f.alice.Cert.Raw), ""), opts: identity.Options{Trust: identity.ClientCert}, wantSource: identity.SourceHeader, wantChain: []string{"alice"}},
+		{name: "Envoy's certificate wins over a trusted x-forwarded-client-cert", envoy: alice, headers: xfcc(`Cert="` + bob + `"`), opts: identity.Options{Trust: identity.XFCC}, wantSource: identity.SourceEnvoy, wantChain: []string{"alice"}},
+
 		// NGINX: ssl-client-cert and ssl-client-verify.
 		{name: "a trusted ssl-client-cert verified by the proxy is read", headers: nginx(alice, "SUCCESS"), opts: trusted, wantSource: identity.SourceHeader, wantChain: []string{"alice"}},
 		{name: "ssl-client-verify FAILED is a proxy verification failure", headers: nginx(alice, "FAILED:certificate has expired"), opts: trusted, wantErr: identity.ErrProxyVerifyFailed, wantMsg: `ssl-client-verify is "FAILED:certificate has expired"`},
@@ -67,7 +76,7 @@ func TestExtract(t *testing.T) {
 		{name: "a duplicated ssl-client-cert is malformed", headers: nginx(alice+","+bob, "SUCCESS"), opts: trusted, wantErr: identity.ErrMalformed, wantMsg: "ssl-client-cert has a comma at byte " + strconv.Itoa(len(alice)) + ": the header was sent more than once"},
 		{name: "a chain in ssl-client-cert is malformed", headers: nginx(aliceChain, "SUCCESS"), opts: trusted, wantErr: identity.ErrMalformed, wantMsg: "ssl-client-cert: malformed client certificate: more than 1 certificate(s)"},
 		{name: "a private key in ssl-client-cert is malformed", headers: nginx(escapeNGINX(mustKeyPEM(t, f)), "SUCCESS"), opts: trusted, wantErr: identity.ErrMalformed, wantMsg: "is a private key"},
-		{name: "an oversized ssl-client-cert is malformed", headers: nginx(alice, "SUCCESS"), opts: identity.Options{TrustForwardedHeaders: true, MaxHeaderBytes: 64}, wantErr: identity.ErrMalformed, wantMsg: "ssl-client-cert is " + strconv.Itoa(len(alice)) + " bytes, over the limit of 64"},
+		{name: "an oversized ssl-client-cert is malformed", headers: nginx(alice, "SUCCESS"), opts: identity.Options{Trust: identity.AllFamilies, MaxHeaderBytes: 64}, wantErr: identity.ErrMalformed, wantMsg: "ssl-client-cert is " + strconv.Itoa(len(alice)) + " bytes, over the limit of 64"},
 		{name: "ssl-client-cert wins over x-forwarded-client-cert", headers: map[string]string{"ssl-client-cert": alice, "ssl-client-verify": "SUCCESS", "x-forwarded-client-cert": `Cert="` + bob + `"`}, opts: trusted, wantSource: identity.SourceHeader, wantChain: []string{"alice"}},
 		{name: "an empty ssl-client-cert falls through to x-forwarded-client-cert", headers: map[string]string{"ssl-client-cert": "", "ssl-client-verify": "NONE", "x-forwarded-client-cert": `Cert="` + bob + `"`}, opts: trusted, wantSource: identity.SourceXFCC, wantChain: []string{"bob"}},
 
@@ -77,11 +86,11 @@ func TestExtract(t *testing.T) {
 		{name: "an XFCC Chain carries the intermediates", headers: xfcc(`Cert="` + alice + `";Chain="` + aliceChain + `"`), opts: trusted, wantSource: identity.SourceXFCC, wantChain: []string{"alice", "inter"}},
 		{name: "an XFCC Chain without Cert is read", headers: xfcc(`Chain="` + aliceChain + `"`), opts: trusted, wantSource: identity.SourceXFCC, wantChain: []string{"alice", "inter"}},
 		{name: "an XFCC Chain that does not start with Cert is malformed", headers: xfcc(`Cert="` + bob + `";Chain="` + aliceChain + `"`), opts: trusted, wantErr: identity.ErrMalformed, wantMsg: "element 1: Chain does not start with Cert"},
-		{name: "an XFCC Chain longer than MaxChainLength is malformed", headers: xfcc(`Chain="` + aliceChain + `"`), opts: identity.Options{TrustForwardedHeaders: true, MaxChainLength: 1}, wantErr: identity.ErrMalformed, wantMsg: "element 1 Chain: malformed client certificate: more than 1 certificate(s)"},
+		{name: "an XFCC Chain longer than MaxChainLength is malformed", headers: xfcc(`Chain="` + aliceChain + `"`), opts: identity.Options{Trust: identity.AllFamilies, MaxChainLength: 1}, wantErr: identity.ErrMalformed, wantMsg: "element 1 Chain: malformed client certificate: more than 1 certificate(s)"},
 		{name: "two certificates in an XFCC Cert are malformed", headers: xfcc(`Cert="` + aliceChain + `"`), opts: trusted, wantErr: identity.ErrMalformed, wantMsg: "element 1 Cert: malformed client certificate: more than 1 certificate(s)"},
 		{name: "a nearest hop without a certificate presents none", headers: xfcc(`Cert="` + alice + `",By=spiffe://gw;Hash=abc`), opts: trusted, wantErr: identity.ErrNoCertificate, wantMsg: "nearest hop (element 2) has no Cert or Chain"},
 		{name: "a malformed x-forwarded-client-cert is malformed", headers: xfcc(`Cert="` + alice), opts: trusted, wantErr: identity.ErrMalformed, wantMsg: "x-forwarded-client-cert: malformed client certificate: x-forwarded-client-cert element 1: the quote at byte 5 is never closed"},
-		{name: "an oversized x-forwarded-client-cert is malformed", headers: xfcc(`Cert="` + alice + `"`), opts: identity.Options{TrustForwardedHeaders: true, MaxHeaderBytes: 64}, wantErr: identity.ErrMalformed, wantMsg: "over the limit of 64"},
+		{name: "an oversized x-forwarded-client-cert is malformed", headers: xfcc(`Cert="` + alice + `"`), opts: identity.Options{Trust: identity.AllFamilies, MaxHeaderBytes: 64}, wantErr: identity.ErrMalformed, wantMsg: "over the limit of 64"},
 		{name: "x-forwarded-client-cert wins over client-cert", headers: map[string]string{"x-forwarded-client-cert": `Cert="` + alice + `"`, "client-cert": sfBinary(f.bob.Cert.Raw)}, opts: trusted, wantSource: identity.SourceXFCC, wantChain: []string{"alice"}},
 
 		// RFC 9440 client-cert and client-cert-chain.
@@ -96,7 +105,7 @@ func TestExtract(t *testing.T) {
 		{name: "a duplicated RFC 9440 client-cert is malformed", headers: rfc9440(sfBinary(f.alice.Cert.Raw)+","+sfBinary(f.bob.Cert.Raw), ""), opts: trusted, wantErr: identity.ErrMalformed, wantMsg: "client-cert has a comma at byte"},
 		{name: "a bad item in client-cert-chain is malformed and named", headers: rfc9440(sfBinary(f.alice.Cert.Raw), sfBinary(f.inter.Cert.Raw)+",:@@@@:"), opts: trusted, wantErr: identity.ErrMalformed, wantMsg: "client-cert-chain item 2: malformed client certificate: byte sequence is not base64"},
 		{name: "a trailing comma in client-cert-chain is malformed", headers: rfc9440(sfBinary(f.alice.Cert.Raw), sfBinary(f.inter.Cert.Raw)+","), opts: trusted, wantErr: identity.ErrMalformed, wantMsg: `client-cert-chain item 2: malformed client certificate: "" is not a structured-field byte sequence`},
-		{name: "an RFC 9440 chain longer than MaxChainLength is malformed", headers: rfc9440(sfBinary(f.alice.Cert.Raw), sfBinary(f.inter.Cert.Raw)+","+sfBinary(f.root.Cert.Raw)), opts: identity.Options{TrustForwardedHeaders: true, MaxChainLength: 2}, wantErr: identity.ErrMalformed, wantMsg: "client-cert-chain: more than 2 certificates with the leaf"},
+		{name: "an RFC 9440 chain longer than MaxChainLength is malformed", headers: rfc9440(sfBinary(f.alice.Cert.Raw), sfBinary(f.inter.Cert.Raw)+","+sfBinary(f.root.Cert.Raw)), opts: identity.Options{Trust: identity.AllFamilies, MaxChainLength: 2}, wantErr: identity.ErrMalformed, wantMsg: "client-cert-chain: more than 2 certificates with the leaf"},
 		{name: "client-cert-chain without client-cert presents nothing", headers: rfc9440("", sfBinary(f.inter.Cert.Raw)), opts: trusted, wantErr: identity.ErrNoCertificate},
 	}
 	for _, tt := range tests {
@@ -161,7 +170,7 @@ func mustKeyPEM(t *testing.T, f fixture) []byte {
 
 func BenchmarkExtract(b *testing.B) {
 	f := newFixture(b)
-	trusted := identity.Options{TrustForwardedHeaders: true}
+	trusted := identity.Options{Trust: identity.AllFamilies}
 	cases := []struct {
 		name    string
 		envoy   string
@@ -181,5 +190,128 @@ func BenchmarkExtract(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestPresentedDigestCoversExactlyWhatExtractReads: the verdict cache is
+// keyed by PresentedDigest, so a change to anything Extract reads must
+// change the digest (or two presentations would share a verdict), and a
+// change to anything it ignores must not (or a client could fill the cache
+// with one presentation under endless keys).
+func TestPresentedDigestCoversExactlyWhatExtractReads(t *testing.T) {
+	f := newFixture(t)
+	alice := escapeNGINX(f.alice.CertPEM())
+	bob := escapeNGINX(f.bob.CertPEM())
+	all := identity.Options{Trust: identity.AllFamilies}
+	base := func() map[string]string {
+		return map[string]string{
+			"ssl-client-cert": alice, "ssl-client-verify": "SUCCESS",
+			"x-forwarded-client-cert": `Cert="` + alice + `"`,
+			"client-cert":             sfBinary(f.alice.Cert.Raw), "client-cert-chain": sfBinary(f.inter.Cert.Raw),
+			"x-client-cert": "junk", "user-agent": "curl",
+		}
+	}
+	set := func(name, value string) func(map[string]string) {
+		return func(h map[string]string) { h[name] = value }
+	}
+	del := func(name string) func(map[string]string) { return func(h map[string]string) { delete(h, name) } }
+	oversized := strings.Repeat("a", identity.DefaultMaxHeaderBytes+1)
+	tests := []struct {
+		name    string
+		envoy   string
+		opts    identity.Options
+		start   []func(map[string]string) // applied to both sides
+		change  func(map[string]string)
+		changes bool
+	}{
+		{name: "another ssl-client-cert changes it", opts: all, change: set("ssl-client-cert", bob), changes: true},
+		{name: "another ssl-client-verify changes it", opts: all, change: set("ssl-client-verify", "FAILED"), changes: true},
+		{name: "a missing ssl-client-verify is not an empty one", opts: all, start: []func(map[string]string){set("ssl-client-verify", "")}, change: del("ssl-client-verify"), changes: true},
+		{name: "the boundary between ssl-client-cert and ssl-client-verify counts", opts: all, start: []func(map[string]string){set("ssl-client-cert", "ab"), set("ssl-client-verify", "c")}, change: func(h map[string]string) { h["ssl-client-cert"], h["ssl-client-verify"] = "a", "bc" }, changes: true},
+		{name: "x-forwarded-client-cert behind an ssl-client-cert is ignored", opts: all, change: set("x-forwarded-client-cert", `Cert="`+bob+`"`)},
+		{name: "client-cert behind an ssl-client-cert is ignored", opts: all, change: set("client-cert", "x")},
+		{name: "an untrusted family's header is ignored", opts: identity.Options{Trust: identity.XFCC}, change: set("ssl-client-cert", bob)},
+		{name: "a header of no family is ignored", opts: all, change: set("x-client-cert", strings.Repeat("j", 60000))},
+		{name: "a header that is no certificate header is ignored", opts: all, change: set("user-agent", "evil")},
+		{name: "an empty ssl-client-cert is no ssl-client-cert", opts: all, start: []func(map[string]string){del("ssl-client-cert")}, change: set("ssl-client-cert", "")},
+		{name: "removing ssl-client-cert makes x-forwarded-client-cert count", opts: all, change: del("ssl-client-cert"), changes: true},
+		{name: "x-forwarded-client-cert counts when it is the one read", opts: all, start: []func(map[string]string){del("ssl-client-cert")}, change: set("x-forwarded-client-cert", `Cert="`+bob+`"`), changes: true},
+		{name: "client-cert-chain counts with client-cert", opts: identity.Options{Trust: identity.ClientCert}, change: set("client-cert-chain", ""), changes: true},
+		{name: "client-cert-chain is ignored while another family is read", opts: all, change: set("client-cert-chain", "")},
+		{name: "with a peer certificate every header is ignored", envoy: alice, opts: all, change: set("ssl-client-cert", bob)},
+		{name: "with a peer certificate a dropped header is ignored too", envoy: alice, opts: all, change: del("ssl-client-cert")},
+		{name: "another oversized value of the same length is refused alike", opts: all, start: []func(map[string]string){set("ssl-client-cert", oversized)}, change: set("ssl-client-cert", strings.Repeat("b", len(oversized)))},
+		{name: "an oversized value of another length is refused with another message", opts: all, start: []func(map[string]string){set("ssl-client-cert", oversized)}, change: set("ssl-client-cert", oversized+"a"), changes: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, b := base(), base()
+			for _, s := range tt.start {
+				s(a)
+				s(b)
+			}
+			tt.change(b)
+			da, db := identity.PresentedDigest(tt.envoy, a, tt.opts), identity.PresentedDigest(tt.envoy, b, tt.opts)
+			if (da != db) != tt.changes {
+				t.Fatalf("digest changed: %v, want %v", da != db, tt.changes)
+			}
+			if !tt.changes {
+				// The same digest must mean the same answer from Extract.
+				pa, ea := identity.Extract(tt.envoy, a, tt.opts)
+				pb, eb := identity.Extract(tt.envoy, b, tt.opts)
+				if fmt.Sprint(ea) != fmt.Sprint(eb) || pa.Source != pb.Source || !cmp.Equal(commonNames(pa.Chain), commonNames(pb.Chain)) {
+					t.Fatalf("one digest, two answers: %v %v / %v %v", pa.Source, ea, pb.Source, eb)
+				}
+			}
+		})
+	}
+
+	t.Run("the same bytes under other options have another digest", func(t *testing.T) {
+		for _, envoy := range []string{"", alice} {
+			seen := map[identity.Digest]identity.Options{}
+			for _, opts := range []identity.Options{
+				{}, {Trust: identity.SSLClientCert}, {Trust: identity.XFCC}, {Trust: identity.ClientCert}, all,
+				{Trust: identity.AllFamilies, MaxHeaderBytes: 1 << 20}, {Trust: identity.AllFamilies, MaxChainLength: 3},
+			} {
+				d := identity.PresentedDigest(envoy, base(), opts)
+				if prev, ok := seen[d]; ok {
+					t.Errorf("envoy %t: %+v and %+v share a digest", envoy != "", prev, opts)
+				}
+				seen[d] = opts
+			}
+		}
+	})
+	t.Run("a digest of forwarded headers costs no allocation", func(t *testing.T) {
+		h := base()
+		if n := testing.AllocsPerRun(100, func() { identity.PresentedDigest("", h, all) }); n != 0 {
+			t.Errorf("PresentedDigest allocates %v times, want 0", n)
+		}
+	})
+}
+
+func TestParseFamilies(t *testing.T) {
+	got, err := identity.ParseFamilies([]string{"xfcc", "ssl_client_cert", "xfcc"})
+	if err != nil || got != identity.SSLClientCert|identity.XFCC {
+		t.Fatalf("ParseFamilies = %v, %v", got, err)
+	}
+	if diff := cmp.Diff([]string{"ssl_client_cert", "xfcc"}, got.Names()); diff != "" {
+		t.Errorf("Names (-want +got):\n%s", diff)
+	}
+	if identity.Families(0).String() != "none" || identity.AllFamilies.String() != "ssl_client_cert,xfcc,client_cert" {
+		t.Errorf("String: %q, %q", identity.Families(0), identity.AllFamilies)
+	}
+	if _, err := identity.ParseFamilies([]string{"ssl-client-cert"}); err == nil || !strings.Contains(err.Error(), "want ssl_client_cert, xfcc, client_cert") {
+		t.Errorf("an unknown family: %v", err)
+	}
+	for header, fam := range map[string]identity.Families{
+		"ssl-client-cert": identity.SSLClientCert, "ssl-client-verify": identity.SSLClientCert,
+		"x-forwarded-client-cert": identity.XFCC, "client-cert": identity.ClientCert, "client-cert-chain": identity.ClientCert,
+	} {
+		if !fam.Believes(header) || (identity.AllFamilies &^ fam).Believes(header) {
+			t.Errorf("%s is not believed by exactly %v", header, fam)
+		}
+	}
+	if identity.AllFamilies.Believes("x-client-cert") || identity.AllFamilies.Believes("ssl-client-s-dn") {
+		t.Error("a header certgate never reads is believed")
 	}
 }

@@ -115,7 +115,15 @@ func FuzzExtract(f *testing.F) {
 			"client-cert":             clientCert,
 			"client-cert-chain":       clientChain,
 		}
-		opts := identity.Options{TrustForwardedHeaders: trust}
+		opts := identity.Options{}
+		if trust {
+			opts.Trust = identity.AllFamilies
+		}
+		digest := identity.PresentedDigest(envoy, headers, opts)
+		headers["x-client-cert"] = sslCert + xfcc // read by nobody
+		if identity.PresentedDigest(envoy, headers, opts) != digest {
+			t.Fatal("a header Extract ignores changed the digest")
+		}
 		got, err := identity.Extract(envoy, headers, opts)
 		if err != nil {
 			checkFuzzErr(t, err, identity.ErrNoCertificate, identity.ErrMalformed, identity.ErrProxyVerifyFailed)

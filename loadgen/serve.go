@@ -14,7 +14,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/certgate/certgate/identity"
+	"github.com/certgate/certgate/config"
 	"github.com/certgate/certgate/pki"
 	"github.com/certgate/certgate/server"
 	"github.com/certgate/certgate/trust"
@@ -72,10 +72,15 @@ func StartCertgate(ctx context.Context, cfg ServeConfig) (*Certgate, error) {
 		decisions = io.Discard
 	}
 	checker := server.NewChecker(snap, server.Options{
-		Identity:    identity.Options{TrustForwardedHeaders: true},
 		Logger:      log,
 		DecisionLog: server.NewDecisionLog(decisions, 1),
 	})
+	// Header trust as `certgate serve` has it by default: the HTTP
+	// endpoint believes Ssl-Client-Cert from this host, gRPC no header.
+	var httpTrust server.ListenerTrust
+	if httpTrust.Families, httpTrust.Proxies, err = config.Default().Headers.HTTP.Parse(); err != nil {
+		return nil, fmt.Errorf("start certgate: %w", err)
+	}
 	gl, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("start certgate: %w", err)
@@ -87,7 +92,8 @@ func StartCertgate(ctx context.Context, cfg ServeConfig) (*Certgate, error) {
 	}
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	c := &Certgate{GRPCAddr: gl.Addr().String(), HTTPAddr: hl.Addr().String(), Checker: checker, cancel: cancel, done: make(chan error, 1)}
-	go func() { c.done <- server.Serve(ctx, checker, log, gl, hl) }()
+	servers := &server.Servers{Checker: checker, Logger: log, GRPC: gl, HTTP: hl, HTTPTrust: httpTrust}
+	go func() { c.done <- servers.Run(ctx) }()
 	return c, nil
 }
 

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"crypto/sha256"
 	"hash/maphash"
 	"sync"
 	"sync/atomic"
@@ -10,10 +11,20 @@ import (
 // WithDecisionCache says otherwise.
 const DefaultDecisionCacheSize = 8192
 
-// maxMemoKey bounds the key of a remembered decision. A longer key (a very
-// long path) is decided every time, so that clients cannot make the cache
-// hold megabytes.
+// maxMemoKey bounds the input a remembered decision is looked up by. A
+// longer key (a very long path) is decided every time: hashing it costs
+// more than it saves.
 const maxMemoKey = 1024
+
+// maxMemoDecision bounds the estimated size of a remembered decision: a
+// policy that answers with kilobytes of headers (perhaps echoing the path)
+// is evaluated every time rather than held 8,192 times. The cache then
+// holds at most its size times this, and each key is a 32-byte digest of
+// the input fields the policy reads, never the fields themselves.
+const maxMemoDecision = 2048
+
+// memoKey is the SHA-256 of a key appendKey built.
+type memoKey [sha256.Size]byte
 
 // CacheStats counts the work of an Engine's decision cache.
 type CacheStats struct {
@@ -37,13 +48,13 @@ type memo struct {
 type memoShard struct {
 	mu    sync.Mutex
 	limit int
-	items map[string]*memoEntry
+	items map[memoKey]*memoEntry
 	// lru is the sentinel of a circular list, most recently used first.
 	lru memoEntry
 }
 
 type memoEntry struct {
-	key        string
+	key        memoKey
 	decision   Decision
 	prev, next *memoEntry
 }
@@ -63,21 +74,22 @@ func newMemo(size int) *memo {
 		if i < size%n {
 			s.limit++
 		}
-		s.items = make(map[string]*memoEntry)
+		s.items = make(map[memoKey]*memoEntry)
 		s.lru.next, s.lru.prev = &s.lru, &s.lru
 	}
 	return m
 }
 
-func (m *memo) shard(key []byte) *memoShard {
-	return &m.shards[maphash.Bytes(m.seed, key)%uint64(len(m.shards))]
+func (m *memo) shard(key *memoKey) *memoShard {
+	return &m.shards[maphash.Bytes(m.seed, key[:])%uint64(len(m.shards))]
 }
 
 // get returns the decision remembered for key and counts a hit or a miss.
-func (m *memo) get(key []byte) (Decision, bool) {
-	s := m.shard(key)
+func (m *memo) get(input []byte) (Decision, bool) {
+	key := memoKey(sha256.Sum256(input))
+	s := m.shard(&key)
 	s.mu.Lock()
-	e, ok := s.items[string(key)]
+	e, ok := s.items[key]
 	if ok {
 		s.unlink(e)
 		s.pushFront(e)
@@ -96,12 +108,17 @@ func (m *memo) get(key []byte) (Decision, bool) {
 }
 
 // put remembers d for key, evicting the least recently used decision of
-// the shard when it is full.
-func (m *memo) put(key []byte, d Decision) {
-	s := m.shard(key)
+// the shard when it is full. A decision over maxMemoDecision is not
+// remembered.
+func (m *memo) put(input []byte, d Decision) {
+	if decisionSize(d) > maxMemoDecision {
+		return
+	}
+	key := memoKey(sha256.Sum256(input))
+	s := m.shard(&key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if e, ok := s.items[string(key)]; ok {
+	if e, ok := s.items[key]; ok {
 		// Decided concurrently by another request: keep the first.
 		s.unlink(e)
 		s.pushFront(e)
@@ -115,9 +132,20 @@ func (m *memo) put(key []byte, d Decision) {
 	} else {
 		e = &memoEntry{}
 	}
-	e.key, e.decision = string(key), d
+	e.key, e.decision = key, d
 	s.items[e.key] = e
 	s.pushFront(e)
+}
+
+// decisionSize estimates the bytes d's strings and maps hold.
+func decisionSize(d Decision) int {
+	n := len(d.Reason) + len(d.Permission)
+	for _, h := range []map[string]string{d.Headers, d.ResponseHeaders} {
+		for k, v := range h {
+			n += 64 + len(k) + len(v) // a map slot and two string headers
+		}
+	}
+	return n
 }
 
 func (s *memoShard) unlink(e *memoEntry) {

@@ -189,3 +189,26 @@ func mustLoad(tb testing.TB, policy string) *Engine {
 	}
 	return e
 }
+
+// TestMemoHoldsNoDecisionOverItsBound: a memo entry is a 32-byte digest
+// of the key (memoKey) and a decision of at most maxMemoDecision.
+func TestMemoHoldsNoDecisionOverItsBound(t *testing.T) {
+	m := newMemo(4)
+	long := []byte(strings.Repeat("k", maxMemoKey))
+	m.put(long, Decision{Reason: "granted"})
+	if _, ok := m.get(long); !ok {
+		t.Fatal("a key of maxMemoKey bytes is not remembered")
+	}
+	if _, ok := m.get(long[1:]); ok {
+		t.Fatal("another key finds its decision")
+	}
+	big := Decision{Reason: "granted", Headers: map[string]string{"x-echo": strings.Repeat("p", maxMemoDecision)}}
+	m.put([]byte("big"), big)
+	if _, ok := m.get([]byte("big")); ok {
+		t.Error("a decision over maxMemoDecision is remembered")
+	}
+	small := Decision{Reason: "granted", Permission: "list_vms", Headers: map[string]string{"x-certgate-permission": "list_vms"}}
+	if n := decisionSize(small); n > maxMemoDecision/8 {
+		t.Errorf("the shipped policy's decision is estimated at %d bytes", n)
+	}
+}

@@ -27,20 +27,24 @@ const (
 // identityHeaders are set on every allow, in this order.
 var identityHeaders = []string{HeaderUser, HeaderGroups, HeaderPermission, HeaderFingerprint}
 
-// Options configure a Checker. The zero value trusts no forwarded header,
-// logs (decisions included) to slog.Default, caches up to
-// DefaultVerdictCacheSize verdicts, records no metrics and uses the wall
-// clock.
+// Options configure a Checker. The zero value logs (decisions included) to
+// slog.Default, caches up to DefaultVerdictCacheSize verdicts and
+// DefaultVerdictCacheBytes, records no metrics and uses the wall clock.
 type Options struct {
+	// Identity holds the limits of what a presented certificate may cost.
+	// Its Trust is ignored: which forwarded headers count is a property of
+	// the listener and peer a request came from (Request.Trust).
 	Identity identity.Options
 	Logger   *slog.Logger
 	// DecisionLog receives one line per decision; nil logs every decision
 	// to Logger instead.
 	DecisionLog *DecisionLog
 	Metrics     *Metrics
-	// VerdictCacheSize bounds the verdict cache; negative disables it.
-	VerdictCacheSize int
-	Now              func() time.Time
+	// VerdictCacheSize bounds the verdict cache's entries and
+	// VerdictCacheBytes their estimated memory; negative disables it.
+	VerdictCacheSize  int
+	VerdictCacheBytes int
+	Now               func() time.Time
 	// NameMissingPermission makes a 403's body name the permission the
 	// request lacked. Off (the default), every 403 body is the same, so a
 	// client cannot map the route table; the decision log names the
@@ -57,6 +61,7 @@ type Checker struct {
 	metrics   *Metrics
 	ids       *decisionIDs
 	cacheSize int
+	byteLimit int // of the verdict cache
 	now       func() time.Time
 	// namePermission is Options.NameMissingPermission.
 	namePermission bool
@@ -73,7 +78,7 @@ type serving struct {
 // first successful load; requests are then denied with 500).
 func NewChecker(snap *Snapshot, opts Options) *Checker {
 	c := &Checker{identity: opts.Identity, log: opts.Logger, decisions: opts.DecisionLog, metrics: opts.Metrics,
-		ids: newDecisionIDs(), cacheSize: opts.VerdictCacheSize, now: opts.Now, namePermission: opts.NameMissingPermission}
+		ids: newDecisionIDs(), cacheSize: opts.VerdictCacheSize, byteLimit: opts.VerdictCacheBytes, now: opts.Now, namePermission: opts.NameMissingPermission}
 	if c.log == nil {
 		c.log = slog.Default()
 	}
@@ -82,6 +87,9 @@ func NewChecker(snap *Snapshot, opts Options) *Checker {
 	}
 	if c.cacheSize == 0 {
 		c.cacheSize = DefaultVerdictCacheSize
+	}
+	if c.byteLimit == 0 {
+		c.byteLimit = DefaultVerdictCacheBytes
 	}
 	if c.now == nil {
 		c.now = time.Now
@@ -96,7 +104,7 @@ func NewChecker(snap *Snapshot, opts Options) *Checker {
 // Swap makes snap the snapshot that new requests use, with an empty verdict
 // cache; requests in flight finish on the one they started with.
 func (c *Checker) Swap(snap *Snapshot) {
-	c.state.Store(&serving{snap: snap, verdicts: newVerdictCache(c.cacheSize)})
+	c.state.Store(&serving{snap: snap, verdicts: newVerdictCache(c.cacheSize, c.byteLimit)})
 }
 
 // Snapshot returns the snapshot in use, or nil before the first load.
@@ -119,6 +127,10 @@ type Request struct {
 	Headers map[string]string
 	// PeerCertificate is Envoy's attributes.source.certificate (URL-encoded PEM).
 	PeerCertificate string
+	// Trust is the forwarded-header families believed for this request:
+	// its listener's, when the peer is one of the listener's trusted
+	// proxies, and none otherwise (ListenerTrust.For).
+	Trust identity.Families
 	// Adapter names the adapter for the decision log: "grpc" or "http".
 	Adapter string
 }
@@ -211,22 +223,27 @@ func (c *Checker) record(ctx context.Context, snap *Snapshot, req *Request, res 
 }
 
 // authenticate turns the presented certificate into a verdict, from the
-// cache when the same bytes were verified under this snapshot before.
+// cache when the bytes that decide it were verified under this snapshot,
+// with the same trust, before.
 func (c *Checker) authenticate(snap *Snapshot, verdicts *verdictCache, req *Request, now time.Time) (v *verdict, hit, cacheUsed bool) {
-	buf := keyBuffers.Get().(*[]byte)
-	defer keyBuffers.Put(buf)
-	key, cacheable := presentedKey(req, c.identity.TrustForwardedHeaders, buf)
-	cacheable = cacheable && verdicts != nil
-	if cacheable {
-		if v, ok := verdicts.get(key, now); ok {
-			return v, true, true
-		}
+	if verdicts == nil {
+		return verify(snap.Trust, req, c.identity, now), false, false
+	}
+	key := identity.PresentedDigest(req.PeerCertificate, req.Headers, extractOptions(req, c.identity))
+	if v, ok := verdicts.get(key, now); ok {
+		return v, true, true
 	}
 	v = verify(snap.Trust, req, c.identity, now)
-	if cacheable && v.until.After(now) {
+	if v.until.After(now) {
 		verdicts.put(key, v)
 	}
-	return v, false, cacheable
+	return v, false, true
+}
+
+// extractOptions are the limits of opts with the request's own trust.
+func extractOptions(req *Request, opts identity.Options) identity.Options {
+	opts.Trust = req.Trust
+	return opts
 }
 
 // verify decodes and verifies the presented chain. Failures that cannot
@@ -234,7 +251,7 @@ func (c *Checker) authenticate(snap *Snapshot, verdicts *verdictCache, req *Requ
 // revoked serial) are remembered for failureTTL; the ones time may cure
 // (not yet valid, no current CRL) are not remembered at all.
 func verify(store *trust.Store, req *Request, opts identity.Options, now time.Time) *verdict {
-	presented, err := identity.Extract(req.PeerCertificate, req.Headers, opts)
+	presented, err := identity.Extract(req.PeerCertificate, req.Headers, extractOptions(req, opts))
 	if err != nil {
 		return &verdict{reason: "certificate: " + err.Error(), cause: causeOfCertificate(err), err: err, from: now, until: now.Add(failureTTL)}
 	}
@@ -313,6 +330,9 @@ func (c *Checker) decided(d policy.Decision, err error, v *verdict, req *Request
 	}
 	res := c.result(d, v.id, req.Headers)
 	res.StaleCRL = v.staleCRL
+	if strip := unbelievedCertHeaders(req); res.Allow && len(strip) > 0 {
+		res.RemoveHeaders = append(strip, res.RemoveHeaders...)
+	}
 	return res
 }
 
@@ -364,19 +384,25 @@ func (c *Checker) result(d policy.Decision, id *identity.Identity, sent map[stri
 	return res
 }
 
-// headersToRemove lists the client-sent headers an upstream must not see:
-// certificate headers certgate was not told to trust, and certgate-prefixed
-// headers it does not set itself (the ones it sets are overwritten instead,
+// unbelievedCertHeaders lists the forwarded certificate headers of req that
+// its listener does not believe from its peer: client-sent copies, which an
+// upstream must not see. The believed ones are the proxy's own (Envoy's
+// x-forwarded-client-cert under SANITIZE_SET) and stay.
+func unbelievedCertHeaders(req *Request) []string {
+	var out []string
+	for _, name := range identity.ForwardedCertHeaders {
+		if _, ok := req.Headers[name]; ok && !req.Trust.Believes(name) {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// headersToRemove lists the certgate-prefixed headers a client sent that
+// certgate does not set itself (the ones it sets are overwritten instead,
 // which is correct whatever order the proxy applies removals in).
 func (c *Checker) headersToRemove(sent map[string]string) []string {
 	var out []string
-	if !c.identity.TrustForwardedHeaders {
-		for _, name := range identity.ForwardedCertHeaders {
-			if _, ok := sent[name]; ok {
-				out = append(out, name)
-			}
-		}
-	}
 	for name := range sent {
 		if strings.HasPrefix(name, "x-certgate-") && !isIdentityHeader(name) {
 			out = append(out, name)

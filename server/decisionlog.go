@@ -139,7 +139,7 @@ func (d *DecisionLog) write(ctx context.Context, snap *Snapshot, req *Request, r
 		// searches for after revoking it. Marked, as nothing vouches for it.
 		attrs = append(attrs,
 			slog.String("user", truncate(res.Claimed.User, maxLoggedNameBytes)),
-			slog.String("serial", truncate(res.Claimed.Serial, 128)),
+			slog.String("serial", truncate(res.Claimed.Serial, maxClaimedSerialBytes)),
 			slog.String("fingerprint", res.Claimed.FingerprintSHA256),
 			slog.Bool("verified", false),
 		)

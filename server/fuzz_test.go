@@ -86,10 +86,9 @@ func FuzzHTTPCheck(f *testing.F) {
 	}
 	lines := &lineCounter{}
 	checker := NewChecker(&Snapshot{Trust: store, Policy: engine, Revision: 1}, Options{
-		Identity: identity.Options{TrustForwardedHeaders: true},
-		Logger:   slog.New(slog.NewJSONHandler(lines, nil)),
+		Logger: slog.New(slog.NewJSONHandler(lines, nil)),
 	})
-	handler := NewHTTPHandler(checker)
+	handler := NewHTTPHandler(checker, loopbackTrust)
 	jenkins := inter.Leaf("jenkins", pkitest.Orgs("ci"))
 	cert := client.EscapePEM(jenkins.CertPEM())
 	f.Add("GET", "/v1/check", "POST", "/api/v1/vm", cert, "SUCCESS")

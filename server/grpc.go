@@ -11,17 +11,24 @@ import (
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
 	rpcstatus "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/peer"
+
+	"github.com/certgate/certgate/identity"
 )
 
 // AuthorizationServer adapts Envoy's ext_authz v3 Check to the Checker.
 type AuthorizationServer struct {
 	authv3.UnimplementedAuthorizationServer
 	checker *Checker
+	trust   ListenerTrust
 }
 
-// NewAuthorizationServer returns the ext_authz v3 service for checker.
-func NewAuthorizationServer(checker *Checker) *AuthorizationServer {
-	return &AuthorizationServer{checker: checker}
+// NewAuthorizationServer returns the ext_authz v3 service for checker,
+// believing forwarded certificate headers as trust says. Envoy's
+// source.certificate needs no trust; XFCC does, and only behind an Envoy
+// with forward_client_cert_details: SANITIZE_SET.
+func NewAuthorizationServer(checker *Checker, trust ListenerTrust) *AuthorizationServer {
+	return &AuthorizationServer{checker: checker, trust: trust}
 }
 
 // Check answers one ext_authz request. Decisions are carried in the
@@ -37,10 +44,24 @@ func (s *AuthorizationServer) Check(ctx context.Context, in *authv3.CheckRequest
 		Protocol:        httpReq.GetProtocol(),
 		Headers:         envoyHeaders(httpReq),
 		PeerCertificate: in.GetAttributes().GetSource().GetCertificate(),
+		Trust:           s.peerTrust(ctx),
 		Adapter:         "grpc",
 	}
 	res := s.checker.Check(ctx, req)
 	return checkResponse(&res), nil
+}
+
+// peerTrust is what the listener believes from the gRPC peer of ctx: the
+// connection's remote address, Envoy's when it is a trusted proxy.
+func (s *AuthorizationServer) peerTrust(ctx context.Context) identity.Families {
+	if s.trust.Families == 0 {
+		return 0
+	}
+	p, ok := peer.FromContext(ctx)
+	if !ok || p.Addr == nil {
+		return 0
+	}
+	return s.trust.For(p.Addr.String())
 }
 
 // envoyHeaders returns the request headers with lower-case names, from the

@@ -13,18 +13,20 @@ import (
 const CheckPath = "/v1/check"
 
 // NewHTTPHandler returns the HTTP listener's handler: the check endpoint,
-// /healthz (the process is up) and /readyz (a snapshot is loaded).
-func NewHTTPHandler(checker *Checker) http.Handler {
-	return newHTTPMux(checker, nil)
+// believing forwarded certificate headers as trust says (NGINX sets
+// ssl_client_cert), /healthz (the process is up) and /readyz (a snapshot
+// is loaded).
+func NewHTTPHandler(checker *Checker, trust ListenerTrust) http.Handler {
+	return newHTTPMux(checker, trust, nil)
 }
 
 // newHTTPMux is the check listener's handler; draining, when set and true,
 // makes /readyz answer 503 so load balancers stop sending. Metrics are
 // served on their own listener (newMetricsMux), not here.
-func newHTTPMux(checker *Checker, draining func() bool) http.Handler {
+func newHTTPMux(checker *Checker, trust ListenerTrust, draining func() bool) http.Handler {
 	mux := http.NewServeMux()
 	handleProbes(mux, checker, draining)
-	check := &httpCheck{checker: checker}
+	check := &httpCheck{checker: checker, trust: trust}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// The check endpoint is dispatched before ServeMux, which answers a
 		// path with "//", "." or ".." segments with a redirect: below
@@ -38,7 +40,10 @@ func newHTTPMux(checker *Checker, draining func() bool) http.Handler {
 	})
 }
 
-type httpCheck struct{ checker *Checker }
+type httpCheck struct {
+	checker *Checker
+	trust   ListenerTrust
+}
 
 func (h *httpCheck) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	req, err := h.request(r)
@@ -46,6 +51,7 @@ func (h *httpCheck) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		res = h.checker.Reject(r.Context(), &Request{Method: r.Method, Target: r.RequestURI, Adapter: "http"}, http.StatusBadRequest, CauseBadRequest, err.Error())
 	} else {
+		req.Trust = h.trust.For(r.RemoteAddr)
 		res = h.checker.Check(r.Context(), req)
 	}
 	hdr := w.Header()

@@ -86,7 +86,7 @@ func TestHTTPHandlerRefusesACheckWithoutTheOriginalMethod(t *testing.T) {
 	rec := httptest.NewRecorder()
 	r := httptest.NewRequest(http.MethodGet, "/v1/check", nil)
 	r.Header.Set("X-Original-URI", "/api/v1/vm")
-	NewHTTPHandler(c).ServeHTTP(rec, r)
+	NewHTTPHandler(c, loopbackTrust).ServeHTTP(rec, r)
 	if rec.Code != http.StatusBadRequest {
 		t.Errorf("status %d, want 400", rec.Code)
 	}
@@ -100,7 +100,7 @@ func TestHTTPHandlerRefusesACheckWithoutTheOriginalMethod(t *testing.T) {
 // neither decided nor logged.
 func TestHTTPHandlerDecidesEnvoyModePathsServeMuxWouldRedirect(t *testing.T) {
 	c := NewChecker(nil, Options{Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
-	h := NewHTTPHandler(c)
+	h := NewHTTPHandler(c, loopbackTrust)
 	for _, target := range []string{"/v1/check//api/v1/vm", "/v1/check/api/v1/vm/../node", "/v1/check/api/./v1/vm", "/v1/check/api/v1/vm/%2e%2e/node"} {
 		t.Run(target, func(t *testing.T) {
 			rec := httptest.NewRecorder()

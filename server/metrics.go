@@ -157,6 +157,8 @@ var (
 		"Seconds until the CA certificate's notAfter.", []string{"subject", "fingerprint_sha256"}, nil)
 	descCacheEntries = prometheus.NewDesc("certgate_verdict_cache_entries",
 		"Certificate verdicts cached for the serving snapshot.", nil, nil)
+	descCacheBytes = prometheus.NewDesc("certgate_verdict_cache_bytes",
+		"Estimated memory held by the verdicts cached for the serving snapshot.", nil, nil)
 	descDecisionCache = prometheus.NewDesc("certgate_decision_cache_requests_total",
 		"Lookups in the policy decision cache of the serving snapshot, by result (hit or miss); starts from zero with each snapshot.", []string{"result"}, nil)
 	descDecisionCacheEntries = prometheus.NewDesc("certgate_decision_cache_entries",
@@ -170,6 +172,7 @@ func (c *snapshotCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descCRLRevoked
 	ch <- descCAExpiry
 	ch <- descCacheEntries
+	ch <- descCacheBytes
 	ch <- descDecisionCache
 	ch <- descDecisionCacheEntries
 }
@@ -182,7 +185,9 @@ func (c *snapshotCollector) Collect(ch chan<- prometheus.Metric) {
 	snap, now := st.snap, c.checker.now()
 	ch <- prometheus.MustNewConstMetric(descRevision, prometheus.GaugeValue, float64(snap.Revision))
 	ch <- prometheus.MustNewConstMetric(descSnapshotAge, prometheus.GaugeValue, now.Sub(snap.LoadedAt).Seconds())
-	ch <- prometheus.MustNewConstMetric(descCacheEntries, prometheus.GaugeValue, float64(st.verdicts.len()))
+	entries, bytes := st.verdicts.stats()
+	ch <- prometheus.MustNewConstMetric(descCacheEntries, prometheus.GaugeValue, float64(entries))
+	ch <- prometheus.MustNewConstMetric(descCacheBytes, prometheus.GaugeValue, float64(bytes))
 	ds := snap.Policy.CacheStats()
 	ch <- prometheus.MustNewConstMetric(descDecisionCache, prometheus.CounterValue, float64(ds.Hits), "hit")
 	ch <- prometheus.MustNewConstMetric(descDecisionCache, prometheus.CounterValue, float64(ds.Misses), "miss")

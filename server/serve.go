@@ -62,7 +62,7 @@ const DefaultShutdownGrace = 10 * time.Second
 // standard health service (serving for "" and the ext_authz service name)
 // and, with withReflection, reflection registered, and the health server to
 // report a stop with.
-func newGRPCServer(checker *Checker, withReflection bool) (*grpc.Server, *health.Server) {
+func newGRPCServer(checker *Checker, trust ListenerTrust, withReflection bool) (*grpc.Server, *health.Server) {
 	srv := grpc.NewServer(
 		grpc.MaxRecvMsgSize(MaxGRPCMessageBytes),
 		grpc.MaxSendMsgSize(MaxGRPCMessageBytes),
@@ -72,7 +72,7 @@ func newGRPCServer(checker *Checker, withReflection bool) (*grpc.Server, *health
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: GRPCPingMinInterval, PermitWithoutStream: true}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionIdle: GRPCIdleTimeout, Time: 2 * time.Minute, Timeout: 20 * time.Second}),
 	)
-	authv3.RegisterAuthorizationServer(srv, NewAuthorizationServer(checker))
+	authv3.RegisterAuthorizationServer(srv, NewAuthorizationServer(checker, trust))
 	hs := health.NewServer()
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	hs.SetServingStatus(authv3.Authorization_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
@@ -97,14 +97,6 @@ func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
 	}
 }
 
-// Serve runs the gRPC and HTTP servers on the given listeners (either may be
-// nil) until ctx ends, then stops them gracefully. It returns the first
-// serving error.
-func Serve(ctx context.Context, checker *Checker, log *slog.Logger, grpcLis, httpLis net.Listener) error {
-	s := &Servers{Checker: checker, Logger: log, GRPC: grpcLis, HTTP: httpLis}
-	return s.Run(ctx)
-}
-
 // Servers are the listeners of one certgate process and what they serve.
 type Servers struct {
 	Checker *Checker
@@ -114,6 +106,9 @@ type Servers struct {
 	// probes) and Admin (AdminService) may each be nil.
 	GRPC, HTTP, Admin net.Listener
 	MetricsListener   net.Listener
+	// GRPCTrust and HTTPTrust say which forwarded certificate headers each
+	// listener believes, and from which peers; the zero value believes none.
+	GRPCTrust, HTTPTrust ListenerTrust
 	// GRPCReflection registers gRPC server reflection on GRPC, which lists
 	// the services to anyone who can reach the listener; off by default.
 	GRPCReflection bool
@@ -147,7 +142,7 @@ func (s *Servers) Run(ctx context.Context) error {
 	var health *health.Server
 	var hs, ms *http.Server
 	if s.GRPC != nil {
-		gs, health = newGRPCServer(s.Checker, s.GRPCReflection)
+		gs, health = newGRPCServer(s.Checker, s.GRPCTrust, s.GRPCReflection)
 		go func() { errc <- gs.Serve(s.GRPC) }()
 	}
 	serveHTTP := func(srv *http.Server, lis net.Listener) {
@@ -156,7 +151,7 @@ func (s *Servers) Run(ctx context.Context) error {
 		}
 	}
 	if s.HTTP != nil {
-		hs = newHTTPServer(newHTTPMux(s.Checker, draining.Load), log)
+		hs = newHTTPServer(newHTTPMux(s.Checker, s.HTTPTrust, draining.Load), log)
 		go serveHTTP(hs, s.HTTP)
 	}
 	if s.MetricsListener != nil {

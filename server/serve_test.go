@@ -20,7 +20,6 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/certgate/certgate/client"
-	"github.com/certgate/certgate/identity"
 	"github.com/certgate/certgate/pki/pkitest"
 )
 
@@ -49,7 +48,7 @@ func startServers(t *testing.T, opts ...func(*Servers)) *running {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	reg := prometheus.NewRegistry()
 	metrics := NewMetrics(reg)
-	r.checker = NewChecker(snap, Options{Logger: log, Metrics: metrics, Identity: identity.Options{TrustForwardedHeaders: true}})
+	r.checker = NewChecker(snap, Options{Logger: log, Metrics: metrics})
 	r.reloader = &Reloader{Checker: r.checker, Load: load, Logger: log, Metrics: metrics}
 	grpcLis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -66,7 +65,7 @@ func startServers(t *testing.T, opts ...func(*Servers)) *running {
 	r.grpcAddr, r.httpAddr, r.metricsAddr = grpcLis.Addr().String(), httpLis.Addr().String(), metricsLis.Addr().String()
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
-	srv := &Servers{Checker: r.checker, Logger: log, GRPC: grpcLis, HTTP: httpLis, MetricsListener: metricsLis,
+	srv := &Servers{Checker: r.checker, Logger: log, GRPC: grpcLis, HTTP: httpLis, MetricsListener: metricsLis, HTTPTrust: loopbackTrust,
 		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), ShutdownGrace: 2 * time.Second}
 	for _, o := range opts {
 		o(srv)

@@ -7,7 +7,7 @@ import (
 )
 
 func TestHTTPServerSetsEveryTimeoutAndTheHeaderLimit(t *testing.T) {
-	srv := newHTTPServer(NewHTTPHandler(NewChecker(nil, Options{})), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	srv := newHTTPServer(NewHTTPHandler(NewChecker(nil, Options{}), ListenerTrust{}), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	for name, got := range map[string]int64{
 		"ReadHeaderTimeout": int64(srv.ReadHeaderTimeout),
 		"ReadTimeout":       int64(srv.ReadTimeout),

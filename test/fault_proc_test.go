@@ -163,7 +163,11 @@ trust:
   crl_mode: full_chain
   on_stale_crl: %s
 headers:
-  trust_forwarded: true
+  http:
+    trust: [ssl_client_cert]
+    trusted_proxies: [127.0.0.1/32, "::1/128"]
+  grpc:
+    trust: []
 policy:
   dir: %q
 log:

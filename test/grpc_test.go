@@ -89,7 +89,7 @@ var clientGroups = map[string]string{"admin": "admins", "viewer": "viewers", "je
 
 func TestEnvoyCheckOverGRPCDecidesByCertificateAndPermission(t *testing.T) {
 	w := newWorld(t)
-	r := startCertgate(t, w, false)
+	r := startCertgate(t, w, trustNone)
 	authz := r.authzClient(t)
 	for _, tc := range decisionCases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -126,7 +126,7 @@ func TestEnvoyCheckOverGRPCDecidesByCertificateAndPermission(t *testing.T) {
 
 func TestEnvoyCheckDeniesMissingOrGarbageCertificatesWith401(t *testing.T) {
 	w := newWorld(t)
-	r := startCertgate(t, w, false)
+	r := startCertgate(t, w, trustNone)
 	authz := r.authzClient(t)
 	viewerPEM := string(w.clients["viewer"])
 	for name, cert := range map[string]string{
@@ -153,7 +153,7 @@ func TestEnvoyCheckDeniesMissingOrGarbageCertificatesWith401(t *testing.T) {
 
 func TestEnvoyCheckOverwritesAndStripsClientSentIdentityHeaders(t *testing.T) {
 	w := newWorld(t)
-	r := startCertgate(t, w, false)
+	r := startCertgate(t, w, trustNone)
 	authz := r.authzClient(t)
 	req := client.EnvoyRequest(client.Check{
 		CertPEM: w.clients["viewer"], Method: "GET", Target: "/api/v1/vm",
@@ -186,7 +186,7 @@ func TestEnvoyCheckOverwritesAndStripsClientSentIdentityHeaders(t *testing.T) {
 
 func TestEnvoyCheckIgnoresForwardedCertHeadersUnlessTrusted(t *testing.T) {
 	w := newWorld(t)
-	r := startCertgate(t, w, false)
+	r := startCertgate(t, w, trustNone)
 	authz := r.authzClient(t)
 	req := client.EnvoyRequest(client.Check{Method: "GET", Target: "/api/v1/vm", Headers: map[string]string{
 		"ssl-client-cert":   client.EscapePEM(w.clients["admin"]),

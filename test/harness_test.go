@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
+	"github.com/certgate/certgate/config"
 	"github.com/certgate/certgate/identity"
 	"github.com/certgate/certgate/pki"
 	"github.com/certgate/certgate/pki/pkitest"
@@ -103,9 +105,46 @@ type running struct {
 	logs               *logBuffer
 }
 
+// headerTrust is what each listener of a test certgate believes of
+// forwarded certificate headers.
+type headerTrust struct{ grpc, http server.ListenerTrust }
+
+// thisProxy is the peer address the tests' requests come from as the
+// trusted proxy; otherPeer (127.0.0.2, also this host) is not one.
+var (
+	thisProxy = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
+	otherPeer = &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}
+)
+
+var (
+	// trustNone believes no header: only Envoy's peer certificate counts.
+	trustNone = headerTrust{}
+	// trustAll believes every family on both listeners from 127.0.0.1,
+	// so that the hostile table reaches every parser over both adapters.
+	trustAll = headerTrust{
+		grpc: server.ListenerTrust{Families: identity.AllFamilies, Proxies: thisProxy},
+		http: server.ListenerTrust{Families: identity.AllFamilies, Proxies: thisProxy},
+	}
+	// trustDev is what `certgate dev` and `certgate serve` believe by
+	// default: ssl_client_cert on HTTP from this host, nothing on gRPC.
+	trustDev = defaultHeaderTrust()
+)
+
+func defaultHeaderTrust() headerTrust {
+	var h headerTrust
+	var err error
+	if h.grpc.Families, h.grpc.Proxies, err = config.Default().Headers.GRPC.Parse(); err != nil {
+		panic(err) // the defaults are tested in package config
+	}
+	if h.http.Families, h.http.Proxies, err = config.Default().Headers.HTTP.Parse(); err != nil {
+		panic(err)
+	}
+	return h
+}
+
 // startCertgate serves the shipped policy for w on ephemeral ports until the
-// test ends.
-func startCertgate(t testing.TB, w *world, trustForwarded bool) *running {
+// test ends, believing forwarded headers as trust says.
+func startCertgate(t testing.TB, w *world, trust headerTrust) *running {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	snap, err := server.LoadSnapshot(ctx, w.trustConfig(), "", 1)
@@ -114,7 +153,7 @@ func startCertgate(t testing.TB, w *world, trustForwarded bool) *running {
 	}
 	logs := &logBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, nil))
-	checker := server.NewChecker(snap, server.Options{Identity: identity.Options{TrustForwardedHeaders: trustForwarded}, Logger: log})
+	checker := server.NewChecker(snap, server.Options{Logger: log})
 	grpcLis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -124,7 +163,8 @@ func startCertgate(t testing.TB, w *world, trustForwarded bool) *running {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
-	go func() { done <- server.Serve(ctx, checker, log, grpcLis, httpLis) }()
+	servers := &server.Servers{Checker: checker, Logger: log, GRPC: grpcLis, HTTP: httpLis, GRPCTrust: trust.grpc, HTTPTrust: trust.http}
+	go func() { done <- servers.Run(ctx) }()
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -139,10 +179,18 @@ func startCertgate(t testing.TB, w *world, trustForwarded bool) *running {
 	return &running{grpcAddr: grpcLis.Addr().String(), httpAddr: httpLis.Addr().String(), checker: checker, logs: logs}
 }
 
-// authzClient dials the ext_authz service over a real gRPC connection.
-func (r *running) authzClient(t *testing.T) authv3.AuthorizationClient {
+// authzClient dials the ext_authz service over a real gRPC connection, from
+// 127.0.0.1 or, when from is set, from that local address.
+func (r *running) authzClient(t *testing.T, from ...*net.TCPAddr) authv3.AuthorizationClient {
 	t.Helper()
-	conn, err := grpc.NewClient(r.grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	opts := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
+	if len(from) > 0 {
+		d := &net.Dialer{LocalAddr: from[0], Timeout: 5 * time.Second}
+		opts = append(opts, grpc.WithContextDialer(func(ctx context.Context, addr string) (net.Conn, error) {
+			return d.DialContext(ctx, "tcp", addr)
+		}))
+	}
+	conn, err := grpc.NewClient(r.grpcAddr, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -55,6 +55,15 @@ type hostileCase struct {
 	// rule, for a refused path, is the part of the logged reason that
 	// names the path rule hit; the cause is then ambiguous_path.
 	rule string
+	// The adapters' certgate believes every header family on both
+	// listeners from 127.0.0.1, the tests' proxy. dev runs the case
+	// against `certgate dev`'s trust instead (HTTP: ssl_client_cert from
+	// this host; gRPC: no header); otherPeer sends it from 127.0.0.2, a
+	// peer that is no trusted proxy.
+	dev, otherPeer bool
+	// headerMap sends Envoy's headers in header_map (raw values) rather
+	// than the plain map, as Envoy may.
+	headerMap bool
 }
 
 const (
@@ -119,6 +128,26 @@ var hostileCases = []hostileCase{
 	{name: "Envoy HTTP mode: a dot-dot path below the check path is decided, not redirected", cert: "viewer", checkTarget: "/v1/check/api/v1/vm/../node", method: "GET", target: "/api/v1/vm/../node", status: ok, user: "viewer"},
 	{name: "Envoy HTTP mode: a double slash below the check path is decided, not redirected", cert: "viewer", checkTarget: "/v1/check//api/v1/vm", method: "GET", target: "//api/v1/vm", status: ok, user: "viewer"},
 	{name: "Envoy HTTP mode: an encoded dot-dot above the root below the check path is refused", cert: "viewer", checkTarget: "/v1/check/%2e%2e/api/v1/vm", method: "GET", target: "/%2e%2e/api/v1/vm", status: badReq},
+
+	// Header trust per listener, as admin on an admins-only route: a
+	// header is believed only on a listener that trusts its family, and
+	// only from a trusted proxy; a peer certificate always wins.
+	{name: "a forged ssl-client-cert without a peer certificate is nobody on gRPC under certgate dev", cert: "admin", header: "ssl-client-cert", dev: true, method: "DELETE", target: "/api/v1/node", status: unauth,
+		httpStatus: ok, user: "admin"},
+	{name: "a forged ssl-client-cert in header_map is nobody on gRPC under certgate dev", cert: "admin", header: "ssl-client-cert", headerMap: true, dev: true, method: "DELETE", target: "/api/v1/node", status: unauth,
+		httpStatus: ok, user: "admin"},
+	{name: "a forged XFCC Cert is nobody under certgate dev", cert: "xfcc-admin", header: "x-forwarded-client-cert", dev: true, method: "DELETE", target: "/api/v1/node", status: unauth},
+	{name: "a forged XFCC Cert in header_map is nobody under certgate dev", cert: "xfcc-admin", header: "x-forwarded-client-cert", headerMap: true, dev: true, method: "DELETE", target: "/api/v1/node", status: unauth},
+	{name: "a forged RFC 9440 client-cert is nobody under certgate dev", cert: "admin-client-cert", header: "client-cert", verify: "-", dev: true, method: "DELETE", target: "/api/v1/node", status: unauth},
+	{name: "a forged RFC 9440 client-cert in header_map is nobody under certgate dev", cert: "admin-client-cert", header: "client-cert", verify: "-", headerMap: true, dev: true, method: "DELETE", target: "/api/v1/node", status: unauth},
+	{name: "ssl-client-cert from a peer that is no trusted proxy is nobody under certgate dev", cert: "admin", header: "ssl-client-cert", dev: true, otherPeer: true, method: "DELETE", target: "/api/v1/node", status: unauth},
+	{name: "an XFCC Cert from a trusted proxy that sets it is believed", cert: "xfcc-admin", header: "x-forwarded-client-cert", method: "DELETE", target: "/api/v1/node", status: ok, user: "admin"},
+	{name: "ssl-client-cert from a peer that is no trusted proxy is nobody", cert: "admin", header: "ssl-client-cert", otherPeer: true, method: "DELETE", target: "/api/v1/node", status: unauth},
+	{name: "ssl-client-cert in header_map from a peer that is no trusted proxy is nobody", cert: "admin", header: "ssl-client-cert", headerMap: true, otherPeer: true, method: "DELETE", target: "/api/v1/node", status: unauth},
+	{name: "an XFCC Cert from a peer that is no trusted proxy is nobody", cert: "xfcc-admin", header: "x-forwarded-client-cert", otherPeer: true, method: "DELETE", target: "/api/v1/node", status: unauth},
+	{name: "an RFC 9440 client-cert from a peer that is no trusted proxy is nobody", cert: "admin-client-cert", header: "client-cert", verify: "-", otherPeer: true, method: "DELETE", target: "/api/v1/node", status: unauth},
+	{name: "a peer certificate wins over a believed XFCC", cert: "viewer", extra: [][2]string{{"X-Forwarded-Client-Cert", "XFCC-ADMIN"}}, method: "DELETE", target: "/api/v1/node", status: forbidden},
+	{name: "a peer certificate wins over a believed client-cert", cert: "viewer", extra: [][2]string{{"Client-Cert", "ADMIN-CLIENT-CERT"}}, method: "DELETE", target: "/api/v1/node", status: forbidden},
 
 	// Certificate tricks.
 	{name: "a CA certificate is no client", cert: "ca-as-client", method: "GET", target: "/api/v1/vm", status: unauth, nginx: unauth, nginxClient: "ca-as-client"},

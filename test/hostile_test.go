@@ -24,14 +24,44 @@ import (
 // Every decision certgate makes must be logged exactly once with its
 // status; a request the transport refuses is logged by nobody.
 
+// adapterCertgates are the certgates the adapters' cases run against: the
+// table's (every family believed from 127.0.0.1) and `certgate dev`'s.
+type adapterCertgates struct{ all, dev *running }
+
+func startAdapterCertgates(t *testing.T, h *hostileWorld) adapterCertgates {
+	return adapterCertgates{all: startCertgate(t, h.world, trustAll), dev: startCertgate(t, h.world, trustDev)}
+}
+
+func (a adapterCertgates) of(tc hostileCase) *running {
+	if tc.dev {
+		return a.dev
+	}
+	return a.all
+}
+
+// localAddr is where tc's request comes from: nil for 127.0.0.1, the
+// trusted proxy.
+func (tc hostileCase) localAddr() *net.TCPAddr {
+	if tc.otherPeer {
+		return otherPeer
+	}
+	return nil
+}
+
 func TestHostileInputsOverGRPC(t *testing.T) {
 	h := newHostileWorld(t)
-	r := startCertgate(t, h.world, true)
-	authz := r.authzClient(t)
+	certgates := startAdapterCertgates(t, h)
+	clients := map[[2]bool]authv3.AuthorizationClient{}
+	for _, dev := range []bool{false, true} {
+		r := certgates.of(hostileCase{dev: dev})
+		clients[[2]bool{dev, false}] = r.authzClient(t)
+		clients[[2]bool{dev, true}] = r.authzClient(t, otherPeer)
+	}
 	for _, tc := range hostileCases {
 		if tc.nginxOnly {
 			continue
 		}
+		r, authz := certgates.of(tc), clients[[2]bool{tc.dev, tc.otherPeer}]
 		t.Run(tc.name, func(t *testing.T) {
 			before := len(r.logs.decisions(t))
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -68,11 +98,12 @@ func TestHostileInputsOverGRPC(t *testing.T) {
 
 func TestHostileInputsOverHTTP(t *testing.T) {
 	h := newHostileWorld(t)
-	r := startCertgate(t, h.world, true)
+	certgates := startAdapterCertgates(t, h)
 	for _, tc := range hostileCases {
 		if tc.nginxOnly {
 			continue
 		}
+		r := certgates.of(tc)
 		for _, ask := range h.checkRequests(tc) {
 			t.Run(tc.name+ask.form, func(t *testing.T) {
 				r.hostileHTTP(t, tc, ask)
@@ -118,7 +149,11 @@ func (h *hostileWorld) checkRequests(tc hostileCase) []checkRequest {
 func (r *running) hostileHTTP(t *testing.T, tc hostileCase, ask checkRequest) {
 	t.Helper()
 	before := len(r.logs.decisions(t))
-	conn, err := net.DialTimeout("tcp", r.httpAddr, 5*time.Second)
+	d := &net.Dialer{Timeout: 5 * time.Second}
+	if from := tc.localAddr(); from != nil {
+		d.LocalAddr = from
+	}
+	conn, err := d.Dial("tcp", r.httpAddr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +183,7 @@ func (r *running) hostileHTTP(t *testing.T, tc hostileCase, ask checkRequest) {
 
 func TestHostileInputsThroughNGINX(t *testing.T) {
 	h := newHostileWorld(t)
-	r := startCertgate(t, h.world, true)
+	r := startCertgate(t, h.world, trustAll)
 	n := startNGINX(t, h.world, r.httpAddr, h.keys, h.root, h.clientCA)
 	ran := 0
 	for _, tc := range hostileCases {
@@ -227,7 +262,7 @@ func (h *hostileWorld) envoyRequest(tc hostileCase) *authv3.CheckRequest {
 		repeated = repeated || seen[strings.ToLower(kv[0])]
 		seen[strings.ToLower(kv[0])] = true
 	}
-	if repeated {
+	if repeated || tc.headerMap {
 		httpReq.HeaderMap = &corev3.HeaderMap{}
 		for _, kv := range headers {
 			httpReq.HeaderMap.Headers = append(httpReq.HeaderMap.Headers, &corev3.HeaderValue{Key: strings.ToLower(kv[0]), RawValue: []byte(kv[1])})

@@ -122,6 +122,7 @@ func newHostileWorld(t *testing.T) *hostileWorld {
 	h.values["raw-pem"] = string(viewer)
 	h.values["huge"] = h.values["viewer"] + strings.Repeat("%0A", 70_000)
 	h.values["megabyte"] = strings.Repeat("A", 1<<20)
+	h.values["xfcc-admin"] = `By=spiffe://gw;Cert="` + h.values["admin"] + `"`
 	h.values["xfcc-fifty"] = `By=spiffe://gw;Cert="` + h.values["viewer"] + `";Chain="` + h.values["fifty"] + `"`
 	h.values["xfcc-below-not-ca"] = `Cert="` + esc(belowNotCA.CertPEM()) + `";Chain="` + esc(append(belowNotCA.CertPEM(), notCA.CertPEM()...)) + `"`
 	for name, pem := range w.clients {

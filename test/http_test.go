@@ -57,7 +57,7 @@ func wantHTTPOutcome(tc decisionCase) httpOutcome {
 
 func TestNGINXStyleHTTPCheckDecidesLikeGRPC(t *testing.T) {
 	w := newWorld(t)
-	r := startCertgate(t, w, true)
+	r := startCertgate(t, w, trustDev)
 	for _, tc := range decisionCases {
 		t.Run(tc.name, func(t *testing.T) {
 			req, err := client.NGINXRequest("http://"+r.httpAddr, client.Check{CertPEM: w.clients[tc.client], Method: tc.method, Target: tc.target})
@@ -73,7 +73,7 @@ func TestNGINXStyleHTTPCheckDecidesLikeGRPC(t *testing.T) {
 
 func TestHTTPCheckBelievesOnlyASuccessfulProxyVerdict(t *testing.T) {
 	w := newWorld(t)
-	r := startCertgate(t, w, true)
+	r := startCertgate(t, w, trustDev)
 	for _, verdict := range []string{"NONE", "FAILED:certificate has expired", "", "success", "SUCCESS,SUCCESS"} {
 		t.Run("Ssl-Client-Verify "+verdict, func(t *testing.T) {
 			req, err := client.NGINXRequest("http://"+r.httpAddr, client.Check{CertPEM: w.clients["admin"], Method: "GET", Target: "/api/v1/vm"})
@@ -89,7 +89,7 @@ func TestHTTPCheckBelievesOnlyASuccessfulProxyVerdict(t *testing.T) {
 }
 
 func TestHealthAndReadiness(t *testing.T) {
-	r := startCertgate(t, newWorld(t), true)
+	r := startCertgate(t, newWorld(t), trustDev)
 	for _, path := range []string{"/healthz", "/readyz"} {
 		resp, err := http.Get("http://" + r.httpAddr + path)
 		if err != nil {

@@ -27,7 +27,7 @@ import (
 func TestOversizedGRPCInputIsRefusedAndServingContinues(t *testing.T) {
 	t.Parallel() // it waits out a timeout
 	w := newWorld(t)
-	r := startCertgate(t, w, true)
+	r := startCertgate(t, w, trustDev)
 	authz := r.authzClient(t)
 	ctx := context.Background()
 	viewer := func() *client.Check {
@@ -124,7 +124,7 @@ func TestOversizedGRPCInputIsRefusedAndServingContinues(t *testing.T) {
 func TestOversizedHTTPInputIsRefusedAndServingContinues(t *testing.T) {
 	t.Parallel() // it waits out a timeout
 	w := newWorld(t)
-	r := startCertgate(t, w, true)
+	r := startCertgate(t, w, trustDev)
 	check := func(t *testing.T, extra [][2]string) rawResponse {
 		t.Helper()
 		conn, err := net.DialTimeout("tcp", r.httpAddr, 5*time.Second)

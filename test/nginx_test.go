@@ -210,7 +210,7 @@ func (n *nginxFront) do(t testing.TB, client, method, target string, headers map
 
 func TestThroughRealNGINX(t *testing.T) {
 	w, keys, root, clientCA := newWorldWithKeys(t)
-	r := startCertgate(t, w, true)
+	r := startCertgate(t, w, trustDev)
 	n := startNGINX(t, w, r.httpAddr, keys, root, clientCA)
 
 	t.Run("the decision table holds through NGINX", func(t *testing.T) {
@@ -295,7 +295,7 @@ func TestNGINXWithCertgateDownDenies(t *testing.T) {
 
 func TestACRLUpdateTakesEffectWithoutRestartingNGINX(t *testing.T) {
 	w, keys, root, clientCA := newWorldWithKeys(t)
-	r := startCertgate(t, w, true)
+	r := startCertgate(t, w, trustDev)
 	n := startNGINX(t, w, r.httpAddr, keys, root, clientCA)
 	if status, _ := n.do(t, "viewer", "GET", "/api/v1/vm", nil); status != http.StatusOK {
 		t.Fatalf("before the CRL update: status %d, want 200", status)
@@ -318,7 +318,7 @@ func TestACRLUpdateTakesEffectWithoutRestartingNGINX(t *testing.T) {
 // keep-alive on both legs. Quote the ratio of the two ns/op of one run.
 func BenchmarkThroughNGINX(b *testing.B) {
 	w, keys, root, clientCA := newWorldWithKeys(b)
-	r := startCertgate(b, w, true)
+	r := startCertgate(b, w, trustDev)
 	n := startNGINX(b, w, r.httpAddr, keys, root, clientCA)
 	client := n.client("viewer")
 	for _, bc := range []struct{ name, target string }{{"no-auth_request", "/open/x"}, {"auth_request-certgate", "/api/v1/vm"}} {

@@ -47,7 +47,9 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	cfg.Trust.CAFiles, cfg.Trust.CRLFiles = []string{demo.Path("ca.pem")}, []string{demo.Path("crl.pem")}
 	cfg.Trust.CRLMode = trust.CRLModeFullChain
-	cfg.Headers.TrustForwarded = true // the HTTP endpoint reads Ssl-Client-Cert
+	// Header trust stays the default: the HTTP endpoint believes
+	// Ssl-Client-Cert from a proxy on this host (NGINX, Envoy's HTTP mode),
+	// the gRPC listener no header at all: Envoy sends source.certificate.
 	cfg.Policy.Dir = *policyDir
 	cfg.Log.Format = *logFormat
 	cfg.Admin.Listen = *adminListen

@@ -34,7 +34,11 @@ type configFlags struct {
 	crls           listFlag
 	crlMode        string
 	policyDir      string
-	trustForwarded bool
+	httpTrust      listFlag
+	httpProxies    listFlag
+	grpcTrust      listFlag
+	grpcProxies    listFlag
+	trustForwarded bool // removed: refused with what replaces it
 	logLevel       string
 	logFormat      string
 }
@@ -49,7 +53,11 @@ func (f *configFlags) register(fs *flag.FlagSet) {
 	fs.Var(&f.crls, "crl", "CRL `file`, PEM or DER (repeatable)")
 	fs.StringVar(&f.crlMode, "crl-mode", "", "revocation checking: full_chain, leaf or off")
 	fs.StringVar(&f.policyDir, "policy-dir", "", "`dir`ectory of .rego and data files (default: the embedded policy)")
-	fs.BoolVar(&f.trustForwarded, "trust-forwarded-headers", false, "believe ssl-client-cert, XFCC and client-cert headers")
+	fs.Var(&f.httpTrust, "http-trust", "certificate header `families` the HTTP listener believes: ssl_client_cert, xfcc, client_cert (\"\" for none)")
+	fs.Var(&f.httpProxies, "http-trusted-proxies", "`addresses` or CIDRs the HTTP listener believes certificate headers from")
+	fs.Var(&f.grpcTrust, "grpc-trust", "certificate header `families` the gRPC listener believes (xfcc only behind Envoy's SANITIZE_SET)")
+	fs.Var(&f.grpcProxies, "grpc-trusted-proxies", "`addresses` or CIDRs the gRPC listener believes certificate headers from")
+	fs.BoolVar(&f.trustForwarded, "trust-forwarded-headers", false, "removed: use --http-trust and --grpc-trust")
 	fs.StringVar(&f.logLevel, "log-level", "", "debug, info, warn or error")
 	fs.StringVar(&f.logFormat, "log-format", "", "json or text")
 }
@@ -67,6 +75,7 @@ func (f *configFlags) load(fs *flag.FlagSet, base config.Config) (config.Config,
 	if err := config.ApplyEnv(&cfg, os.LookupEnv); err != nil {
 		return cfg, err
 	}
+	var removed error
 	fs.Visit(func(fl *flag.Flag) {
 		switch fl.Name {
 		case "grpc-listen":
@@ -91,14 +100,26 @@ func (f *configFlags) load(fs *flag.FlagSet, base config.Config) (config.Config,
 			cfg.Trust.CRLMode = trust.CRLMode(f.crlMode)
 		case "policy-dir":
 			cfg.Policy.Dir = f.policyDir
+		case "http-trust":
+			cfg.Headers.HTTP.Trust = f.httpTrust
+		case "http-trusted-proxies":
+			cfg.Headers.HTTP.TrustedProxies = f.httpProxies
+		case "grpc-trust":
+			cfg.Headers.GRPC.Trust = f.grpcTrust
+		case "grpc-trusted-proxies":
+			cfg.Headers.GRPC.TrustedProxies = f.grpcProxies
 		case "trust-forwarded-headers":
-			cfg.Headers.TrustForwarded = f.trustForwarded
+			removed = errors.New("--trust-forwarded-headers was removed: header trust is set per listener, " +
+				"--http-trust ssl_client_cert --http-trusted-proxies ADDR behind NGINX, --grpc-trust xfcc --grpc-trusted-proxies ADDR only behind an Envoy with SANITIZE_SET; see SECURITY.md")
 		case "log-level":
 			cfg.Log.Level = f.logLevel
 		case "log-format":
 			cfg.Log.Format = f.logFormat
 		}
 	})
+	if removed != nil {
+		return cfg, removed
+	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, fmt.Errorf("invalid configuration:\n%w", err)
 	}

@@ -16,7 +16,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/certgate/certgate/config"
-	"github.com/certgate/certgate/identity"
 	"github.com/certgate/certgate/server"
 )
 
@@ -96,15 +95,19 @@ func serve(ctx context.Context, cfg config.Config, sio serveIO) int {
 	registry := prometheus.NewRegistry()
 	metrics := server.NewMetrics(registry)
 	checker := server.NewChecker(snap, server.Options{
-		Identity:    identity.Options{TrustForwardedHeaders: cfg.Headers.TrustForwarded},
 		Logger:      log,
 		DecisionLog: decisions,
 		Metrics:     metrics,
 		// Whether a 403 body names the missing permission.
 		NameMissingPermission: cfg.Listen.NameMissingPermission,
 	})
-	if cfg.Listen.HTTP != "" && !cfg.Headers.TrustForwarded {
-		log.Warn("the HTTP check endpoint reads Ssl-Client-Cert, but headers.trust_forwarded is false: every HTTP check will be denied with 401")
+	grpcTrust, httpTrust, err := listenerTrust(cfg.Headers)
+	if err != nil {
+		log.Error("cannot start", "error", err.Error())
+		return exitFail
+	}
+	if cfg.Listen.HTTP != "" && httpTrust.Families == 0 {
+		log.Warn("the HTTP check endpoint reads certificate headers, but headers.http.trust believes none: every HTTP check will be denied with 401")
 	}
 	lis, err := listen(cfg)
 	if err != nil {
@@ -144,7 +147,8 @@ func serve(ctx context.Context, cfg config.Config, sio serveIO) int {
 	grpcAddr, httpAddr, metricsAddr, adminAddr := addr(lis.grpc), addr(lis.http), addr(lis.metrics), addr(lis.admin)
 	log.Info("serving", "grpc", grpcAddr, "http", httpAddr, "metrics", metricsAddr, "admin", adminAddr, "revision", snap.Revision,
 		"crl_mode", string(snap.Trust.Status().Mode), "on_stale_crl", string(snap.Trust.Status().OnStaleCRL),
-		"policy_files", snap.Policy.Files(), "watch", cfg.Reload.Watch)
+		"policy_files", snap.Policy.Files(), "watch", cfg.Reload.Watch,
+		"grpc_header_trust", grpcTrust.String(), "http_header_trust", httpTrust.String())
 	if sio.ready != nil {
 		sio.ready(grpcAddr, httpAddr, metricsAddr, adminAddr)
 	}
@@ -152,6 +156,7 @@ func serve(ctx context.Context, cfg config.Config, sio serveIO) int {
 		Checker: checker, Logger: log,
 		GRPC: lis.grpc, HTTP: lis.http, Admin: lis.admin,
 		MetricsListener: lis.metrics, GRPCReflection: cfg.Listen.GRPCReflection,
+		GRPCTrust: grpcTrust, HTTPTrust: httpTrust,
 		Metrics:       promhttp.HandlerFor(registry, promhttp.HandlerOpts{Registry: registry}),
 		AdminService:  &server.AdminService{Checker: checker, Reloader: reloader, CRLWarnBefore: time.Duration(cfg.Trust.CRLWarnBefore), Version: version()},
 		AdminTLS:      adminTLS,
@@ -163,6 +168,20 @@ func serve(ctx context.Context, cfg config.Config, sio serveIO) int {
 	}
 	log.Info("stopped")
 	return exitOK
+}
+
+// listenerTrust is what each listener believes of forwarded certificate
+// headers (config.Validate has checked the names and addresses).
+func listenerTrust(h config.Headers) (grpcTrust, httpTrust server.ListenerTrust, err error) {
+	for _, l := range []struct {
+		cfg config.ListenerHeaders
+		dst *server.ListenerTrust
+	}{{h.GRPC, &grpcTrust}, {h.HTTP, &httpTrust}} {
+		if l.dst.Families, l.dst.Proxies, err = l.cfg.Parse(); err != nil {
+			return grpcTrust, httpTrust, fmt.Errorf("headers: %w", err)
+		}
+	}
+	return grpcTrust, httpTrust, nil
 }
 
 // listen binds every configured listener, or none.

@@ -233,7 +233,7 @@ func TestCertgateManifest(t *testing.T) {
 		want.Trust.IntermediateFiles = []string{}
 		want.Trust.CRLFiles = []string{"/etc/certgate/crl/crl.pem"}
 		want.Trust.CRLMode = "full_chain"
-		want.Headers.TrustForwarded = true
+		want.Headers.HTTP.TrustedProxies = []string{"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"}
 		want.Policy.Dir = "/etc/certgate/policy"
 		if diff := cmp.Diff(want, cfg); diff != "" {
 			t.Errorf("config.yaml (-want +got):\n%s", diff)
