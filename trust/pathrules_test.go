@@ -76,7 +76,7 @@ func TestPathRules(t *testing.T) {
 	softPolicy := root.ChildCA("soft policy constraints", ext(pkix.Extension{Id: asn1.ObjectIdentifier{2, 5, 29, 36}, Value: []byte{0x30, 0x03, 0x81, 0x01, 0x00}}))
 	longSerial := leaf(inter, "long serial", pkitest.With(func(o *pki.Options) { o.SerialNumber = bigSerial(21) }))
 	maxSerial := leaf(inter, "20 octets", pkitest.With(func(o *pki.Options) { o.SerialNumber = bigSerial(20) }))
-	unnumberedCRL := withoutCRLNumber(t, inter, inter.CRL())
+	unnumberedCRL := crlWithExtensions(t, inter, inter.CRL(), nil)
 
 	tests := []pathCase{
 		// Fixed in both profiles.

@@ -63,7 +63,7 @@ func Load(cfg Config) (*Store, error) {
 		}
 		list, err := parseCRLs(data)
 		if err != nil {
-			return nil, fmt.Errorf("CRL %s: %w", f, err)
+			return nil, crlFileError(f, data, err)
 		}
 		for _, c := range list {
 			crls = append(crls, c)
@@ -187,11 +187,11 @@ func loadCerts(files []string) ([]*x509.Certificate, error) {
 		}
 		certs, err := pki.ParseCertsPEM(data)
 		if err != nil {
-			return nil, fmt.Errorf("CA file %s: %w", f, err)
+			return nil, certFileError("CA file", f, data, err)
 		}
 		for _, c := range certs {
-			if !c.IsCA {
-				return nil, fmt.Errorf("CA file %s: %q is not a CA certificate", f, c.Subject)
+			if err := checkCAFileCert("CA file", f, c); err != nil {
+				return nil, err
 			}
 		}
 		out = append(out, certs...)
