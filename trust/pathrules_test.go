@@ -70,6 +70,7 @@ func TestPathRules(t *testing.T) {
 	softBCCert := rawCert(t, root.CA, &x509.Certificate{Subject: pkix.Name{CommonName: "soft bc"}, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign, ExtraExtensions: []pkix.Extension{basicConstraintsCA(false)}}, nil)
 	softBCCert = rawCert(t, root.CA, &x509.Certificate{Subject: pkix.Name{CommonName: "soft bc"}, SubjectKeyId: keyID(softBCCert), KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign, ExtraExtensions: []pkix.Extension{basicConstraintsCA(false)}}, nil)
 	softBC := inter.AsIssuer(softBCCert)
+	noKU := inter.AsIssuer(rawCert(t, root.CA, &x509.Certificate{Subject: pkix.Name{CommonName: "no key usage"}, IsCA: true, BasicConstraintsValid: true}, nil))
 	certSignLeaf := leaf(inter, "cert sign", pkitest.With(func(o *pki.Options) { o.KeyUsage = x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign }))
 	emptyEKU := leaf(inter, "empty eku", pkitest.With(func(o *pki.Options) { o.ExtKeyUsage = []x509.ExtKeyUsage{} }),
 		ext(pkix.Extension{Id: asn1.ObjectIdentifier{2, 5, 29, 37}, Value: []byte{0x30, 0x00}}))
@@ -101,6 +102,7 @@ func TestPathRules(t *testing.T) {
 		{name: "a leaf without an authority key identifier", chain: certs(noAKI), inters: certs(inter.Cert), strict: trust.ReasonMissingAKI, openssl: opensslOK, x509Strict: opensslFails},
 		{name: "a CA certificate without a subject key identifier", chain: certs(underNoSKI), inters: certs(noSKI.Cert), strict: trust.ReasonMissingSKI, openssl: opensslOK, x509Strict: opensslFails},
 		{name: "a CA certificate whose basicConstraints is not critical", chain: certs(leaf(softBC, "soft")), inters: certs(softBC.Cert), strict: trust.ReasonBasicConstraints, openssl: opensslOK, x509Strict: opensslFails},
+		{name: "a CA certificate without a key usage extension", chain: certs(leaf(noKU, "no ku")), inters: certs(noKU.Cert), strict: trust.ReasonCAKeyUsage, openssl: opensslOK, x509Strict: opensslFails},
 		{name: "a leaf with keyCertSign that is not a CA", chain: certs(certSignLeaf), inters: certs(inter.Cert), strict: trust.ReasonCertSignNotCA, openssl: opensslOK, x509Strict: opensslFails},
 		{name: "an empty extendedKeyUsage", chain: certs(emptyEKU), inters: certs(inter.Cert), strict: trust.ReasonEmptyEKU, openssl: opensslFails, x509Strict: opensslFails},
 		{name: "a policyConstraints extension that is not critical", chain: certs(leaf(softPolicy, "policy")), inters: certs(softPolicy.Cert), strict: trust.ReasonPolicyConstraints, openssl: opensslOK, x509Strict: opensslOK},

@@ -42,6 +42,10 @@ const (
 	// ReasonBasicConstraints: a CA certificate whose basicConstraints is
 	// absent or not critical (§4.2.1.9).
 	ReasonBasicConstraints Reason = "basic_constraints"
+	// ReasonCAKeyUsage: a CA certificate without a key usage extension
+	// (§4.2.1.3), such as `openssl req -x509` makes with the default
+	// configuration.
+	ReasonCAKeyUsage Reason = "ca_key_usage"
 	// ReasonCertSignNotCA: a leaf with keyCertSign that is not a CA
 	// (§4.2.1.3).
 	ReasonCertSignNotCA Reason = "cert_sign_not_ca"
@@ -117,6 +121,9 @@ func (s *Store) checkStrict(c *x509.Certificate, leaf bool) (Reason, string) {
 	}
 	if critical, _ := extension(c, oidBasicConstraints); ca && !critical {
 		return ReasonBasicConstraints, "a CA certificate without critical basicConstraints (RFC 5280 4.2.1.9)"
+	}
+	if ca && !hasKeyUsage(c) {
+		return ReasonCAKeyUsage, "a CA certificate without a key usage extension (RFC 5280 4.2.1.3)"
 	}
 	if leaf && !c.IsCA && c.KeyUsage&x509.KeyUsageCertSign != 0 {
 		return ReasonCertSignNotCA, "keyCertSign in a certificate that is not a CA (RFC 5280 4.2.1.3)"
