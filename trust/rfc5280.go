@@ -9,7 +9,8 @@ import (
 
 // The RFC 5280 checks that crypto/x509's Verify leaves to its callers.
 // x509.Verify already checks signatures, validity, name chaining, basic
-// constraints, path length, name constraints and extended key usage;
+// constraints, DNS/IP/email/URI name constraints and extended key usage;
+// path length and the other name constraints are certgate's (paths.go).
 // docs/validation.md lists what is checked where and what is not.
 
 // MinRSABits is the smallest RSA modulus certgate accepts anywhere in a
