@@ -57,6 +57,10 @@ func TestPathRules(t *testing.T) {
 	upnConstrained := root.ChildCA("upn constrained", ext(nameConstraints(t, [][]byte{upnName(t, "@example.com")}, nil)))
 	upnSAN := pkix.Extension{Id: asn1.ObjectIdentifier{2, 5, 29, 17}, Value: seq(t, upnName(t, "alice@example.com"))}
 
+	dirSAN := pkix.Extension{Id: asn1.ObjectIdentifier{2, 5, 29, 17}, Value: seq(t, dirName(t, "evil"))}
+	// A CA re-keyed under its own name below the constrained one: the
+	// constraints do not apply to it, only to what it issues.
+	dirRekeyed := dirConstrained.ChildCA("dir constrained", ext(authorityKeyID(t, dirConstrained)))
 	second := now.Add(time.Hour).Truncate(time.Second)
 	endsOnTheSecond := leaf(inter, "on the second", pkitest.Validity(now.Add(-time.Hour), second))
 
@@ -87,6 +91,9 @@ func TestPathRules(t *testing.T) {
 		{name: "directoryName subtrees compare strings ignoring case", chain: certs(leaf(dirConstrained, "carol", pkitest.Orgs("CI"))), inters: certs(dirConstrained.Cert), openssl: opensslOK, x509Strict: opensslOK},
 		{name: "a subject outside the permitted directoryName subtrees is refused", chain: certs(leaf(dirConstrained, "mallory", pkitest.Orgs("evil"))), inters: certs(dirConstrained.Cert), compatible: trust.ReasonInvalid, strict: trust.ReasonInvalid, openssl: opensslFails, x509Strict: opensslFails},
 		{name: "a subject in an excluded directoryName subtree is refused", chain: certs(leaf(dirConstrained, "eve", pkitest.Orgs("ci-banned"))), inters: certs(dirConstrained.Cert), compatible: trust.ReasonInvalid, strict: trust.ReasonInvalid, openssl: opensslFails, x509Strict: opensslFails},
+		{name: "a directoryName alternative name outside the permitted subtrees is refused", chain: certs(leaf(dirConstrained, "dave", pkitest.Orgs("ci"), ext(dirSAN))), inters: certs(dirConstrained.Cert), compatible: trust.ReasonInvalid, strict: trust.ReasonInvalid, openssl: opensslFails, x509Strict: opensslFails},
+		{name: "directoryName constraints skip a self-issued intermediate but bind its leaves", chain: certs(leaf(dirRekeyed, "frank", pkitest.Orgs("ci"))), inters: certs(dirConstrained.Cert, dirRekeyed.Cert), openssl: opensslOK, x509Strict: opensslOK},
+		{name: "directoryName constraints bind the leaves of a self-issued intermediate", chain: certs(leaf(dirRekeyed, "grace", pkitest.Orgs("evil"))), inters: certs(dirConstrained.Cert, dirRekeyed.Cert), compatible: trust.ReasonInvalid, strict: trust.ReasonInvalid, openssl: opensslFails, x509Strict: opensslFails},
 		{name: "an otherName constraint does not fail a leaf without an otherName", chain: certs(leaf(upnConstrained, "alice")), inters: certs(upnConstrained.Cert), openssl: opensslOK, x509Strict: opensslOK},
 		{name: "an otherName constraint refuses a leaf with an otherName", chain: certs(leaf(upnConstrained, "bob", ext(upnSAN))), inters: certs(upnConstrained.Cert), compatible: trust.ReasonInvalid, strict: trust.ReasonInvalid, openssl: opensslFails, x509Strict: opensslFails},
 		{name: "a certificate is valid during the second of its notAfter", chain: certs(endsOnTheSecond), inters: certs(inter.Cert), at: second.Add(500 * time.Millisecond)},
