@@ -32,6 +32,7 @@ const (
 // `openssl verify -x509_strict`.
 type pathCase struct {
 	name                string
+	anchor              *pkitest.CA // nil: the hierarchy's root
 	chain, inters       []*x509.Certificate
 	crls                []*x509.RevocationList
 	at                  time.Time // zero: now
@@ -65,6 +66,9 @@ func TestPathRules(t *testing.T) {
 	endsOnTheSecond := leaf(inter, "on the second", pkitest.Validity(now.Add(-time.Hour), second))
 
 	inter2 := inter.ChildCA("inter 2")
+	// A trust anchor with pathLenConstraint 0.
+	flatRoot := root.AsIssuer(rawCert(t, nil, &x509.Certificate{Subject: pkix.Name{CommonName: "flat root"}, IsCA: true, BasicConstraintsValid: true, MaxPathLenZero: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign}, nil))
+	flatInter := flatRoot.ChildCA("below the flat root")
 
 	// Strict-profile subjects.
 	noAKI := rawCert(t, inter.CA, &x509.Certificate{Subject: pkix.Name{CommonName: "no aki"}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}, func(p *x509.Certificate) { p.SubjectKeyId = nil }).Cert
@@ -98,6 +102,9 @@ func TestPathRules(t *testing.T) {
 		{name: "an otherName constraint refuses a leaf with an otherName", chain: certs(leaf(upnConstrained, "bob", ext(upnSAN))), inters: certs(upnConstrained.Cert), compatible: trust.ReasonInvalid, strict: trust.ReasonInvalid, openssl: opensslFails, x509Strict: opensslFails},
 		{name: "a certificate is valid during the second of its notAfter", chain: certs(endsOnTheSecond), inters: certs(inter.Cert), at: second.Add(500 * time.Millisecond)},
 		{name: "a certificate is expired the second after its notAfter", chain: certs(endsOnTheSecond), inters: certs(inter.Cert), at: second.Add(time.Second), compatible: trust.ReasonExpired, strict: trust.ReasonExpired, openssl: opensslFails, x509Strict: opensslFails},
+
+		{name: "the trust anchor's pathLenConstraint applies", anchor: flatRoot, chain: certs(leaf(flatInter, "flat")), inters: certs(flatInter.Cert), compatible: trust.ReasonInvalid, strict: trust.ReasonInvalid, openssl: opensslFails, x509Strict: opensslFails},
+		{name: "a leaf directly below a trust anchor with pathLenConstraint 0 is valid", anchor: flatRoot, chain: certs(leaf(flatRoot, "flat direct")), openssl: opensslOK, x509Strict: opensslOK},
 
 		// The chain depth limit.
 		{name: "two intermediates are too deep for max_chain_depth 1", chain: certs(leaf(inter2, "deep")), inters: certs(inter.Cert, inter2.Cert), depth: new(1), compatible: trust.ReasonChainDepth, strict: trust.ReasonChainDepth, openssl: opensslFails, x509Strict: opensslFails},
@@ -153,6 +160,9 @@ func verifyCase(root *pkitest.CA, tt pathCase, profile trust.Profile) (trust.Rea
 	if tt.crls != nil {
 		mode = trust.CRLModeFullChain
 	}
+	if tt.anchor != nil {
+		root = tt.anchor
+	}
 	store, err := trust.NewStore([]*x509.Certificate{root.Cert}, tt.inters, tt.crls, mode)
 	if err == nil {
 		store, err = store.WithProfile(profile)
@@ -192,6 +202,9 @@ func opensslVerify(t *testing.T, root *pkitest.CA, tt pathCase, strict bool) (bo
 	at := tt.at
 	if at.IsZero() {
 		at = now
+	}
+	if tt.anchor != nil {
+		root = tt.anchor
 	}
 	args := []string{"verify", "-purpose", "sslclient", "-attime", strconv.FormatInt(at.Unix(), 10), "-CAfile", write("ca.pem", root.CertPEM())}
 	if untrusted := append(append([]*x509.Certificate{}, tt.inters...), tt.chain[1:]...); len(untrusted) > 0 {
