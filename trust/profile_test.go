@@ -37,10 +37,16 @@ func TestLoadAppliesTheProfileAndDepth(t *testing.T) {
 	if _, err := store.Verify([]*x509.Certificate{h.alice}, trust.VerifyOptions{Now: now}); reason(err) != trust.ReasonChainDepth {
 		t.Errorf("max_chain_depth 0 with one intermediate: %v, want chain_depth", err)
 	}
+	if st := store.Status(); st.Profile != trust.ProfileCompatible || st.MaxChainDepth != 0 {
+		t.Errorf("Status profile %q depth %d, want compatible 0", st.Profile, st.MaxChainDepth)
+	}
 
 	cfg := trust.Config{CAFiles: []string{ca}, IntermediateFiles: []string{inter}, CRLFiles: []string{rootCRL, unnumbered}}
 	if _, err := trust.Load(cfg); err != nil {
 		t.Errorf("compatible, a CRL without a number: %v", err)
+	}
+	if loose, err := trust.Load(cfg); err == nil && loose.Status().MaxChainDepth != -1 {
+		t.Errorf("Status depth %d without a limit, want -1", loose.Status().MaxChainDepth)
 	}
 	cfg.Profile = trust.ProfileStrict
 	_, err = trust.Load(cfg)
