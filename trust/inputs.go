@@ -82,16 +82,28 @@ func crlRule(der []byte) string {
 	return extensionsRule(exts)
 }
 
+// CertificateRule names the RFC 5280 rule broken by the first certificate
+// of a PEM document that crypto/x509 refuses for such a reason (a negative
+// serial, a critical key identifier, a malformed name constraint), or
+// returns "": for messages about a file that does not parse.
+func CertificateRule(pemData []byte) string {
+	blocks, err := pki.DecodePEMBlocks(pemData)
+	if err != nil {
+		return ""
+	}
+	for i, b := range blocks {
+		if rule := certificateRule(b.Bytes); rule != "" {
+			return fmt.Sprintf("certificate %d: %s", i+1, rule)
+		}
+	}
+	return ""
+}
+
 // certFileError explains why the certificates of file (a CA or
 // intermediate file holding data) cannot be read.
 func certFileError(kind, file string, data []byte, err error) error {
-	blocks, derr := pki.DecodePEMBlocks(data)
-	if derr == nil {
-		for i, b := range blocks {
-			if rule := certificateRule(b.Bytes); rule != "" {
-				return fmt.Errorf("%s %s: certificate %d: %s: %w", kind, file, i+1, rule, err)
-			}
-		}
+	if rule := CertificateRule(data); rule != "" {
+		return fmt.Errorf("%s %s: %s: %w", kind, file, rule, err)
 	}
 	return fmt.Errorf("%s %s: %w", kind, file, err)
 }

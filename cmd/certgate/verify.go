@@ -80,6 +80,9 @@ func runVerify(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	chain, err := pki.ParseCertsPEM(data)
 	if err != nil {
+		if rule := trust.CertificateRule(data); rule != "" {
+			err = fmt.Errorf("%s: %w", rule, err)
+		}
 		fmt.Fprintf(stderr, "certgate verify: %s: %v\n", fs.Arg(0), err)
 		return exitFail
 	}
