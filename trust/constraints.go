@@ -288,16 +288,29 @@ func altNames(c *x509.Certificate) ([]distinguishedName, map[int]bool, error) {
 }
 
 // unhandledCritical returns c's critical extensions that nobody processes:
-// crypto/x509's list, less nameConstraints when certgate can read it.
+// crypto/x509's list, less nameConstraints when certgate can read it (and
+// applies it), and less subjectAltName when it is well-formed (certgate
+// needs no alternative name of its own; name constraints read it).
 func unhandledCritical(c *x509.Certificate) []asn1.ObjectIdentifier {
-	i := slices.IndexFunc(c.UnhandledCriticalExtensions, func(id asn1.ObjectIdentifier) bool { return id.Equal(oidNameConstraints) })
-	if i < 0 {
-		return c.UnhandledCriticalExtensions
+	out := c.UnhandledCriticalExtensions
+	for _, id := range []asn1.ObjectIdentifier{oidNameConstraints, oidSubjectAltName} {
+		i := slices.IndexFunc(out, func(u asn1.ObjectIdentifier) bool { return u.Equal(id) })
+		if i < 0 || !readable(c, id) {
+			continue
+		}
+		out = slices.Delete(slices.Clone(out), i, i+1)
 	}
-	if _, err := parseNameConstraints(c); err != nil {
-		return c.UnhandledCriticalExtensions
+	return out
+}
+
+// readable reports whether certgate parses c's extension id.
+func readable(c *x509.Certificate, id asn1.ObjectIdentifier) bool {
+	if id.Equal(oidNameConstraints) {
+		_, err := parseNameConstraints(c)
+		return err == nil
 	}
-	return slices.Delete(slices.Clone(c.UnhandledCriticalExtensions), i, i+1)
+	_, _, err := altNames(c)
+	return err == nil
 }
 
 // checkNameConstraints applies the nameConstraints of every CA in path

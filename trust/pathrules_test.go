@@ -62,6 +62,12 @@ func TestPathRules(t *testing.T) {
 	// A CA re-keyed under its own name below the constrained one: the
 	// constraints do not apply to it, only to what it issues.
 	dirRekeyed := dirConstrained.ChildCA("dir constrained", ext(authorityKeyID(t, dirConstrained)))
+	criticalUPN := upnSAN
+	criticalUPN.Critical = true
+	// RFC 5280 4.2.1.6: an empty subject puts the name in a critical
+	// subjectAltName; crypto/x509 calls one with only an otherName unhandled.
+	upnOnly := leaf(inter, "", ext(criticalUPN))
+	softUPNOnly := leaf(inter, "", ext(upnSAN))
 	second := now.Add(time.Hour).Truncate(time.Second)
 	endsOnTheSecond := leaf(inter, "on the second", pkitest.Validity(now.Add(-time.Hour), second))
 
@@ -106,6 +112,7 @@ func TestPathRules(t *testing.T) {
 		{name: "the trust anchor's pathLenConstraint applies", anchor: flatRoot, chain: certs(leaf(flatInter, "flat")), inters: certs(flatInter.Cert), compatible: trust.ReasonInvalid, strict: trust.ReasonInvalid, openssl: opensslFails, x509Strict: opensslFails},
 		{name: "a leaf directly below a trust anchor with pathLenConstraint 0 is valid", anchor: flatRoot, chain: certs(leaf(flatRoot, "flat direct")), openssl: opensslOK, x509Strict: opensslOK},
 
+		{name: "a critical subjectAltName holding only an otherName is accepted", chain: certs(upnOnly), inters: certs(inter.Cert), openssl: opensslOK, x509Strict: opensslOK},
 		// The chain depth limit.
 		{name: "two intermediates are too deep for max_chain_depth 1", chain: certs(leaf(inter2, "deep")), inters: certs(inter.Cert, inter2.Cert), depth: new(1), compatible: trust.ReasonChainDepth, strict: trust.ReasonChainDepth, openssl: opensslFails, x509Strict: opensslFails},
 		{name: "two intermediates are allowed by max_chain_depth 2", chain: certs(leaf(inter2, "deep")), inters: certs(inter.Cert, inter2.Cert), depth: new(2), openssl: opensslOK, x509Strict: opensslOK},
@@ -117,6 +124,7 @@ func TestPathRules(t *testing.T) {
 		{name: "a CA certificate without a subject key identifier", chain: certs(underNoSKI), inters: certs(noSKI.Cert), strict: trust.ReasonMissingSKI, openssl: opensslOK, x509Strict: opensslFails},
 		{name: "a CA certificate whose basicConstraints is not critical", chain: certs(leaf(softBC, "soft")), inters: certs(softBC.Cert), strict: trust.ReasonBasicConstraints, openssl: opensslOK, x509Strict: opensslFails},
 		{name: "a CA certificate without a key usage extension", chain: certs(leaf(noKU, "no ku")), inters: certs(noKU.Cert), strict: trust.ReasonCAKeyUsage, openssl: opensslOK, x509Strict: opensslFails},
+		{name: "an empty subject with a subjectAltName that is not critical", chain: certs(softUPNOnly), inters: certs(inter.Cert), strict: trust.ReasonSANNotCritical, openssl: opensslOK, x509Strict: opensslFails},
 		{name: "a leaf with keyCertSign that is not a CA", chain: certs(certSignLeaf), inters: certs(inter.Cert), strict: trust.ReasonCertSignNotCA, openssl: opensslOK, x509Strict: opensslFails},
 		{name: "an empty extendedKeyUsage", chain: certs(emptyEKU), inters: certs(inter.Cert), strict: trust.ReasonEmptyEKU, openssl: opensslFails, x509Strict: opensslFails},
 		{name: "a policyConstraints extension that is not critical", chain: certs(leaf(softPolicy, "policy")), inters: certs(softPolicy.Cert), strict: trust.ReasonPolicyConstraints, openssl: opensslOK, x509Strict: opensslOK},

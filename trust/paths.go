@@ -2,8 +2,6 @@ package trust
 
 import (
 	"crypto/x509"
-	"encoding/asn1"
-	"slices"
 )
 
 // crypto/x509 builds the paths, but two of its checks are stricter than
@@ -12,10 +10,13 @@ import (
 //   - it counts self-issued intermediates toward pathLenConstraint, which
 //     RFC 5280 §6.1.4 (l) does not (a CA that re-keys under its own name);
 //   - it refuses a critical nameConstraints extension with directoryName
-//     (or otherName, …) subtrees as an unhandled critical extension.
+//     (or otherName, …) subtrees as an unhandled critical extension, and a
+//     critical subjectAltName holding only names it does not parse
+//     (otherName, directoryName: RFC 5280 §4.2.1.6 makes the extension
+//     critical when the subject is empty).
 //
 // So Verify hands crypto/x509 a view of each such certificate: a shallow
-// copy without pathLenConstraint and with nameConstraints counted as
+// copy without pathLenConstraint and with those extensions counted as
 // handled. The signature, names and keys are the original's, so the paths
 // are the same; certgate maps them back to the originals and applies both
 // rules itself (depth.go, constraints.go). A copy is made only when needed.
@@ -24,23 +25,17 @@ import (
 // whether it is a copy.
 func goView(c *x509.Certificate) (*x509.Certificate, bool) {
 	hasPathLen := c.BasicConstraintsValid && c.MaxPathLen >= 0
-	// nameConstraints is left unhandled when certgate cannot parse it
-	// either: the certificate is then refused (fail closed).
-	nc := slices.IndexFunc(c.UnhandledCriticalExtensions, func(id asn1.ObjectIdentifier) bool { return id.Equal(oidNameConstraints) })
-	if nc >= 0 {
-		if _, err := parseNameConstraints(c); err != nil {
-			nc = -1
-		}
-	}
-	if !hasPathLen && nc < 0 {
+	unhandled := unhandledCritical(c)
+	trimmed := len(unhandled) < len(c.UnhandledCriticalExtensions)
+	if !hasPathLen && !trimmed {
 		return c, false
 	}
 	v := *c
 	if hasPathLen {
 		v.MaxPathLen, v.MaxPathLenZero = -1, false
 	}
-	if nc >= 0 {
-		v.UnhandledCriticalExtensions = slices.Delete(slices.Clone(c.UnhandledCriticalExtensions), nc, nc+1)
+	if trimmed {
+		v.UnhandledCriticalExtensions = unhandled
 	}
 	return &v, true
 }

@@ -1,6 +1,7 @@
 package trust
 
 import (
+	"bytes"
 	"crypto/x509"
 	"encoding/asn1"
 	"fmt"
@@ -46,6 +47,9 @@ const (
 	// (§4.2.1.3), such as `openssl req -x509` makes with the default
 	// configuration.
 	ReasonCAKeyUsage Reason = "ca_key_usage"
+	// ReasonSANNotCritical: a certificate with an empty subject whose
+	// subjectAltName is not critical (§4.2.1.6).
+	ReasonSANNotCritical Reason = "san_not_critical"
 	// ReasonCertSignNotCA: a leaf with keyCertSign that is not a CA
 	// (§4.2.1.3).
 	ReasonCertSignNotCA Reason = "cert_sign_not_ca"
@@ -68,6 +72,9 @@ var (
 	oidPolicyConstraints = asn1.ObjectIdentifier{2, 5, 29, 36}
 	oidExtKeyUsage       = asn1.ObjectIdentifier{2, 5, 29, 37}
 )
+
+// emptyName is the DER of an empty Name (RDNSequence).
+var emptyName = []byte{0x30, 0x00}
 
 // maxSerialOctets is the longest serial number RFC 5280 §4.1.2.2 allows.
 const maxSerialOctets = 20
@@ -124,6 +131,9 @@ func (s *Store) checkStrict(c *x509.Certificate, leaf bool) (Reason, string) {
 	}
 	if ca && !hasKeyUsage(c) {
 		return ReasonCAKeyUsage, "a CA certificate without a key usage extension (RFC 5280 4.2.1.3)"
+	}
+	if critical, present := extension(c, oidSubjectAltName); present && !critical && bytes.Equal(c.RawSubject, emptyName) {
+		return ReasonSANNotCritical, "an empty subject with a subjectAltName not marked critical (RFC 5280 4.2.1.6)"
 	}
 	if leaf && !c.IsCA && c.KeyUsage&x509.KeyUsageCertSign != 0 {
 		return ReasonCertSignNotCA, "keyCertSign in a certificate that is not a CA (RFC 5280 4.2.1.3)"
