@@ -66,6 +66,14 @@ type Trust struct {
 	// CABindings limit the users and groups a CA may assert (see
 	// CABinding); a CA without one may assert any.
 	CABindings []CABinding `yaml:"ca_bindings"`
+	// Profile is compatible (the default: what the common openssl
+	// recipes make passes) or strict (RFC 5280's MUSTs for conforming
+	// CAs too); docs/validation.md lists the rules.
+	Profile trust.Profile `yaml:"profile"`
+	// MaxChainDepth is the most intermediate CAs between a client
+	// certificate and a configured CA, as NGINX's ssl_verify_depth
+	// counts them; unset means no limit.
+	MaxChainDepth *int `yaml:"max_chain_depth"`
 }
 
 // Policy locates the Rego policy and its data.
@@ -282,6 +290,12 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("trust.on_stale_crl: %w", err))
 	}
 	errs = append(errs, c.Trust.validateBindings()...)
+	if err := c.Trust.Profile.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("trust.profile: %w", err))
+	}
+	if d := c.Trust.MaxChainDepth; d != nil && *d < 0 {
+		errs = append(errs, fmt.Errorf("trust.max_chain_depth %d: must not be negative", *d))
+	}
 	if c.Trust.CRLWarnBefore < 0 {
 		errs = append(errs, errors.New("trust.crl_warn_before: must not be negative"))
 	}
@@ -329,6 +343,8 @@ func (c Config) TrustConfig() trust.Config {
 		CRLMode:           c.Trust.CRLMode,
 		OnStaleCRL:        c.Trust.OnStaleCRL,
 		Bindings:          c.Trust.bindings(),
+		Profile:           c.Trust.Profile,
+		MaxChainDepth:     c.Trust.MaxChainDepth,
 	}
 }
 

@@ -9,7 +9,8 @@ import (
 
 // The RFC 5280 checks that crypto/x509's Verify leaves to its callers.
 // x509.Verify already checks signatures, validity, name chaining, basic
-// constraints, path length, name constraints and extended key usage;
+// constraints, DNS/IP/email/URI name constraints and extended key usage;
+// path length and the other name constraints are certgate's (paths.go).
 // docs/validation.md lists what is checked where and what is not.
 
 // MinRSABits is the smallest RSA modulus certgate accepts anywhere in a
@@ -45,8 +46,8 @@ func hasKeyUsage(c *x509.Certificate) bool {
 // checkLeaf applies what RFC 5280 and the TLS client role ask of the
 // end-entity certificate before any path is built.
 func checkLeaf(leaf *x509.Certificate, purpose Purpose) (Reason, string) {
-	if len(leaf.UnhandledCriticalExtensions) > 0 {
-		return ReasonInvalid, fmt.Sprintf("unknown critical extension %v", leaf.UnhandledCriticalExtensions[0])
+	if u := unhandledCritical(leaf); len(u) > 0 {
+		return ReasonInvalid, fmt.Sprintf("unknown critical extension %v", u[0])
 	}
 	if leaf.IsCA && purpose != PurposeAny {
 		return ReasonKeyUsage, "a CA certificate (basicConstraints CA:TRUE) is not an end-entity certificate"
@@ -73,8 +74,8 @@ func checkLeaf(leaf *x509.Certificate, purpose Purpose) (Reason, string) {
 // positive serial numbers and key sizes.
 func checkPath(path []*x509.Certificate) (Reason, *x509.Certificate, string) {
 	for i, c := range path {
-		if len(c.UnhandledCriticalExtensions) > 0 {
-			return ReasonInvalid, c, fmt.Sprintf("unknown critical extension %v", c.UnhandledCriticalExtensions[0])
+		if u := unhandledCritical(c); len(u) > 0 {
+			return ReasonInvalid, c, fmt.Sprintf("unknown critical extension %v", u[0])
 		}
 		if c.SerialNumber == nil || c.SerialNumber.Sign() <= 0 {
 			// RFC 5280 §4.1.2.2: the serial is a positive integer. A

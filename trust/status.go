@@ -13,6 +13,10 @@ type Status struct {
 	CRLs       []CRLStatus
 	Mode       CRLMode
 	OnStaleCRL StaleCRLPolicy
+	// Profile is the path validation profile; MaxChainDepth the most
+	// intermediates allowed, -1 for no limit.
+	Profile       Profile
+	MaxChainDepth int
 }
 
 // CAStatus describes one CA.
@@ -34,7 +38,10 @@ type CRLStatus struct {
 
 // Status describes the loaded CAs and CRLs.
 func (s *Store) Status() Status {
-	st := Status{Mode: s.mode, OnStaleCRL: s.onStale}
+	st := Status{Mode: s.mode, OnStaleCRL: s.onStale, Profile: s.profile, MaxChainDepth: s.maxDepth}
+	if st.Profile == "" {
+		st.Profile = ProfileCompatible
+	}
 	if st.OnStaleCRL == "" {
 		st.OnStaleCRL = StaleCRLDeny
 	}

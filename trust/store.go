@@ -35,6 +35,13 @@ type Store struct {
 	onStale StaleCRLPolicy
 	// bindings are the Bindings by the key they bind (see keyID).
 	bindings map[string][]boundKey
+	// Path rules (paths.go, profile.go): the views crypto/x509 sees of
+	// the configured CAs, which of those are self-signed, the profile and
+	// the most intermediates allowed (-1: no limit).
+	views        views
+	signedBySelf map[*x509.Certificate]bool
+	profile      Profile
+	maxDepth     int
 }
 
 // Load reads the configured files and builds a Store.
@@ -56,7 +63,7 @@ func Load(cfg Config) (*Store, error) {
 		}
 		list, err := parseCRLs(data)
 		if err != nil {
-			return nil, fmt.Errorf("CRL %s: %w", f, err)
+			return nil, crlFileError(f, data, err)
 		}
 		for _, c := range list {
 			crls = append(crls, c)
@@ -81,7 +88,7 @@ func Load(cfg Config) (*Store, error) {
 	if s.bindings, err = resolveBindings(cfg.Bindings, s.configured); err != nil {
 		return nil, err
 	}
-	return s, nil
+	return s.applyPathConfig(cfg)
 }
 
 // WithBindings returns a copy of s that applies bindings (replacing any).
@@ -133,12 +140,7 @@ func newStore(roots, inters []*x509.Certificate, crls []*x509.RevocationList, fi
 		return nil, fmt.Errorf("crl_mode %s needs at least one CRL file", mode)
 	}
 	s := &Store{roots: x509.NewCertPool(), inters: x509.NewCertPool(), crls: map[string][]*crlEntry{}, mode: mode, rootCerts: roots, interCerts: inters}
-	for _, c := range roots {
-		s.roots.AddCert(c)
-	}
-	for _, c := range inters {
-		s.inters.AddCert(c)
-	}
+	s.index(roots, inters)
 	s.configured = append(append([]*x509.Certificate{}, roots...), inters...)
 	for i, crl := range crls {
 		e := &crlEntry{crl: crl, revoked: make(map[string]struct{}, len(crl.RevokedCertificateEntries)), file: files[i], unsupported: crlUnsupported(crl)}
@@ -185,11 +187,11 @@ func loadCerts(files []string) ([]*x509.Certificate, error) {
 		}
 		certs, err := pki.ParseCertsPEM(data)
 		if err != nil {
-			return nil, fmt.Errorf("CA file %s: %w", f, err)
+			return nil, certFileError("CA file", f, data, err)
 		}
 		for _, c := range certs {
-			if !c.IsCA {
-				return nil, fmt.Errorf("CA file %s: %q is not a CA certificate", f, c.Subject)
+			if err := checkCAFileCert("CA file", f, c); err != nil {
+				return nil, err
 			}
 		}
 		out = append(out, certs...)

@@ -62,6 +62,11 @@ type Config struct {
 	OnStaleCRL                           StaleCRLPolicy
 	// Bindings limit the users and groups CAs may assert (see Binding).
 	Bindings []Binding
+	// Profile is compatible ("", the default) or strict (profile.go).
+	Profile Profile
+	// MaxChainDepth is the most intermediate CAs allowed between a leaf
+	// and its trust anchor, like OpenSSL's verify depth; nil: no limit.
+	MaxChainDepth *int
 }
 
 // Purpose is the extended key usage a chain must allow.

@@ -19,6 +19,9 @@ func (s *Store) Verify(chain []*x509.Certificate, opts VerifyOptions) (*Verified
 	if now.IsZero() {
 		now = time.Now()
 	}
+	// Certificate and CRL times have whole seconds (RFC 5280 §4.1.2.5):
+	// a notAfter of 00:00:00 holds for all of that second.
+	now = now.Truncate(time.Second)
 	leaf := chain[0]
 	fail := func(r Reason, detail string, err error) error {
 		return &Error{Reason: r, Subject: leaf.Subject.String(), Serial: leaf.SerialNumber.Text(16), Detail: detail, Err: err}
@@ -32,13 +35,6 @@ func (s *Store) Verify(chain []*x509.Certificate, opts VerifyOptions) (*Verified
 	if r, detail := checkLeaf(leaf, opts.Purpose); r != "" {
 		return nil, fail(r, detail, nil)
 	}
-	inters := s.inters
-	if len(chain) > 1 {
-		inters = s.inters.Clone()
-		for _, c := range chain[1:] {
-			inters.AddCert(c)
-		}
-	}
 	usage := []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
 	switch opts.Purpose {
 	case PurposeServer:
@@ -46,7 +42,7 @@ func (s *Store) Verify(chain []*x509.Certificate, opts VerifyOptions) (*Verified
 	case PurposeAny:
 		usage = []x509.ExtKeyUsage{x509.ExtKeyUsageAny}
 	}
-	paths, err := leaf.Verify(x509.VerifyOptions{Roots: s.roots, Intermediates: inters, CurrentTime: now, KeyUsages: usage})
+	paths, err := s.buildPaths(chain, x509.VerifyOptions{CurrentTime: now, KeyUsages: usage})
 	if err != nil {
 		var ua x509.UnknownAuthorityError
 		var ci x509.CertificateInvalidError
@@ -65,7 +61,11 @@ func (s *Store) Verify(chain []*x509.Certificate, opts VerifyOptions) (*Verified
 	// reported otherwise.
 	var first error
 	for _, path := range paths {
-		if r, c, detail := checkPath(path); r != "" {
+		r, c, detail := checkPath(path)
+		if r == "" {
+			r, c, detail = s.checkRules(path)
+		}
+		if r != "" {
 			if first == nil {
 				first = &Error{Reason: r, Subject: c.Subject.String(), Serial: c.SerialNumber.Text(16), Detail: detail}
 			}

@@ -147,6 +147,7 @@ func serve(ctx context.Context, cfg config.Config, sio serveIO) int {
 	grpcAddr, httpAddr, metricsAddr, adminAddr := addr(lis.grpc), addr(lis.http), addr(lis.metrics), addr(lis.admin)
 	log.Info("serving", "grpc", grpcAddr, "http", httpAddr, "metrics", metricsAddr, "admin", adminAddr, "revision", snap.Revision,
 		"crl_mode", string(snap.Trust.Status().Mode), "on_stale_crl", string(snap.Trust.Status().OnStaleCRL),
+		"profile", string(snap.Trust.Status().Profile), "max_chain_depth", snap.Trust.Status().MaxChainDepth,
 		"policy_files", snap.Policy.Files(), "watch", cfg.Reload.Watch,
 		"grpc_header_trust", grpcTrust.String(), "http_header_trust", httpTrust.String())
 	if sio.ready != nil {

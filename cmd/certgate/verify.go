@@ -14,6 +14,7 @@ import (
 )
 
 const verifyExamples = `  certgate verify --ca ca.pem --crl crl.pem client.pem
+  certgate verify --profile strict --max-chain-depth 1 --ca root.pem --intermediate inter.pem client.pem
   certgate verify --ca root.pem --intermediate inter.pem --crl root.crl --crl inter.crl --at 2027-01-01T00:00:00Z chain.pem
 `
 
@@ -21,7 +22,7 @@ const verifyExamples = `  certgate verify --ca ca.pem --crl crl.pem client.pem
 // intermediates) like the service does. Exit 0 and the identity as JSON when
 // valid, 1 and the reason when not, 2 on usage errors.
 func runVerify(_ context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("verify", "verify --ca FILE [--ca FILE] [--intermediate FILE] [--crl FILE]... [--at RFC3339] CERT", verifyExamples, stderr)
+	fs := newFlagSet("verify", "verify --ca FILE [--ca FILE] [--intermediate FILE] [--crl FILE]... [--at RFC3339] [--profile compatible|strict] [--max-chain-depth N] CERT", verifyExamples, stderr)
 	var cas, intermediates, crls listFlag
 	fs.Var(&cas, "ca", "CA certificate `file` (repeatable, required)")
 	fs.Var(&intermediates, "intermediate", "intermediate CA certificate `file` (repeatable)")
@@ -29,6 +30,8 @@ func runVerify(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	crlMode := fs.String("crl-mode", "", "full_chain, leaf or off (default: full_chain with --crl, off without)")
 	at := fs.String("at", "", "verify at this `time` (RFC 3339) instead of now")
 	purpose := fs.String("purpose", "client", "extended key usage the chain must allow: client, server or any")
+	profile := fs.String("profile", "compatible", "path validation profile: compatible or strict (docs/validation.md)")
+	maxDepth := fs.Int("max-chain-depth", -1, "most intermediate CAs between the certificate and a CA, like openssl verify -verify_depth (-1: no limit)")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -57,7 +60,15 @@ func runVerify(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "certgate verify: --purpose %s: want client, server or any\n", quote(*purpose))
 		return exitUsage
 	}
-	store, err := trust.Load(trust.Config{CAFiles: cas, IntermediateFiles: intermediates, CRLFiles: crls, CRLMode: trust.CRLMode(*crlMode)})
+	cfg := trust.Config{CAFiles: cas, IntermediateFiles: intermediates, CRLFiles: crls, CRLMode: trust.CRLMode(*crlMode), Profile: trust.Profile(*profile)}
+	if err := cfg.Profile.Validate(); err != nil {
+		fmt.Fprintf(stderr, "certgate verify: --profile: %v\n", err)
+		return exitUsage
+	}
+	if *maxDepth >= 0 {
+		cfg.MaxChainDepth = maxDepth
+	}
+	store, err := trust.Load(cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "certgate verify: %v\n", err)
 		return exitUsage
@@ -69,6 +80,9 @@ func runVerify(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	chain, err := pki.ParseCertsPEM(data)
 	if err != nil {
+		if rule := trust.CertificateRule(data); rule != "" {
+			err = fmt.Errorf("%s: %w", rule, err)
+		}
 		fmt.Fprintf(stderr, "certgate verify: %s: %v\n", fs.Arg(0), err)
 		return exitFail
 	}

@@ -1,0 +1,104 @@
+package trust
+
+import (
+	"crypto/x509"
+)
+
+// crypto/x509 builds the paths, but two of its checks are stricter than
+// RFC 5280 and would refuse chains the RFC accepts:
+//
+//   - it counts self-issued intermediates toward pathLenConstraint, which
+//     RFC 5280 §6.1.4 (l) does not (a CA that re-keys under its own name);
+//   - it refuses a critical nameConstraints extension with directoryName
+//     (or otherName, …) subtrees as an unhandled critical extension, and a
+//     critical subjectAltName holding only names it does not parse
+//     (otherName, directoryName: RFC 5280 §4.2.1.6 makes the extension
+//     critical when the subject is empty).
+//
+// So Verify hands crypto/x509 a view of each such certificate: a shallow
+// copy without pathLenConstraint and with those extensions counted as
+// handled. The signature, names and keys are the original's, so the paths
+// are the same; certgate maps them back to the originals and applies both
+// rules itself (depth.go, constraints.go). A copy is made only when needed.
+
+// goView returns the certificate crypto/x509 should see in place of c, and
+// whether it is a copy.
+func goView(c *x509.Certificate) (*x509.Certificate, bool) {
+	hasPathLen := c.BasicConstraintsValid && c.MaxPathLen >= 0
+	unhandled := unhandledCritical(c)
+	trimmed := len(unhandled) < len(c.UnhandledCriticalExtensions)
+	if !hasPathLen && !trimmed {
+		return c, false
+	}
+	v := *c
+	if hasPathLen {
+		v.MaxPathLen, v.MaxPathLenZero = -1, false
+	}
+	if trimmed {
+		v.UnhandledCriticalExtensions = unhandled
+	}
+	return &v, true
+}
+
+// views maps the copies crypto/x509 saw back to the originals.
+type views map[*x509.Certificate]*x509.Certificate
+
+// add returns c's view and remembers where it came from.
+func (m views) add(c *x509.Certificate) *x509.Certificate {
+	v, copied := goView(c)
+	if copied {
+		m[v] = c
+	}
+	return v
+}
+
+// originals rewrites paths in place with the original certificates.
+func (m views) originals(paths [][]*x509.Certificate, local views) {
+	for _, path := range paths {
+		for i, c := range path {
+			if o, ok := m[c]; ok {
+				path[i] = o
+			} else if o, ok := local[c]; ok {
+				path[i] = o
+			}
+		}
+	}
+}
+
+// buildPaths runs crypto/x509's path building for chain (leaf first) on
+// views of its certificates and returns the paths with the originals.
+func (s *Store) buildPaths(chain []*x509.Certificate, opts x509.VerifyOptions) ([][]*x509.Certificate, error) {
+	local := views{}
+	leaf := local.add(chain[0])
+	opts.Roots, opts.Intermediates = s.roots, s.inters
+	if len(chain) > 1 {
+		opts.Intermediates = s.inters.Clone()
+		for _, c := range chain[1:] {
+			opts.Intermediates.AddCert(local.add(c))
+		}
+	}
+	paths, err := leaf.Verify(opts)
+	if err != nil {
+		return nil, err
+	}
+	s.views.originals(paths, local)
+	return paths, nil
+}
+
+// index fills the pools crypto/x509 builds paths from with views of the
+// configured CAs, and notes which of them are self-signed (one signature
+// check at load instead of one per request in the strict profile).
+func (s *Store) index(roots, inters []*x509.Certificate) {
+	s.views, s.signedBySelf, s.maxDepth = views{}, map[*x509.Certificate]bool{}, -1
+	for _, c := range roots {
+		s.roots.AddCert(s.views.add(c))
+	}
+	for _, c := range inters {
+		s.inters.AddCert(s.views.add(c))
+	}
+	for _, c := range append(append([]*x509.Certificate{}, roots...), inters...) {
+		if selfIssued(c) {
+			s.signedBySelf[c] = c.CheckSignature(c.SignatureAlgorithm, c.RawTBSCertificate, c.Signature) == nil
+		}
+	}
+}
