@@ -126,9 +126,6 @@ type Admin struct {
 	KeyFile  string `yaml:"key_file"`
 }
 
-// DefaultAdminSocket is where the admin API listens unless told otherwise.
-const DefaultAdminSocket = "unix:/run/certgate/admin.sock"
-
 // DefaultMetricsListen is where /metrics is served unless told otherwise.
 const DefaultMetricsListen = "127.0.0.1:9193"
 
@@ -147,7 +144,7 @@ func Default() Config {
 		Log:         Log{Level: "info", Format: "json"},
 		DecisionLog: DecisionLog{Output: "stdout", SampleAllowed: 1, DenyRate: 50, DenyBurst: 100},
 		Reload:      Reload{Watch: true, Debounce: duration.Duration(500 * time.Millisecond)},
-		Admin:       Admin{Listen: DefaultAdminSocket},
+		Admin:       Admin{Listen: adminListen()},
 	}
 }
 

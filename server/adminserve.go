@@ -23,8 +23,9 @@ import (
 )
 
 // ListenAdmin listens on the admin address. A Unix socket gets mode 0600 in
-// a directory created with mode 0700 when missing; a stale socket left by a
-// crashed certgate is replaced, a live one is an error.
+// a directory created with mode 0700 when missing and refused when another
+// user owns it; a stale socket left by a crashed certgate is replaced, a
+// live one is an error.
 func ListenAdmin(network, address string) (net.Listener, error) {
 	if network != "unix" {
 		lis, err := net.Listen(network, address)
@@ -35,6 +36,9 @@ func ListenAdmin(network, address string) (net.Listener, error) {
 	}
 	if err := os.MkdirAll(filepath.Dir(address), 0o700); err != nil {
 		return nil, fmt.Errorf("admin API: %w", err)
+	}
+	if err := checkSocketDir(filepath.Dir(address)); err != nil {
+		return nil, err
 	}
 	if fi, err := os.Lstat(address); err == nil {
 		if fi.Mode()&os.ModeSocket == 0 {

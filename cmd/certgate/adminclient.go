@@ -31,7 +31,8 @@ type adminFlags struct {
 
 func (f *adminFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.address, "admin", "", "admin API `address`: unix:PATH or host:port (default: $"+config.EnvAdminListen+
-		", the config's admin.listen, .certgate-dev/admin.sock when it exists, else "+config.DefaultAdminSocket+")")
+		", the config's admin.listen, .certgate-dev/admin.sock when it exists, else serve's default: "+
+		config.DefaultAdminSocket+" for root, $"+config.EnvXDGRuntimeDir+"/certgate/admin.sock for others; here "+config.Default().Admin.Listen+")")
 	fs.StringVar(&f.configFile, "config", "", "read admin.listen (and its TLS files) from this config `file`")
 	fs.StringVar(&f.cert, "admin-cert", "", "client certificate `file` for a TLS admin listener")
 	fs.StringVar(&f.key, "admin-key", "", "client key `file` for a TLS admin listener")
@@ -62,7 +63,7 @@ func (f *adminFlags) target() (string, error) {
 	if fi, err := os.Stat(dev); err == nil && fi.Mode()&os.ModeSocket != 0 {
 		return "unix:" + dev, nil
 	}
-	return config.DefaultAdminSocket, nil
+	return config.Default().Admin.Listen, nil
 }
 
 // dial connects to the admin API.

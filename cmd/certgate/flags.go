@@ -41,6 +41,7 @@ type configFlags struct {
 	trustForwarded bool // removed: refused with what replaces it
 	logLevel       string
 	logFormat      string
+	adminListen    string // serve only: see registerServe
 }
 
 func (f *configFlags) register(fs *flag.FlagSet) {
@@ -115,6 +116,11 @@ func (f *configFlags) load(fs *flag.FlagSet, base config.Config) (config.Config,
 			cfg.Log.Level = f.logLevel
 		case "log-format":
 			cfg.Log.Format = f.logFormat
+		case "admin-listen":
+			cfg.Admin.Listen = f.adminListen
+			if f.adminListen == "off" {
+				cfg.Admin.Listen = ""
+			}
 		}
 	})
 	if removed != nil {

@@ -28,6 +28,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs := newFlagSet("serve", "serve [--config FILE] [flags]", serveExamples, stderr)
 	var cf configFlags
 	cf.register(fs)
+	cf.registerServe(fs)
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
