@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -148,7 +149,8 @@ func Default() Config {
 	}
 }
 
-// Load reads a YAML file over the defaults; unknown keys are errors.
+// Load reads a YAML file over the defaults; unknown keys are errors, and
+// relative paths are relative to the file's directory (ResolvePaths).
 func Load(path string) (Config, error) {
 	cfg := Default()
 	data, err := os.ReadFile(path)
@@ -158,6 +160,7 @@ func Load(path string) (Config, error) {
 	if err := Parse(data, &cfg); err != nil {
 		return cfg, fmt.Errorf("config %s: %w", path, err)
 	}
+	cfg.ResolvePaths(filepath.Dir(path))
 	return cfg, nil
 }
 

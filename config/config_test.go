@@ -25,7 +25,7 @@ func TestLoadReadsTheFileOverTheDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := config.Default()
-	want.Trust.CAFiles = []string{"a.pem", "b.pem"}
+	want.Trust.CAFiles = []string{filepath.Join(filepath.Dir(p), "a.pem"), filepath.Join(filepath.Dir(p), "b.pem")}
 	want.Trust.CRLMode = trust.CRLModeLeaf
 	// A list replaces the default's; what the file leaves out keeps it.
 	want.Headers.HTTP.TrustedProxies = []string{"10.0.0.5"}

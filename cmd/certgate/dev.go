@@ -66,7 +66,14 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}})
 }
 
+// writeDevConfig writes cfg with absolute paths: the paths of a config file
+// are relative to its directory, those of dev's flags to the working one.
 func writeDevConfig(path string, cfg config.Config) error {
+	wd, err := os.Getwd()
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	cfg.ResolvePaths(wd)
 	data, err := yaml.Marshal(cfg)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)

@@ -1,0 +1,47 @@
+package config
+
+import (
+	"path/filepath"
+	"strings"
+)
+
+// ResolvePaths makes every relative path of c relative to dir: the trust
+// files, policy.dir, the admin certificate, key and Unix socket, and a
+// decision_log.output that is a file. Load calls it with the config file's
+// directory, so that a file means the same wherever certgate runs (as
+// Prometheus reads its rule_files); values from flags and CERTGATE_*
+// variables are applied after it and stay relative to the working
+// directory.
+func (c *Config) ResolvePaths(dir string) {
+	resolve := func(p *string) {
+		if *p != "" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(dir, *p)
+		}
+	}
+	for _, list := range []*[]string{&c.Trust.CAFiles, &c.Trust.IntermediateFiles, &c.Trust.CRLFiles} {
+		*list = append([]string(nil), *list...) // a copy of c may share the array
+		for i := range *list {
+			resolve(&(*list)[i])
+		}
+	}
+	for _, p := range []*string{&c.Policy.Dir, &c.Admin.CertFile, &c.Admin.KeyFile} {
+		resolve(p)
+	}
+	if isDecisionLogFile(c.DecisionLog.Output) {
+		resolve(&c.DecisionLog.Output)
+	}
+	if sock, ok := strings.CutPrefix(c.Admin.Listen, "unix:"); ok && sock != "" {
+		resolve(&sock)
+		c.Admin.Listen = "unix:" + sock
+	}
+}
+
+// isDecisionLogFile says whether a decision_log.output names a file rather
+// than stdout, stderr or off.
+func isDecisionLogFile(output string) bool {
+	switch output {
+	case "", "stdout", "stderr", "off":
+		return false
+	}
+	return true
+}
