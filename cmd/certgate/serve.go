@@ -87,6 +87,7 @@ func serve(ctx context.Context, cfg config.Config, sio serveIO) int {
 		log.Error("cannot start", "error", err.Error())
 		return exitFail
 	}
+	logRevocation(log, cfg.Trust.CRLMode, snap.Trust)
 	decisions, closeDecisions, err := openDecisionLog(cfg.DecisionLog, sio.stdout)
 	if err != nil {
 		log.Error("cannot start", "error", err.Error())
