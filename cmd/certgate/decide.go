@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/certgate/certgate/client"
@@ -59,7 +58,7 @@ func runDecide(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			return exitUsage
 		}
 	}
-	pem, err := os.ReadFile(*certFile)
+	pem, err := readClientCert(*certFile)
 	if err != nil {
 		fmt.Fprintf(stderr, "certgate decide: %v\n", err)
 		return exitUsage

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"google.golang.org/protobuf/proto"
@@ -31,7 +30,7 @@ func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintln(stderr, "certgate explain: --cert is required")
 		return exitUsage
 	}
-	pemData, err := os.ReadFile(*certFile)
+	pemData, err := readClientCert(*certFile)
 	if err != nil {
 		fmt.Fprintf(stderr, "certgate explain: %v\n", err)
 		return exitUsage
