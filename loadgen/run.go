@@ -108,7 +108,7 @@ func Run(ctx context.Context, target Target, mix *Mix, opts Options) (*Result, e
 	start := time.Now()
 	workers := spread(ctx, target, mix, reqClass, opts)
 	elapsed := time.Since(start)
-	return collect(target.Name(), mix, workers, elapsed), nil
+	return collect(target.Name(), mix, workers, elapsed, opts.CheckExpect), nil
 }
 
 // spread runs opts.Concurrency workers until the run's bound and returns them.

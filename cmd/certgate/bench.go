@@ -28,6 +28,7 @@ type benchFlags struct {
 	crlEntries, distinct               int
 	cpuProfile, policyDir              string
 	rssPID, rounds                     int
+	targets                            benchTargets
 }
 
 func (f *benchFlags) register(fs *flag.FlagSet) {
@@ -50,6 +51,7 @@ func (f *benchFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.rssPID, "rss-pid", 0, "report the RSS of process `pid` (a certgate serving elsewhere) after the run")
 	fs.IntVar(&f.crlEntries, "crl-entries", 10000, "extra revoked serials in the CRL of --serve")
 	fs.IntVar(&f.distinct, "distinct-certs", 0, "issue `N` extra client certificates from the PKI's CA (needs ca-key.pem) and present them all")
+	f.targets.register(fs)
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the certgate run to `file` (with --serve it covers the server)")
 }
 
@@ -63,6 +65,8 @@ type benchReport struct {
 	Baseline            *loadgen.Summary    `json:"baseline,omitempty"`
 	Certgate            loadgen.Summary     `json:"certgate"`
 	Ratio               *loadgen.Comparison `json:"ratio,omitempty"`
+	Targets             *benchTargets       `json:"targets,omitempty"`
+	TargetsMissed       []string            `json:"targets_missed,omitempty"`
 	RSSBytes            int64               `json:"rss_bytes,omitempty"`
 	CachedVerdicts      int                 `json:"cached_verdicts,omitempty"`
 	RSSIncludesLoadTool bool                `json:"rss_includes_load_tool,omitempty"`
@@ -70,8 +74,8 @@ type benchReport struct {
 
 // runBench loads certgate (or a no-op baseline and then certgate) with the
 // request mix and reports throughput, latency, the decision mix and any
-// answer that differs from what its class expects. Exit 1 on mismatches or
-// errors.
+// answer that differs from what its class expects. Exit 1 on mismatches,
+// errors or a missed target of --baseline.
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("bench", "bench [--serve] [--baseline] [--grpc ADDR | --http ADDR] [flags]", benchExamples, stderr)
 	var f benchFlags
@@ -199,7 +203,8 @@ func bench(ctx context.Context, f benchFlags, stdout, stderr io.Writer) (int, er
 	report.Certgate = res.Summary()
 	if base != nil {
 		r := loadgen.Compare(res, base)
-		report.Ratio = &r
+		report.Ratio, report.Targets = &r, &f.targets
+		report.TargetsMissed = f.targets.missed(r)
 	}
 	switch {
 	case f.rssPID > 0:
@@ -228,7 +233,7 @@ func bench(ctx context.Context, f benchFlags, stdout, stderr io.Writer) (int, er
 		res.WriteText(stdout, label)
 		writeBenchFooter(stdout, report)
 	}
-	if res.Mismatches > 0 || res.Errors > 0 || (base != nil && base.Errors > 0) {
+	if res.Mismatches > 0 || res.Errors > 0 || (base != nil && base.Errors > 0) || len(report.TargetsMissed) > 0 {
 		return exitFail, nil
 	}
 	return exitOK, nil
@@ -274,8 +279,10 @@ func startCPUProfile(file string) (stop func(), err error) {
 
 func writeBenchFooter(w io.Writer, r benchReport) {
 	if r.Ratio != nil {
-		fmt.Fprintf(w, "\nratio to no-op: throughput %.2f× (target ≥ 0.6), p99 %.2f× (target ≤ 2), p50 %.2f×\n",
-			r.Ratio.Throughput, r.Ratio.P99, r.Ratio.P50)
+		fmt.Fprintf(w, "\n%s\n", r.Targets.footer(*r.Ratio))
+		for _, m := range r.TargetsMissed {
+			fmt.Fprintf(w, "MISSED: %s (exit 1)\n", m)
+		}
 	}
 	switch {
 	case r.RSSIncludesLoadTool:

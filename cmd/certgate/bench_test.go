@@ -14,7 +14,8 @@ import (
 
 func TestBenchBaselineServeReportsBothRunsAndTheRatio(t *testing.T) {
 	code, stdout, stderr := runCLI("bench", "--timeout", "30s", "--baseline", "--serve", "--requests", "300", "--warmup", "0",
-		"--concurrency", "4", "--crl-entries", "100", "--distinct-certs", "20", "--rounds", "3", "--json")
+		"--concurrency", "4", "--crl-entries", "100", "--distinct-certs", "20", "--rounds", "3", "--json",
+		"--min-throughput-ratio", "0", "--max-p99-ratio", "0") // no targets: the machine is shared
 	if code != exitOK {
 		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
 	}
@@ -54,7 +55,7 @@ func TestBenchOverHTTPPrintsTheDecisionMix(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
 	}
-	for _, want := range []string{"certgate (in-process) (http 127.0.0.1:", "200 in", "p99", "allowed        want 200", "revoked        want 401  401:", "unknown_route  want 403  403:"} {
+	for _, want := range []string{"certgate (in-process) (http 127.0.0.1:", "200 in", "p99", "allowed        want 200, got 200:", "revoked        want 401, got 401:", "unknown_route  want 403, got 403:"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, stdout)
 		}
@@ -79,5 +80,42 @@ func TestBenchReportsTheRSSOfAnotherProcess(t *testing.T) {
 	code, stdout, stderr := runCLI("bench", "--timeout", "30s", "--serve", "--requests", "50", "--warmup", "0", "--crl-entries", "0", "--rss-pid", strconv.Itoa(os.Getpid()))
 	if code != exitOK || !strings.Contains(stdout, "MiB (VmRSS of the process given by --rss-pid)") {
 		t.Errorf("exit %d, want 0 and the RSS of the given process\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	}
+}
+
+// TestBenchBaselineExitsNonZeroWhenATargetIsMissed: a ratio that misses
+// its stated target is exit 1 and says so; the no-op's answers, which are
+// 200 whatever the class, are not printed as if they were checked.
+func TestBenchBaselineExitsNonZeroWhenATargetIsMissed(t *testing.T) {
+	tests := []struct {
+		name   string
+		target []string
+		code   int
+		want   []string
+	}{
+		{"a throughput under its target", []string{"--min-throughput-ratio", "1000", "--max-p99-ratio", "0"}, exitFail,
+			[]string{"(target ≥ 1000: MISSED)", "MISSED: throughput ", " is under the target of 1000× (exit 1)"}},
+		{"a p99 over its target", []string{"--min-throughput-ratio", "0", "--max-p99-ratio", "0.000001"}, exitFail,
+			[]string{"(target ≤ 1e-06: MISSED)", "MISSED: p99 "}},
+		{"no targets", []string{"--min-throughput-ratio", "0", "--max-p99-ratio", "0"}, exitOK,
+			[]string{"throughput ", "(no target), p99 "}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"bench", "--timeout", "30s", "--baseline", "--serve", "--requests", "100", "--warmup", "0", "--concurrency", "2", "--crl-entries", "0"}, tt.target...)
+			code, stdout, stderr := runCLI(args...)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tt.code, stdout, stderr)
+			}
+			base, _, _ := strings.Cut(stdout, "certgate (in-process)")
+			for _, want := range append(tt.want, "answers not checked", "denied         got 200:") {
+				if !strings.Contains(stdout, want) {
+					t.Errorf("output lacks %q:\n%s", want, stdout)
+				}
+			}
+			if strings.Contains(base, "want 403") {
+				t.Errorf("the no-op baseline is reported against certgate's expectations:\n%s", base)
+			}
+		})
 	}
 }

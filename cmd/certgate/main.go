@@ -48,6 +48,10 @@ func commands() []command {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 1 && args[0] == "help" {
+		// certgate help X [Y] is certgate X [Y] --help.
+		return run(ctx, append(append([]string{}, args[1:]...), "--help"), stdout, stderr)
+	}
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		usage(stderr)
 		if len(args) == 0 {
@@ -76,5 +80,5 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Run 'certgate <command> -h' for a command's flags.")
+	fmt.Fprintln(w, "Run 'certgate <command> -h' or 'certgate help <command>' for a command's flags.")
 }
