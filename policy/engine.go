@@ -152,6 +152,7 @@ func load(ctx context.Context, fsys fs.FS, root string, opts []Option) (*Engine,
 	if err := e.index(ctx, prepare, compiler, o); err != nil {
 		return nil, fmt.Errorf("policy: index %s: %w", root, err)
 	}
+	e.markEveryone(ctx)
 
 	slices.Sort(e.files)
 	for _, in := range samples() {

@@ -18,6 +18,11 @@ type Permission struct {
 	// permission and is listed under each.
 	Groups []string
 	Users  []string
+	// Everyone says that every authenticated identity holds it (the
+	// policy grants it to an identity it knows nothing about, as the
+	// shipped policy grants "authenticated"); Groups and Users are then
+	// empty.
+	Everyone bool
 }
 
 // Route is one entry of data.certgate.routes.
@@ -33,7 +38,7 @@ func (e *Engine) Permissions(_ context.Context) ([]Permission, error) {
 	out := make([]Permission, len(e.permissions))
 	for i, p := range e.permissions {
 		out[i] = Permission{Name: p.Name, Routes: slices.Clone(p.Routes),
-			Groups: slices.Clone(p.Groups), Users: slices.Clone(p.Users)}
+			Groups: slices.Clone(p.Groups), Users: slices.Clone(p.Users), Everyone: p.Everyone}
 	}
 	return out, nil
 }

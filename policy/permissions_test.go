@@ -38,9 +38,9 @@ func TestPermissionsOfTheShippedData(t *testing.T) {
 			Users:  []string{"jenkins"},
 		},
 		{
-			Name:   "authenticated",
-			Routes: []Route{{"GET", "/api/v1/status"}},
-			Groups: []string{"admins"},
+			Name:     "authenticated",
+			Routes:   []Route{{"GET", "/api/v1/status"}},
+			Everyone: true,
 		},
 	}
 	for _, want := range tests {

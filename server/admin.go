@@ -188,7 +188,7 @@ func (a *AdminService) ListPermissions(ctx context.Context, _ *adminv1.ListPermi
 	}
 	resp := &adminv1.ListPermissionsResponse{Revision: snap.Revision}
 	for _, p := range perms {
-		m := &adminv1.Permission{Name: p.Name, Groups: p.Groups, Users: p.Users}
+		m := &adminv1.Permission{Name: p.Name, Groups: p.Groups, Users: p.Users, EveryAuthenticatedIdentity: p.Everyone}
 		for _, rt := range p.Routes {
 			m.Routes = append(m.Routes, &adminv1.Route{Permission: p.Name, Method: rt.Method, Path: rt.Path})
 		}

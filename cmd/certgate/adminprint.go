@@ -132,6 +132,9 @@ func printPermissions(w io.Writer, list *adminv1.ListPermissionsResponse) {
 		for _, r := range p.GetRoutes() {
 			fmt.Fprintf(w, "  route  %s %s\n", r.GetMethod(), r.GetPath())
 		}
+		if p.GetEveryAuthenticatedIdentity() {
+			fmt.Fprintln(w, "  held by every authenticated identity")
+		}
 		if len(p.GetGroups()) > 0 {
 			fmt.Fprintf(w, "  groups %s\n", strings.Join(p.GetGroups(), ", "))
 		}

@@ -120,7 +120,7 @@ func runPKIExport(_ context.Context, args []string, stdout, stderr io.Writer) in
 	case *legacy:
 		enc = "legacy 3DES, SHA-1"
 	}
-	fmt.Fprintf(stdout, "wrote %s: %q with %d CA certificate(s), %s\n", *out, certs[0].Subject.String(), len(chain), enc)
+	fmt.Fprintf(stdout, "wrote %s: %q with %d CA certificate(s), %s\n", *out, pki.SubjectString(certs[0]), len(chain), enc)
 	return exitOK
 }
 
@@ -142,7 +142,7 @@ func exportChain(dir string, cert *x509.Certificate) ([]*x509.Certificate, error
 		return nil, fmt.Errorf("CA of %s: %w", dir, err)
 	}
 	if !bytes.Equal(cert.RawIssuer, chain[0].RawSubject) || cert.CheckSignatureFrom(chain[0]) != nil {
-		return nil, fmt.Errorf("%q was not issued by the CA in %s (%q): pass the right --dir or --no-chain", cert.Subject.String(), dir, chain[0].Subject.String())
+		return nil, fmt.Errorf("%q was not issued by the CA in %s (%q): pass the right --dir or --no-chain", pki.SubjectString(cert), dir, pki.SubjectString(chain[0]))
 	}
 	return chain, nil
 }

@@ -72,9 +72,9 @@ func runPKIInit(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	kind := "root CA"
 	if opts.Parent != nil {
-		kind = "intermediate CA below " + quote(opts.Parent.Cert.Subject.String())
+		kind = "intermediate CA below " + quote(pki.SubjectString(opts.Parent.Cert))
 	}
-	fmt.Fprintf(stdout, "created %s %q in %s\n", kind, a.CA.Cert.Subject.String(), *dir)
+	fmt.Fprintf(stdout, "created %s %q in %s\n", kind, pki.SubjectString(a.CA.Cert), *dir)
 	fmt.Fprintf(stdout, "  certificate  %s (give this to certgate: trust.ca_files)\n", filepath.Join(*dir, pki.CACertFile))
 	fmt.Fprintf(stdout, "  private key  %s (mode 0600; keep it off the servers)\n", filepath.Join(*dir, pki.CAKeyFile))
 	if opts.Parent != nil {

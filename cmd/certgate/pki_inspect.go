@@ -39,6 +39,10 @@ type inspectReport struct {
 }
 
 type certReport struct {
+	// Subject and Issuer are the names as openssl prints them, RDN by RDN
+	// in encoded order; Identity holds them as the policy sees them.
+	Subject  string            `json:"subject"`
+	Issuer   string            `json:"issuer"`
 	Identity identity.Identity `json:"identity"`
 	// IdentityError says why certgate would refuse the identity (an
 	// ambiguous subject); Identity then names no user.
@@ -141,6 +145,8 @@ func runPKIInspect(ctx context.Context, args []string, stdout, stderr io.Writer)
 func describeCert(c *x509.Certificate) certReport {
 	id, err := identity.New(c, "")
 	rep := certReport{
+		Subject:            pki.SubjectString(c),
+		Issuer:             pki.IssuerString(c),
 		Identity:           id,
 		IsCA:               c.IsCA,
 		Key:                pki.DescribeKey(c.PublicKey),
@@ -157,7 +163,7 @@ func describeCert(c *x509.Certificate) certReport {
 func describeCRL(c *x509.RevocationList) crlReport {
 	sum := sha256.Sum256(c.Raw)
 	r := crlReport{
-		Issuer:             c.Issuer.String(),
+		Issuer:             pki.FormatName(c.RawIssuer),
 		Number:             serialText(c.Number),
 		ThisUpdate:         c.ThisUpdate,
 		NextUpdate:         c.NextUpdate,

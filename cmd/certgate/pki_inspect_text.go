@@ -19,8 +19,8 @@ func printReport(w io.Writer, r *inspectReport, now time.Time) {
 		}
 		fmt.Fprintf(w, "%s %d of %d in %s\n", kind, i+1, len(r.Certificates), r.File)
 		row := func(k, v string) { fmt.Fprintf(w, "  %-14s %s\n", k+":", v) }
-		row("subject", id.Subject)
-		row("issuer", id.Issuer)
+		row("subject", c.Subject)
+		row("issuer", c.Issuer)
 		if c.IdentityError != "" {
 			row("user", "REFUSED: "+c.IdentityError)
 		} else {

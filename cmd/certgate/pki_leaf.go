@@ -74,7 +74,7 @@ func (f *leafFlags) request() (pki.IssueRequest, error) {
 // will see.
 func printIssued(w io.Writer, iss *pki.Issued) {
 	c := iss.Cert
-	fmt.Fprintf(w, "issued %s certificate %q, serial %s, valid until %s\n", iss.Entry.Kind, c.Subject.String(), iss.Entry.Serial, c.NotAfter.Format(time.RFC3339))
+	fmt.Fprintf(w, "issued %s certificate %q, serial %s, valid until %s\n", iss.Entry.Kind, pki.SubjectString(c), iss.Entry.Serial, c.NotAfter.Format(time.RFC3339))
 	fmt.Fprintf(w, "  certificate  %s\n", iss.CertPath)
 	if iss.KeyPath != "" {
 		fmt.Fprintf(w, "  private key  %s (mode 0600)\n", iss.KeyPath)

@@ -40,7 +40,7 @@ func TestPKISignSignsAnOpenSSLCSR(t *testing.T) {
 	dir := newPKIDir(t)
 	csr := opensslCSR(t, "jenkins", "/O=ci/OU=build/CN=jenkins")
 	out := pkiCLI(t, "sign", "--dir", dir, csr)
-	for _, want := range []string{`issued client certificate "CN=jenkins,OU=build,O=ci"`, "private key  stays where the CSR was made", "certgate sees user=jenkins groups=[ci]"} {
+	for _, want := range []string{`issued client certificate "O = ci, OU = build, CN = jenkins"`, "private key  stays where the CSR was made", "certgate sees user=jenkins groups=[ci]"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("sign output lacks %q:\n%s", want, out)
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"log/slog"
 
+	"github.com/certgate/certgate/pki"
 	"github.com/certgate/certgate/trust"
 )
 
@@ -34,6 +35,6 @@ func logRevocation(log *slog.Logger, configured trust.CRLMode, store *trust.Stor
 	}
 	for _, ca := range store.CAsWithoutCRL() {
 		log.Warn("no CRL of this CA is configured: "+every+" will be denied with 401 crl_unavailable; add its CRL to trust.crl_files (--crl)",
-			"ca", ca.Subject.String(), "crl_mode", string(mode))
+			"ca", pki.SubjectString(ca), "crl_mode", string(mode))
 	}
 }

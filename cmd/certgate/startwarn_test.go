@@ -55,11 +55,11 @@ func TestServeWarnsAtStartAboutRevocationSetUpsThatDenyOrAcceptEveryone(t *testi
 	}{
 		{"a CA without a CRL under full_chain denies all its clients", []string{"--ca", d.Path("ca.pem"), "--ca", other, "--crl", d.Path("crl.pem")}, []string{
 			`level=INFO msg="revocation checking" crl_mode=full_chain set_by="default with CRLs"`,
-			`level=WARN|will be denied with 401 crl_unavailable|ca="CN=Other CA,O=certgate tests" crl_mode=full_chain`,
+			`level=WARN|will be denied with 401 crl_unavailable|ca="O = certgate tests, CN = Other CA" crl_mode=full_chain`,
 		}, false},
 		{"the same CA under leaf denies the clients it issued", []string{"--ca", d.Path("ca.pem"), "--ca", other, "--crl", d.Path("crl.pem"), "--crl-mode", "leaf"}, []string{
 			`level=INFO msg="revocation checking" crl_mode=leaf set_by=trust.crl_mode`,
-			`level=WARN|every client certificate it issues directly will be denied with 401 crl_unavailable|ca="CN=Other CA,O=certgate tests" crl_mode=leaf`,
+			`level=WARN|every client certificate it issues directly will be denied with 401 crl_unavailable|ca="O = certgate tests, CN = Other CA" crl_mode=leaf`,
 		}, false},
 		{"no CRL at all means off, and accepts revoked certificates", []string{"--ca", d.Path("ca.pem")}, []string{
 			`level=INFO msg="revocation checking" crl_mode=off set_by="default without CRLs"`,

@@ -1346,9 +1346,12 @@ type Permission struct {
 	// Groups (certificate O values) granted it, directly or through "*".
 	Groups []string `protobuf:"bytes,3,rep,name=groups,proto3" json:"groups,omitempty"`
 	// Users (certificate CNs) granted it, directly or through "*".
-	Users         []string `protobuf:"bytes,4,rep,name=users,proto3" json:"users,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Users []string `protobuf:"bytes,4,rep,name=users,proto3" json:"users,omitempty"`
+	// Every authenticated identity holds it (as the shipped policy's
+	// "authenticated"); groups and users are then empty.
+	EveryAuthenticatedIdentity bool `protobuf:"varint,5,opt,name=every_authenticated_identity,json=everyAuthenticatedIdentity,proto3" json:"every_authenticated_identity,omitempty"`
+	unknownFields              protoimpl.UnknownFields
+	sizeCache                  protoimpl.SizeCache
 }
 
 func (x *Permission) Reset() {
@@ -1407,6 +1410,13 @@ func (x *Permission) GetUsers() []string {
 		return x.Users
 	}
 	return nil
+}
+
+func (x *Permission) GetEveryAuthenticatedIdentity() bool {
+	if x != nil {
+		return x.EveryAuthenticatedIdentity
+	}
+	return false
 }
 
 var File_certgate_admin_v1_admin_proto protoreflect.FileDescriptor
@@ -1518,13 +1528,14 @@ const file_certgate_admin_v1_admin_proto_rawDesc = "" +
 	"\x16ListPermissionsRequest\"v\n" +
 	"\x17ListPermissionsResponse\x12\x1a\n" +
 	"\brevision\x18\x01 \x01(\x04R\brevision\x12?\n" +
-	"\vpermissions\x18\x02 \x03(\v2\x1d.certgate.admin.v1.PermissionR\vpermissions\"\x80\x01\n" +
+	"\vpermissions\x18\x02 \x03(\v2\x1d.certgate.admin.v1.PermissionR\vpermissions\"\xc2\x01\n" +
 	"\n" +
 	"Permission\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x120\n" +
 	"\x06routes\x18\x02 \x03(\v2\x18.certgate.admin.v1.RouteR\x06routes\x12\x16\n" +
 	"\x06groups\x18\x03 \x03(\tR\x06groups\x12\x14\n" +
-	"\x05users\x18\x04 \x03(\tR\x05users*\xcd\x01\n" +
+	"\x05users\x18\x04 \x03(\tR\x05users\x12@\n" +
+	"\x1cevery_authenticated_identity\x18\x05 \x01(\bR\x1aeveryAuthenticatedIdentity*\xcd\x01\n" +
 	"\x13RevocationListState\x12%\n" +
 	"!REVOCATION_LIST_STATE_UNSPECIFIED\x10\x00\x12!\n" +
 	"\x1dREVOCATION_LIST_STATE_CURRENT\x10\x01\x12\"\n" +

@@ -1,0 +1,43 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestInspectPrintsSubjectsAsOpenSSLDoes: a certificate with two O values
+// (two RDNs, as certgate pki and `openssl req -subj /O=a/O=b` write them)
+// prints its subject and issuer as `openssl x509 -noout -subject -issuer`
+// does, not as one multi-valued RDN.
+func TestInspectPrintsSubjectsAsOpenSSLDoes(t *testing.T) {
+	bin, err := exec.LookPath("openssl")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("openssl not found, and CI must run the interop tests: %v", err)
+		}
+		t.Skipf("openssl not found: %v", err)
+	}
+	dir := newPKIDir(t)
+	pkiCLI(t, "issue", "--dir", dir, "--cn", "alice", "--o", "admins", "--o", "viewers", "--ou", "ops")
+	cert := filepath.Join(dir, "certs", "alice.pem")
+	out, err := exec.Command(bin, "x509", "-noout", "-subject", "-issuer", "-in", cert).CombinedOutput()
+	if err != nil {
+		t.Fatalf("openssl: %v\n%s", err, out)
+	}
+	subject, issuer, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
+	inspect := pkiCLI(t, "inspect", cert)
+	for _, want := range []string{
+		"  subject:       " + strings.TrimPrefix(subject, "subject=") + "\n",
+		"  issuer:        " + strings.TrimPrefix(issuer, "issuer=") + "\n",
+	} {
+		if !strings.Contains(inspect, want) {
+			t.Errorf("inspect lacks %q (openssl's):\n%s", want, inspect)
+		}
+	}
+	if want := "O = admins, O = viewers, OU = ops, CN = alice"; subject != "subject="+want {
+		t.Errorf("openssl prints %q, want %q", subject, want)
+	}
+}
