@@ -83,7 +83,8 @@ func printExplain(w io.Writer, req *adminv1.ExplainRequest, ex *adminv1.ExplainR
 	fmt.Fprintf(w, "request    %s %s (snapshot revision %d)\n", req.GetMethod(), req.GetPath(), ex.GetRevision())
 	if id := ex.GetIdentity(); id != nil {
 		fmt.Fprintf(w, "identity   user %q, groups %q, org units %q\n", id.GetUser(), id.GetGroups(), id.GetOrgUnits())
-		fmt.Fprintf(w, "           subject %s, issuer %s, serial %s\n", id.GetSubject(), id.GetIssuer(), id.GetSerial())
+		subject, issuer := namesOf(req.GetCertificatePem(), id)
+		fmt.Fprintf(w, "           subject %s, issuer %s, serial %s\n", subject, issuer, id.GetSerial())
 		if id.GetSpiffeId() != "" {
 			fmt.Fprintf(w, "           spiffe %s\n", id.GetSpiffeId())
 		}

@@ -1,10 +1,14 @@
 package main
 
 import (
+	"crypto/x509"
 	"encoding/pem"
 	"fmt"
 	"os"
 	"strings"
+
+	adminv1 "github.com/certgate/certgate/gen/certgate/admin/v1"
+	"github.com/certgate/certgate/pki"
 )
 
 // readClientCert reads the PEM certificates (leaf first) of a --cert file
@@ -41,4 +45,16 @@ func readClientCert(path string) ([]byte, error) {
 	default:
 		return nil, fmt.Errorf("%s holds no PEM certificate", path)
 	}
+}
+
+// namesOf is the subject and issuer of the first certificate of certPEM
+// as openssl prints them, or as the policy sees them (id) when certPEM
+// holds none that parses.
+func namesOf(certPEM string, id *adminv1.Identity) (subject, issuer string) {
+	if block, _ := pem.Decode([]byte(certPEM)); block != nil && block.Type == "CERTIFICATE" {
+		if c, err := x509.ParseCertificate(block.Bytes); err == nil {
+			return pki.SubjectString(c), pki.IssuerString(c)
+		}
+	}
+	return id.GetSubject(), id.GetIssuer()
 }
