@@ -56,13 +56,3 @@ func TestToolsRefuseAnAmbiguousSubject(t *testing.T) {
 		})
 	}
 }
-
-// TestExplainPrintsSubjectsAsOpenSSLDoes: explain names the certificate as
-// openssl would, from the file it sent.
-func TestExplainPrintsSubjectsAsOpenSSLDoes(t *testing.T) {
-	s := startDev(t)
-	code, stdout, stderr := runCLI("explain", "--admin", s.admin, "--cert", s.client("viewer"), "--path", "/api/v1/vm")
-	if want := "subject O = viewers, CN = viewer, issuer O = certgate dev, CN = certgate dev CA, serial "; code != exitOK || !strings.Contains(stdout, want) {
-		t.Errorf("explain: exit %d, output lacks %q\nstdout: %s\nstderr: %s", code, want, stdout, stderr)
-	}
-}
