@@ -6,7 +6,7 @@ import (
 )
 
 // ResolvePaths makes every relative path of c relative to dir: the trust
-// files, policy.dir, the admin certificate, key and Unix socket, and a
+// files (a ca_bindings ca_file included), policy.dir, the admin certificate, key and Unix socket, and a
 // decision_log.output that is a file. Load calls it with the config file's
 // directory, so that a file means the same wherever certgate runs (as
 // Prometheus reads its rule_files); values from flags and CERTGATE_*
@@ -23,6 +23,10 @@ func (c *Config) ResolvePaths(dir string) {
 		for i := range *list {
 			resolve(&(*list)[i])
 		}
+	}
+	c.Trust.CABindings = append([]CABinding(nil), c.Trust.CABindings...)
+	for i := range c.Trust.CABindings {
+		resolve(&c.Trust.CABindings[i].CAFile)
 	}
 	for _, p := range []*string{&c.Policy.Dir, &c.Admin.CertFile, &c.Admin.KeyFile} {
 		resolve(p)

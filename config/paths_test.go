@@ -26,6 +26,9 @@ func TestLoadResolvesRelativePathsAgainstTheFilesDirectory(t *testing.T) {
 			c.Trust.IntermediateFiles = []string{in("sub/int.pem")}
 			c.Trust.CRLFiles = []string{filepath.Join(filepath.Dir(dir), "crl.pem")}
 		}},
+		{"a CA binding's file", "trust:\n  ca_bindings:\n    - ca_file: team-ca.pem\n      allowed_users: [\"*\"]\n      allowed_groups: [team]\n", func(c *config.Config) {
+			c.Trust.CABindings = []config.CABinding{{CAFile: in("team-ca.pem"), AllowedUsers: []string{"*"}, AllowedGroups: []string{"team"}}}
+		}},
 		{"the policy directory", "policy:\n  dir: policy\n", func(c *config.Config) { c.Policy.Dir = in("policy") }},
 		{"no policy directory stays the embedded policy", "policy:\n  dir: \"\"\n", func(*config.Config) {}},
 		{"the admin certificate, key and socket", "admin:\n  listen: unix:run/admin.sock\n  cert_file: admin.pem\n  key_file: admin-key.pem\n", func(c *config.Config) {
