@@ -16,7 +16,7 @@ func (s *Store) CAsWithoutCRL() []*x509.Certificate {
 	var out []*x509.Certificate
 	for _, ca := range s.configured {
 		if !slices.ContainsFunc(s.crls[string(ca.RawSubject)], func(e *crlEntry) bool {
-			return !e.crl.NextUpdate.IsZero() && crlUsable(e, ca) == "" && slices.Contains(e.signers, ca)
+			return !e.crl.NextUpdate.IsZero() && crlUsable(e, ca) == "" && e.signedBy(ca)
 		}) {
 			out = append(out, ca)
 		}
