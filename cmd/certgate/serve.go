@@ -132,7 +132,7 @@ func serve(ctx context.Context, cfg config.Config, sio serveIO) int {
 	warner := &server.CRLWarner{Checker: checker, Lead: time.Duration(cfg.Trust.CRLWarnBefore), Every: time.Hour, Logger: log, Metrics: metrics}
 	reloader := &server.Reloader{Checker: checker, Load: load, Logger: log, Metrics: metrics,
 		Digest: func() (string, error) { return server.InputDigest(cfg.TrustConfig(), cfg.Policy.Dir) },
-		OnSwap: func(*server.Snapshot) { warner.Poke() }}
+		OnSwap: func(s *server.Snapshot) { warner.Poke(); logRevocation(log, cfg.Trust.CRLMode, s.Trust) }}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go reloadOnSIGHUP(ctx, reloader, hup)

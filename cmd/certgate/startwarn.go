@@ -7,10 +7,10 @@ import (
 	"github.com/certgate/certgate/trust"
 )
 
-// logRevocation says at start which crl_mode is in effect and why, and
-// warns loudly about the set-ups that start quietly but deny every client
-// (a CA no CRL speaks for) or accept every revoked certificate (no CRL, so
-// crl_mode defaults to off).
+// logRevocation says at start, and after each reload, which crl_mode is
+// in effect and why, and warns loudly about the set-ups that start quietly
+// but deny every client (a CA no CRL speaks for) or accept every revoked
+// certificate (no CRL, so crl_mode defaults to off).
 func logRevocation(log *slog.Logger, configured trust.CRLMode, store *trust.Store) {
 	mode := store.Status().Mode
 	setBy := "trust.crl_mode"

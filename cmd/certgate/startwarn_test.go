@@ -100,3 +100,46 @@ func hasLine(log string, parts ...string) bool {
 	}
 	return false
 }
+
+// TestServeWarnsAfterAReloadThatLeavesACAWithoutCRL: a CRL file replaced by
+// another CA's CRL turns every client away from the next reload on; the
+// log says so then, not only at start.
+func TestServeWarnsAfterAReloadThatLeavesACAWithoutCRL(t *testing.T) {
+	d := demo(t)
+	dir := t.TempDir()
+	crl := filepath.Join(dir, "crl.pem")
+	data, err := os.ReadFile(d.Path("crl.pem"))
+	if err == nil {
+		err = os.WriteFile(crl, data, 0o600)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	sock := "unix:" + filepath.Join(dir, "admin.sock")
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--grpc-listen", "127.0.0.1:0", "--http-listen", "off", "--metrics-listen", "off", "--log-format", "text",
+			"--admin-listen", sock, "--ca", d.Path("ca.pem"), "--crl", crl}, &stdout, &stderr)
+	}()
+	defer func() { cancel(); <-done }()
+	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(stderr.String(), "msg=serving"); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("serve is not serving after 20s:\n%s", stderr.String())
+		}
+	}
+	if strings.Contains(stderr.String(), "level=WARN") {
+		t.Fatalf("a warning at start:\n%s", stderr.String())
+	}
+	other := pkitest.New(t, "Other CA")
+	if err := os.WriteFile(crl, pki.EncodeCRLPEM(other.CRL().Raw), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := runCLI("reload", "--admin", sock); code != exitOK {
+		t.Fatalf("reload: exit %d\n%s%s", code, out, errOut)
+	}
+	if !hasLine(stderr.String(), "level=WARN", "will be denied with 401 crl_unavailable", `ca="O = certgate dev, CN = certgate dev CA"`) {
+		t.Errorf("no warning after the reload:\n%s", stderr.String())
+	}
+}
