@@ -18,6 +18,7 @@ FUZZ_TARGETS := \
 	./identity:FuzzNew \
 	./trust:FuzzLoadCRL \
 	./server:FuzzNormalizePath \
+	./server:FuzzHeaderValue \
 	./server:FuzzHTTPCheck
 
 .PHONY: build test fuzz unit rego lint proto fmt-check vet generate check-generate bench bench-load dev clean

@@ -22,7 +22,7 @@ import (
 
 	// The typed_config types the configs use, so that protojson can
 	// resolve their Any values.
-	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/header_mutation/v3"
+	headermutationv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/header_mutation/v3"
 	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
 	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
 )
@@ -159,6 +159,30 @@ func TestConfigsLoadAndValidate(t *testing.T) {
 			want := []string{"envoy.filters.http.header_mutation", "envoy.filters.http.ext_authz", "envoy.filters.http.router"}
 			if diff := cmp.Diff(want, order); diff != "" {
 				t.Errorf("http filters (-want +got):\n%s", diff)
+			}
+
+			mutation := unpack(t, filters["envoy.filters.http.header_mutation"].GetTypedConfig(), &headermutationv3.HeaderMutation{})
+			var removed, prefixes []string
+			for _, m := range mutation.GetMutations().GetRequestMutations() {
+				if r := m.GetRemove(); r != "" {
+					removed = append(removed, r)
+				}
+				if p := m.GetRemoveOnMatch().GetKeyMatcher().GetPrefix(); p != "" {
+					prefixes = append(prefixes, p)
+				}
+			}
+			wantRemoved := []string{"x-certgate-user", "x-certgate-groups", "x-certgate-permission", "x-certgate-fingerprint", "ssl-client-cert", "ssl-client-verify", "client-cert", "client-cert-chain"}
+			var wantPrefixes []string
+			if name == "envoy-http.yaml" {
+				// certgate can neither see nor remove the client's headers.
+				wantRemoved = []string{"x-http-method-override", "x-http-method", "x-method-override", "ssl-client-cert", "ssl-client-verify", "client-cert", "client-cert-chain"}
+				wantPrefixes = []string{"x-certgate-"}
+			}
+			if diff := cmp.Diff(wantRemoved, removed); diff != "" {
+				t.Errorf("header_mutation removes (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(wantPrefixes, prefixes); diff != "" {
+				t.Errorf("header_mutation removes prefixes (-want +got):\n%s", diff)
 			}
 
 			authz := unpack(t, filters["envoy.filters.http.ext_authz"].GetTypedConfig(), &extauthzv3.ExtAuthz{})

@@ -169,28 +169,51 @@ func TestSnippetOverwritesEveryCertificateHeader(t *testing.T) {
 	}
 }
 
-func TestExamplePassesOnlyCertgatesVerdictUpstream(t *testing.T) {
-	ds := parse(t, "example.conf")
+// withLocationSnippet returns ds with each `include certgate-location.conf`
+// replaced by that file's directives, in the block that includes it.
+func withLocationSnippet(t *testing.T, ds []directive) []directive {
+	t.Helper()
+	var out []directive
+	for _, d := range ds {
+		if d.name != "include" || len(d.args) != 1 || d.args[0] != "certgate-location.conf" {
+			out = append(out, d)
+			continue
+		}
+		for _, in := range parse(t, "certgate-location.conf") {
+			in.block = strings.TrimSuffix(d.block+" > "+in.block, " > ")
+			out = append(out, in)
+		}
+	}
+	return out
+}
+
+func TestLocationSnippetPassesOnlyCertgatesVerdictUpstream(t *testing.T) {
+	ds := parse(t, "certgate-location.conf")
 	want := map[string]string{
-		"x-certgate-user":         "$certgate_user",
-		"x-certgate-groups":       "$certgate_groups",
-		"x-certgate-permission":   "$certgate_permission",
-		"x-certgate-fingerprint":  "$certgate_fingerprint",
+		// certgate's verdict: its value, or none when certgate sends none.
+		"x-certgate-user":        "$certgate_user",
+		"x-certgate-groups":      "$certgate_groups",
+		"x-certgate-permission":  "$certgate_permission",
+		"x-certgate-fingerprint": "$certgate_fingerprint",
+		// Method override headers, removed.
+		"x-http-method-override": "",
+		"x-http-method":          "",
+		"x-method-override":      "",
+		// Certificate headers, removed.
 		"ssl-client-cert":         "",
 		"ssl-client-verify":       "",
 		"x-forwarded-client-cert": "",
 		"client-cert":             "",
 		"client-cert-chain":       "",
-		"host":                    "$host",
-		"x-forwarded-proto":       "$scheme",
-		"connection":              "",
 	}
-	if diff := cmp.Diff(want, headersSet(t, ds, "location /")); diff != "" {
-		t.Errorf("proxy_set_header in location / (-want +got):\n%s", diff)
+	if diff := cmp.Diff(want, headersSet(t, ds, "")); diff != "" {
+		t.Errorf("proxy_set_header in certgate-location.conf (-want +got):\n%s", diff)
 	}
-
 	got := map[string][]string{}
 	for _, d := range ds {
+		if d.block != "" {
+			t.Errorf("%s inside %q: the snippet is included in a location and has no blocks", d.name, d.block)
+		}
 		got[d.name] = append(got[d.name], strings.Join(d.args, " "))
 	}
 	for name, want := range map[string][]string{
@@ -201,9 +224,40 @@ func TestExamplePassesOnlyCertgatesVerdictUpstream(t *testing.T) {
 			"$certgate_permission $upstream_http_x_certgate_permission",
 			"$certgate_fingerprint $upstream_http_x_certgate_fingerprint",
 		},
+	} {
+		if diff := cmp.Diff(want, got[name]); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", name, diff)
+		}
+	}
+}
+
+func TestExamplePassesOnlyCertgatesVerdictUpstream(t *testing.T) {
+	ds := parse(t, "example.conf")
+	want := map[string]string{
+		"host":              "$host",
+		"x-forwarded-proto": "$scheme",
+		"connection":        "",
+	}
+	if diff := cmp.Diff(want, headersSet(t, ds, "location /")); diff != "" {
+		t.Errorf("proxy_set_header in location / (-want +got):\n%s", diff)
+	}
+	// With the snippet, no header is set twice and certgate's verdict is there.
+	effective := headersSet(t, withLocationSnippet(t, ds), "location /")
+	for _, name := range []string{"x-certgate-user", "x-certgate-groups", "x-certgate-permission", "x-certgate-fingerprint", "x-http-method-override", "ssl-client-cert"} {
+		if _, ok := effective[name]; !ok {
+			t.Errorf("location / does not set %s", name)
+		}
+	}
+
+	got := map[string][]string{}
+	for _, d := range ds {
+		got[d.name] = append(got[d.name], strings.Join(d.args, " "))
+	}
+	for name, want := range map[string][]string{
+		"auth_request":      nil, // in certgate-location.conf
 		"ssl_verify_client": {"optional_no_ca"},
 		"ssl_verify_depth":  {"3"},
-		"include":           {"certgate-upstream.conf", "certgate.conf"},
+		"include":           {"certgate-upstream.conf", "certgate.conf", "certgate-location.conf"},
 		"ssl_crl":           nil, // certgate checks CRLs; NGINX would need a reload for each
 	} {
 		if diff := cmp.Diff(want, got[name]); diff != "" {
@@ -279,7 +333,7 @@ func exampleRoot(t *testing.T) string {
 	if err := os.MkdirAll(filepath.Join(root, "nginx"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"example.conf", "certgate.conf", "certgate-upstream.conf"} {
+	for _, name := range []string{"example.conf", "certgate.conf", "certgate-upstream.conf", "certgate-location.conf"} {
 		if err := os.WriteFile(filepath.Join(root, "nginx", name), []byte(readFile(t, name)), 0o644); err != nil {
 			t.Fatal(err)
 		}

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 )
@@ -19,10 +20,12 @@ type Decision struct {
 	Reason string `json:"reason"`
 	// Permission is the permission granted, or the one missing.
 	Permission string `json:"permission"`
-	// Headers are added to the request sent upstream; nil when there are none.
+	// Headers are added to the request sent upstream; nil when there are
+	// none. Every name is an HTTP token (checked when decoded); values are
+	// any string, which the server encodes.
 	Headers map[string]string `json:"headers"`
 	// ResponseHeaders are added to the response sent to the client; nil when
-	// there are none.
+	// there are none. Names are HTTP tokens, like Headers'.
 	ResponseHeaders map[string]string `json:"response_headers"`
 }
 
@@ -117,6 +120,10 @@ func headerField(name string, v ast.Value) (map[string]string, error) {
 			err = fmt.Errorf("decision.%s has a non-string key %v", name, k)
 			return true
 		}
+		if !isToken(string(key)) {
+			err = fmt.Errorf("decision.%s has the name %.64q, which is not an HTTP header name", name, string(key))
+			return true
+		}
 		val, ok := v.Value.(ast.String)
 		if !ok {
 			err = fmt.Errorf("decision.%s[%q] is %s, want string", name, string(key), ast.ValueName(v.Value))
@@ -129,4 +136,23 @@ func headerField(name string, v ast.Value) (map[string]string, error) {
 		return nil, err
 	}
 	return h, nil
+}
+
+// isToken reports whether s is an HTTP token (RFC 9110 section 5.6.2), the
+// syntax of a header name: a policy that copies identity data into a name
+// cannot make certgate emit a header it does not mean.
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
 }

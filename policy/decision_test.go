@@ -22,6 +22,11 @@ func TestDecodeDecision(t *testing.T) {
 			want: Decision{Allow: true, Status: 200, Reason: "granted", Permission: "p", Headers: map[string]string{"x-certgate-permission": "p"}},
 		},
 		{
+			name: "a header name may use every token character, and a value any byte",
+			rego: `{"allow": true, "status": 200, "reason": "r", "permission": "p", "headers": {"X-Team_1.b!#$%&'*+^` + "`" + `|~": "a\r\nb"}, "response_headers": {}}`,
+			want: Decision{Allow: true, Status: 200, Reason: "r", Permission: "p", Headers: map[string]string{"X-Team_1.b!#$%&'*+^`|~": "a\r\nb"}},
+		},
+		{
 			name: "response headers decode",
 			rego: `{"allow": false, "status": 403, "reason": "r", "permission": "", "headers": {}, "response_headers": {"www-authenticate": "x"}}`,
 			want: Decision{Status: 403, Reason: "r", ResponseHeaders: map[string]string{"www-authenticate": "x"}},
@@ -36,6 +41,11 @@ func TestDecodeDecision(t *testing.T) {
 		{name: "headers as a set", rego: `{"allow": true, "status": 200, "reason": "r", "permission": "p", "headers": {"a"}, "response_headers": {}}`, wantErr: "decision.headers is set, want object"},
 		{name: "a header value that is not a string", rego: `{"allow": true, "status": 200, "reason": "r", "permission": "p", "headers": {"a": 1}, "response_headers": {}}`, wantErr: `decision.headers["a"] is number, want string`},
 		{name: "a header name that is not a string", rego: `{"allow": true, "status": 200, "reason": "r", "permission": "p", "headers": {}, "response_headers": {1: "a"}}`, wantErr: "decision.response_headers has a non-string key"},
+		{name: "a header name with CR/LF is refused", rego: `{"allow": true, "status": 200, "reason": "r", "permission": "p", "headers": {"x-a\r\nx-injected": "1"}, "response_headers": {}}`, wantErr: `decision.headers has the name "x-a\r\nx-injected", which is not an HTTP header name`},
+		{name: "a header name with a colon is refused", rego: `{"allow": false, "status": 403, "reason": "r", "permission": "", "headers": {}, "response_headers": {":status": "200"}}`, wantErr: `decision.response_headers has the name ":status"`},
+		{name: "a header name with a space is refused", rego: `{"allow": true, "status": 200, "reason": "r", "permission": "p", "headers": {"x team": "a"}, "response_headers": {}}`, wantErr: `not an HTTP header name`},
+		{name: "an empty header name is refused", rego: `{"allow": true, "status": 200, "reason": "r", "permission": "p", "headers": {"": "a"}, "response_headers": {}}`, wantErr: `not an HTTP header name`},
+		{name: "a UTF-8 header name is refused", rego: `{"allow": true, "status": 200, "reason": "r", "permission": "p", "headers": {"x-zoë": "a"}, "response_headers": {}}`, wantErr: `not an HTTP header name`},
 		{name: "an unknown field", rego: `{"allow": true, "status": 200, "extra": 1, ` + base + `}`, wantErr: `unknown field "extra"`},
 		{name: "a missing field", rego: `{"allow": true, "status": 200, "reason": "r", "permission": "p", "headers": {}}`, wantErr: "want all"},
 	}

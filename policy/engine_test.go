@@ -179,6 +179,11 @@ func TestLoadFails(t *testing.T) {
 			want:  []string{"want all"},
 		},
 		{
+			name:  "a header name copied from the identity is refused when the samples produce it",
+			files: fstest.MapFS{"authz.rego": {Data: []byte(strings.Replace(minimalPolicy, `"response_headers": {},`, `"response_headers": {sprintf("x-user %s", [input.identity.user]): "1"},`, 1))}},
+			want:  []string{"check . with GET /", `decision.response_headers has the name "x-user certgate-load-check", which is not an HTTP header name`},
+		},
+		{
 			name: "bad JSON data names the file",
 			files: fstest.MapFS{
 				"authz.rego":         {Data: []byte(minimalPolicy)},

@@ -22,8 +22,8 @@ const constantPolicy = `package certgate.authz
 decision := {"allow": true, "status": 200, "reason": "granted", "permission": "list_vms", "headers": {}, "response_headers": {}}
 `
 
-// benchChecker is newTestChecker with a chosen policy ("" for the shipped one).
-func benchChecker(b *testing.B, rego string) (*Checker, *pkitest.CA) {
+// policyChecker is newTestChecker with a chosen policy ("" for the shipped one).
+func policyChecker(b testing.TB, rego string) (*Checker, *pkitest.CA) {
 	b.Helper()
 	root := pkitest.New(b, "root")
 	inter := root.ChildCA("inter")
@@ -54,13 +54,13 @@ func envoyShaped(leaf []byte, method, target string) *Request {
 	}})
 	h := e.GetAttributes().GetRequest().GetHttp()
 	return &Request{Method: h.GetMethod(), Target: h.GetPath(), Host: h.GetHost(), Scheme: h.GetScheme(), Protocol: h.GetProtocol(),
-		Headers: h.GetHeaders(), PeerCertificate: e.GetAttributes().GetSource().GetCertificate(), Adapter: "grpc"}
+		Headers: h.GetHeaders(), PeerCertificate: e.GetAttributes().GetSource().GetCertificate(), Adapter: "grpc", RemovesHeaders: true}
 }
 
 // BenchmarkCheckConstantPolicy is a whole Check with cached verification and
 // a policy that decides at once: what certgate costs besides the policy.
 func BenchmarkCheckConstantPolicy(b *testing.B) {
-	c, inter := benchChecker(b, constantPolicy)
+	c, inter := policyChecker(b, constantPolicy)
 	req := envoyShaped(inter.Leaf("jenkins", pkitest.Orgs("ci")).CertPEM(), "GET", "/api/v1/vm?limit=10")
 	ctx := context.Background()
 	b.ReportAllocs()

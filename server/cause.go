@@ -26,6 +26,10 @@ const (
 	// CausePolicyOther stands for a policy reason that is not a short
 	// snake_case word, so that a policy cannot grow the label set.
 	CausePolicyOther Cause = "policy_other"
+	// CauseReservedHeader: an allowed request carries a client-sent
+	// x-certgate-* header that the adapter cannot have the proxy remove
+	// (HTTP), so it is refused with 400.
+	CauseReservedHeader Cause = "reserved_header"
 )
 
 // Causes of identities certgate refuses to read (Security II).

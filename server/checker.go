@@ -15,8 +15,11 @@ import (
 	"github.com/certgate/certgate/trust"
 )
 
-// The identity headers certgate sets on allowed requests. Any copy a client
-// sent is overwritten, so an upstream can trust them.
+// The identity headers certgate sets on allowed requests, each with a
+// value encoded by headerValue. One without a value (a certificate without
+// CN or O, an allow without a permission) is removed instead, like every
+// other x-certgate-* header certgate does not set, so an upstream can trust
+// them.
 const (
 	HeaderUser        = "x-certgate-user"
 	HeaderGroups      = "x-certgate-groups"
@@ -26,6 +29,16 @@ const (
 
 // identityHeaders are set on every allow, in this order.
 var identityHeaders = []string{HeaderUser, HeaderGroups, HeaderPermission, HeaderFingerprint}
+
+// methodOverrideHeaders make frameworks that honour them treat a request
+// as another method than the one certgate decided about (a POST allowed as
+// create_item would be a DELETE). Every allow removes them, and a policy
+// cannot set them.
+var methodOverrideHeaders = []string{"x-http-method-override", "x-http-method", "x-method-override"}
+
+// reservedPrefix is certgate's: no client-sent header with it reaches an
+// upstream.
+const reservedPrefix = "x-certgate-"
 
 // Options configure a Checker. The zero value logs (decisions included) to
 // slog.Default, caches up to DefaultVerdictCacheSize verdicts and
@@ -133,6 +146,13 @@ type Request struct {
 	Trust identity.Families
 	// Adapter names the adapter for the decision log: "grpc" or "http".
 	Adapter string
+	// RemovesHeaders is set by an adapter whose proxy removes a Result's
+	// RemoveHeaders from the upstream request (gRPC ext_authz). Without it
+	// (HTTP: NGINX replaces only the headers its config names) an allow
+	// for a request that carries an x-certgate-* header other than the
+	// identity headers is refused with 400, since nothing would stop that
+	// header from reaching the upstream.
+	RemovesHeaders bool
 }
 
 // Header is one name/value pair, lower-case name.
@@ -150,11 +170,14 @@ type Result struct {
 	Cause      Cause
 	Permission string
 	Identity   *identity.Identity
-	// UpstreamHeaders are set (overwriting) on an allowed request.
+	// UpstreamHeaders are set (overwriting) on an allowed request; every
+	// value is non-empty and encoded by headerValue.
 	UpstreamHeaders []Header
-	// RemoveHeaders are client-sent headers to strip from an allowed request.
+	// RemoveHeaders are headers to strip from an allowed request, whether
+	// or not the client sent them; none of them is in UpstreamHeaders.
 	RemoveHeaders []string
-	// ResponseHeaders go to the client on a deny (policy's response_headers).
+	// ResponseHeaders go to the client on a deny (policy's response_headers),
+	// values encoded by headerValue.
 	ResponseHeaders []Header
 	// DecisionID names the decision's line in the decision log.
 	DecisionID string
@@ -328,7 +351,7 @@ func (c *Checker) decided(d policy.Decision, err error, v *verdict, req *Request
 	if err != nil {
 		return Result{Status: http.StatusInternalServerError, Reason: "policy: " + err.Error(), Cause: CausePolicyError, Identity: v.id, StaleCRL: v.staleCRL}
 	}
-	res := c.result(d, v.id, req.Headers)
+	res := c.result(d, v.id, req)
 	res.StaleCRL = v.staleCRL
 	if strip := unbelievedCertHeaders(req); res.Allow && len(strip) > 0 {
 		res.RemoveHeaders = append(strip, res.RemoveHeaders...)
@@ -355,32 +378,30 @@ func requestSource(req *Request, id *identity.Identity) string {
 // result turns a policy decision into a Result. A decision that allows with
 // a status other than 200, or denies with a status outside 4xx/5xx, is read
 // conservatively: allow needs both allow=true and status 200.
-func (c *Checker) result(d policy.Decision, id *identity.Identity, sent map[string]string) Result {
+func (c *Checker) result(d policy.Decision, id *identity.Identity, req *Request) Result {
 	res := Result{Status: d.Status, Reason: d.Reason, Cause: policyCause(d.Reason), Permission: d.Permission, Identity: id}
 	for name, value := range d.ResponseHeaders {
-		res.ResponseHeaders = append(res.ResponseHeaders, Header{strings.ToLower(name), value})
+		if value != "" { // as Envoy and NGINX would drop it
+			res.ResponseHeaders = append(res.ResponseHeaders, Header{strings.ToLower(name), headerValue(value)})
+		}
 	}
+	sortHeaders(res.ResponseHeaders)
 	if !d.Allow || d.Status != http.StatusOK {
 		if res.Status < 400 || res.Status > 599 {
 			res.Status = http.StatusForbidden
 		}
 		return res
 	}
+	set, remove, reserved := upstream(d, id, req.Headers)
+	if reserved != "" && !req.RemovesHeaders {
+		// The identity headers are exempt: every proxy config in front
+		// of the HTTP adapter replaces them (nginx/certgate-location.conf,
+		// ingress-nginx's auth-response-headers).
+		return Result{Status: http.StatusBadRequest, Cause: CauseReservedHeader, Permission: d.Permission, Identity: id,
+			Reason: "the request carries " + truncate(reserved, 64) + ", which this adapter cannot have the proxy remove"}
+	}
 	res.Allow = true
-	res.UpstreamHeaders = []Header{
-		{HeaderUser, id.User},
-		{HeaderGroups, joinGroups(id.Groups)},
-		{HeaderPermission, d.Permission},
-		{HeaderFingerprint, id.FingerprintSHA256},
-	}
-	for name, value := range d.Headers {
-		name = strings.ToLower(name)
-		if isIdentityHeader(name) {
-			continue // certgate's own values win over the policy's
-		}
-		res.UpstreamHeaders = append(res.UpstreamHeaders, Header{name, value})
-	}
-	res.RemoveHeaders = c.headersToRemove(sent)
+	res.UpstreamHeaders, res.RemoveHeaders = set, remove
 	return res
 }
 
@@ -398,33 +419,82 @@ func unbelievedCertHeaders(req *Request) []string {
 	return out
 }
 
-// headersToRemove lists the certgate-prefixed headers a client sent that
-// certgate does not set itself (the ones it sets are overwritten instead,
-// which is correct whatever order the proxy applies removals in).
-func (c *Checker) headersToRemove(sent map[string]string) []string {
-	var out []string
+// upstream lists the headers an allowed request carries upstream, and the
+// ones to remove from it: the identity headers and the policy's headers
+// that have a value are set (certgate's identity values win over the
+// policy's); the others are removed, and so are the method override
+// headers and every other client-sent x-certgate-* header. A header is
+// either set or removed, never both, which is correct whatever order the
+// proxy applies them in. reserved is the first (in sort order) client-sent
+// x-certgate-* header that is not an identity header, "" when there is none.
+func upstream(d policy.Decision, id *identity.Identity, sent map[string]string) (set []Header, remove []string, reserved string) {
+	// Shared by every allow until an append copies it: nothing writes to
+	// a Result's lists once it is returned.
+	remove = methodOverrideHeaders[:len(methodOverrideHeaders):len(methodOverrideHeaders)]
+	set = []Header{
+		{HeaderUser, headerValue(id.User)},
+		{HeaderGroups, joinGroups(id.Groups)},
+		{HeaderPermission, headerValue(d.Permission)},
+		{HeaderFingerprint, id.FingerprintSHA256}, // hex, made by certgate
+	}
+	if set[0].Value == "" || set[1].Value == "" || set[2].Value == "" || set[3].Value == "" {
+		kept := set[:0]
+		for _, h := range set {
+			if h.Value == "" {
+				remove = append(remove, h.Name)
+				continue
+			}
+			kept = append(kept, h)
+		}
+		set = kept
+	}
+	// The policy's headers and the names to remove that come from a map
+	// are sorted, so that a response does not depend on map order.
+	identitySet := len(set)
+	var others []string
+	for name, value := range d.Headers {
+		name = strings.ToLower(name)
+		if isIdentityHeader(name) || slices.Contains(methodOverrideHeaders, name) {
+			continue
+		}
+		if value == "" {
+			others = append(others, name)
+			continue
+		}
+		set = append(set, Header{name, headerValue(value)})
+	}
+	sortHeaders(set[identitySet:])
 	for name := range sent {
-		if strings.HasPrefix(name, "x-certgate-") && !isIdentityHeader(name) {
-			out = append(out, name)
+		if !strings.HasPrefix(name, reservedPrefix) || isIdentityHeader(name) {
+			continue
+		}
+		if reserved == "" || name < reserved {
+			reserved = name
+		}
+		if !isSet(set, name) && !slices.Contains(others, name) {
+			others = append(others, name)
 		}
 	}
-	return out
+	if len(others) > 0 {
+		slices.Sort(others)
+		remove = append(remove, others...)
+	}
+	return set, remove, reserved
 }
 
-// groupEscaper keeps x-certgate-groups a list an upstream can split on
-// commas: a comma inside a group name (O=) is sent as %2C, a percent sign
-// as %25.
-var groupEscaper = strings.NewReplacer("%", "%25", ",", "%2C")
+func sortHeaders(hs []Header) {
+	if len(hs) > 1 {
+		slices.SortFunc(hs, func(a, b Header) int { return strings.Compare(a.Name, b.Name) })
+	}
+}
 
-func joinGroups(groups []string) string {
-	if !slices.ContainsFunc(groups, func(g string) bool { return strings.ContainsAny(g, ",%") }) {
-		return strings.Join(groups, ",")
+func isSet(set []Header, name string) bool {
+	for _, h := range set {
+		if h.Name == name {
+			return true
+		}
 	}
-	escaped := make([]string, len(groups))
-	for i, g := range groups {
-		escaped[i] = groupEscaper.Replace(g)
-	}
-	return strings.Join(escaped, ",")
+	return false
 }
 
 func isIdentityHeader(name string) bool {

@@ -46,6 +46,7 @@ func (s *AuthorizationServer) Check(ctx context.Context, in *authv3.CheckRequest
 		PeerCertificate: in.GetAttributes().GetSource().GetCertificate(),
 		Trust:           s.peerTrust(ctx),
 		Adapter:         "grpc",
+		RemovesHeaders:  true,
 	}
 	res := s.checker.Check(ctx, req)
 	return checkResponse(&res), nil

@@ -1,15 +1,26 @@
 package server
 
 import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"net"
 	"net/http"
+	"slices"
 	"testing"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
 	rpcstatus "google.golang.org/genproto/googleapis/rpc/status"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/certgate/certgate/client"
+	"github.com/certgate/certgate/pki"
+	"github.com/certgate/certgate/pki/pkitest"
 )
 
 func overwrite(name, value string) *corev3.HeaderValueOption {
@@ -74,5 +85,176 @@ func TestCheckResponse(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// headersPolicy allows GET with a permission named by the path ("" on
+// /open), and sets upstream headers that copy identity data, are empty, or
+// name headers certgate keeps for itself; it denies everything else with
+// response headers.
+const headersPolicy = `package certgate.authz
+
+decision := {"allow": false, "status": 403, "reason": "no_route", "permission": "",
+	"headers": {}, "response_headers": {"x-denied-user": input.identity.user, "x-empty": ""}} if {
+	input.request.method != "GET"
+}
+
+decision := {
+	"allow": true, "status": 200, "reason": "granted", "permission": permission,
+	"headers": {
+		"x-copied-user": input.identity.user,
+		"x-copied-groups": concat("|", input.identity.groups),
+		"x-empty": "",
+		"x-certgate-role": "builder",
+		"x-certgate-team": "",
+		"X-HTTP-Method-Override": "DELETE",
+		"x-certgate-user": "admin",
+	},
+	"response_headers": {},
+} if {
+	input.request.method == "GET"
+	permission := object.get({"/read": "read"}, input.request.path, "")
+}
+`
+
+// serveAuthz serves checker's ext_authz service on a real loopback gRPC
+// listener until the test ends.
+func serveAuthz(t *testing.T, checker *Checker) authv3.AuthorizationClient {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := grpc.NewServer()
+	authv3.RegisterAuthorizationServer(srv, NewAuthorizationServer(checker, ListenerTrust{}))
+	go func() { _ = srv.Serve(lis) }()
+	t.Cleanup(srv.Stop)
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	return authv3.NewAuthorizationClient(conn)
+}
+
+func fingerprint(c *pki.Certificate) string {
+	sum := sha256.Sum256(c.Cert.Raw)
+	return hex.EncodeToString(sum[:])
+}
+
+// The upstream request must carry exactly what certgate means: an identity
+// header is set with a valid, encoded value or removed, and so is every
+// other x-certgate-* header and the method override headers, whatever the
+// client sent and in whichever case.
+func TestCheckResponseOverGRPCSetsOrRemovesEveryIdentityHeader(t *testing.T) {
+	checker, ca := policyChecker(t, headersPolicy)
+	authz := serveAuthz(t, checker)
+	noGroups := ca.Leaf("nogroups")
+	noCN := ca.Leaf("", pkitest.Orgs("viewers"))
+	hostile := ca.Leaf("viewer\r\nx-injected: 1", pkitest.Orgs("ops\x00", "José, Ltd", " admins", "50%"))
+	overrides := []string{"x-http-method-override", "x-http-method", "x-method-override"}
+	removed := func(names ...string) []string { return append(slices.Clone(overrides), names...) }
+	tests := []struct {
+		name   string
+		cert   *pki.Certificate
+		target string
+		// sent are client headers, in the map as a non-Envoy client could
+		// send them (any case).
+		sent map[string]string
+		want *authv3.OkHttpResponse
+	}{
+		{
+			"a certificate without O removes x-certgate-groups, the client's copy too",
+			noGroups, "/read", map[string]string{"X-Certgate-Groups": "admins", "x-certgate-user": "admin"},
+			&authv3.OkHttpResponse{
+				Headers: []*corev3.HeaderValueOption{
+					overwrite(HeaderUser, "nogroups"), overwrite(HeaderPermission, "read"), overwrite(HeaderFingerprint, fingerprint(noGroups)),
+					overwrite("x-certgate-role", "builder"), overwrite("x-copied-user", "nogroups"),
+				},
+				HeadersToRemove: removed(HeaderGroups, "x-certgate-team", "x-copied-groups", "x-empty"),
+			},
+		},
+		{
+			"a certificate without O removes x-certgate-groups when the client sent none",
+			noGroups, "/read", nil,
+			&authv3.OkHttpResponse{
+				Headers: []*corev3.HeaderValueOption{
+					overwrite(HeaderUser, "nogroups"), overwrite(HeaderPermission, "read"), overwrite(HeaderFingerprint, fingerprint(noGroups)),
+					overwrite("x-certgate-role", "builder"), overwrite("x-copied-user", "nogroups"),
+				},
+				HeadersToRemove: removed(HeaderGroups, "x-certgate-team", "x-copied-groups", "x-empty"),
+			},
+		},
+		{
+			"a certificate without CN removes x-certgate-user, and an allow without a permission x-certgate-permission",
+			noCN, "/open", map[string]string{"X-CERTGATE-USER": "admin", "X-Certgate-Permission": "admin"},
+			&authv3.OkHttpResponse{
+				Headers: []*corev3.HeaderValueOption{
+					overwrite(HeaderGroups, "viewers"), overwrite(HeaderFingerprint, fingerprint(noCN)),
+					overwrite("x-certgate-role", "builder"), overwrite("x-copied-groups", "viewers"),
+				},
+				HeadersToRemove: removed(HeaderUser, HeaderPermission, "x-certgate-team", "x-copied-user", "x-empty"),
+			},
+		},
+		{
+			"CR, LF, NUL, UTF-8, '%' and edge spaces of the subject are percent-encoded everywhere",
+			hostile, "/read", nil,
+			&authv3.OkHttpResponse{
+				Headers: []*corev3.HeaderValueOption{
+					overwrite(HeaderUser, "viewer%0D%0Ax-injected: 1"),
+					overwrite(HeaderGroups, "ops%00,Jos%C3%A9%2C Ltd,%20admins,50%25"),
+					overwrite(HeaderPermission, "read"), overwrite(HeaderFingerprint, fingerprint(hostile)),
+					overwrite("x-certgate-role", "builder"),
+					overwrite("x-copied-groups", "ops%00|Jos%C3%A9, Ltd| admins|50%25"),
+					overwrite("x-copied-user", "viewer%0D%0Ax-injected: 1"),
+				},
+				HeadersToRemove: removed("x-certgate-team", "x-empty"),
+			},
+		},
+		{
+			"client-sent x-certgate-* and override headers in any case are removed",
+			noGroups, "/read", map[string]string{"X-Certgate-Anything": "1", "x-CERTGATE-role": "admin", "X-Certgate-Zz": "1", "X-HTTP-Method-Override": "DELETE", "X-Method-Override": "PUT"},
+			&authv3.OkHttpResponse{
+				Headers: []*corev3.HeaderValueOption{
+					overwrite(HeaderUser, "nogroups"), overwrite(HeaderPermission, "read"), overwrite(HeaderFingerprint, fingerprint(noGroups)),
+					overwrite("x-certgate-role", "builder"), overwrite("x-copied-user", "nogroups"),
+				},
+				HeadersToRemove: removed(HeaderGroups, "x-certgate-anything", "x-certgate-team", "x-certgate-zz", "x-copied-groups", "x-empty"),
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := client.EnvoyRequest(client.Check{CertPEM: tt.cert.CertPEM(), Method: "GET", Target: tt.target, Host: "app"})
+			for k, v := range tt.sent {
+				req.GetAttributes().GetRequest().GetHttp().GetHeaders()[k] = v
+			}
+			resp, err := authz.Check(context.Background(), req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := &authv3.CheckResponse{Status: &rpcstatus.Status{Code: int32(codes.OK)}, HttpResponse: &authv3.CheckResponse_OkResponse{OkResponse: tt.want}}
+			if !proto.Equal(resp, want) {
+				t.Fatalf("CheckResponse =\n%v\nwant\n%v", resp, want)
+			}
+		})
+	}
+}
+
+func TestDeniedResponseOverGRPCEncodesThePolicysHeaders(t *testing.T) {
+	checker, ca := policyChecker(t, headersPolicy)
+	authz := serveAuthz(t, checker)
+	hostile := ca.Leaf("viewer\r\nx-injected: 1\x00", pkitest.Orgs("viewers"))
+	resp, err := authz.Check(context.Background(), client.EnvoyRequest(client.Check{CertPEM: hostile.CertPEM(), Method: "POST", Target: "/read", Host: "app"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &authv3.CheckResponse{Status: &rpcstatus.Status{Code: int32(codes.PermissionDenied), Message: "Forbidden"}, HttpResponse: &authv3.CheckResponse_DeniedResponse{DeniedResponse: &authv3.DeniedHttpResponse{
+		Status:  &typev3.HttpStatus{Code: typev3.StatusCode_Forbidden},
+		Headers: []*corev3.HeaderValueOption{overwrite("content-type", "application/json"), overwrite("x-denied-user", "viewer%0D%0Ax-injected: 1%00")},
+		Body:    `{"status":"FAIL","message":"Forbidden"}`,
+	}}}
+	if !proto.Equal(resp, want) {
+		t.Fatalf("CheckResponse =\n%v\nwant\n%v", resp, want)
 	}
 }

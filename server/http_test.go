@@ -7,6 +7,12 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/certgate/certgate/client"
+	"github.com/certgate/certgate/pki"
+	"github.com/certgate/certgate/pki/pkitest"
 )
 
 func TestHTTPCheckReadsTheOriginalRequest(t *testing.T) {
@@ -115,5 +121,76 @@ func TestHTTPHandlerDecidesEnvoyModePathsServeMuxWouldRedirect(t *testing.T) {
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
 	if rec.Code != http.StatusOK {
 		t.Errorf("/healthz = %d, want 200 through the mux", rec.Code)
+	}
+}
+
+// What NGINX copies upstream with auth_request_set is what the HTTP
+// adapter answers: an identity header with an encoded value, or none at
+// all. A client-sent x-certgate-* header other than the identity headers,
+// which NGINX could not be told to remove, makes the allow a 400.
+func TestHTTPCheckAnswersOnlyEncodedNonEmptyHeaders(t *testing.T) {
+	checker, ca := policyChecker(t, headersPolicy)
+	srv := httptest.NewServer(NewHTTPHandler(checker, loopbackTrust))
+	t.Cleanup(srv.Close)
+	noGroups := ca.Leaf("nogroups")
+	noCN := ca.Leaf("", pkitest.Orgs("viewers"))
+	hostile := ca.Leaf("viewer\r\nx-injected: 1", pkitest.Orgs("ops\x00", "José, Ltd"))
+	tests := []struct {
+		name           string
+		cert           *pki.Certificate
+		method, target string
+		sent           map[string]string
+		status         int
+		want           http.Header // every X- header of the answer
+	}{
+		{"a certificate without O gets no X-Certgate-Groups, even when the client sent one", noGroups, "GET", "/read",
+			map[string]string{"X-Certgate-Groups": "admins"}, http.StatusOK, http.Header{
+				"X-Certgate-User": {"nogroups"}, "X-Certgate-Permission": {"read"}, "X-Certgate-Fingerprint": {fingerprint(noGroups)},
+				"X-Certgate-Role": {"builder"}, "X-Copied-User": {"nogroups"},
+			}},
+		{"a certificate without CN gets no X-Certgate-User, an allow without a permission no X-Certgate-Permission", noCN, "GET", "/open",
+			map[string]string{"X-Certgate-User": "admin"}, http.StatusOK, http.Header{
+				"X-Certgate-Groups": {"viewers"}, "X-Certgate-Fingerprint": {fingerprint(noCN)},
+				"X-Certgate-Role": {"builder"}, "X-Copied-Groups": {"viewers"},
+			}},
+		{"CR, LF, NUL and UTF-8 of the subject are percent-encoded", hostile, "GET", "/read", nil, http.StatusOK, http.Header{
+			"X-Certgate-User": {"viewer%0D%0Ax-injected: 1"}, "X-Certgate-Groups": {"ops%00,Jos%C3%A9%2C Ltd"},
+			"X-Certgate-Permission": {"read"}, "X-Certgate-Fingerprint": {fingerprint(hostile)},
+			"X-Certgate-Role": {"builder"}, "X-Copied-User": {"viewer%0D%0Ax-injected: 1"}, "X-Copied-Groups": {"ops%00|Jos%C3%A9, Ltd"},
+		}},
+		{"a deny's response headers are encoded too", hostile, "POST", "/read", nil, http.StatusForbidden, http.Header{
+			"X-Denied-User": {"viewer%0D%0Ax-injected: 1"},
+		}},
+		{"a client-sent X-Certgate-Anything makes an allow a 400", noGroups, "GET", "/read",
+			map[string]string{"X-Certgate-Anything": "1"}, http.StatusBadRequest, http.Header{}},
+		{"a client-sent x-certgate-* the policy sets makes an allow a 400 too", noGroups, "GET", "/read",
+			map[string]string{"x-CERTGATE-role": "admin"}, http.StatusBadRequest, http.Header{}},
+		{"a client-sent X-Certgate-Anything does not change a deny", noGroups, "POST", "/read",
+			map[string]string{"X-Certgate-Anything": "1"}, http.StatusForbidden, http.Header{"X-Denied-User": {"nogroups"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, err := client.NGINXRequest(srv.URL, client.Check{CertPEM: tt.cert.CertPEM(), Method: tt.method, Target: tt.target, Headers: tt.sent})
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_ = resp.Body.Close()
+			got := http.Header{}
+			for name, values := range resp.Header {
+				if strings.HasPrefix(name, "X-") {
+					got[name] = values
+				}
+			}
+			if resp.StatusCode != tt.status {
+				t.Errorf("status %d, want %d", resp.StatusCode, tt.status)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("X- headers of the answer (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

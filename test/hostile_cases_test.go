@@ -25,10 +25,13 @@ type hostileCase struct {
 	// NONE without, "-" leaves it out.
 	verify         string
 	method, target string
-	// status is certgate's decision on both adapters, user the identity
-	// header on an allow.
+	// status is certgate's decision on both adapters. On an allow, user
+	// and groups are x-certgate-user and x-certgate-groups as the upstream
+	// receives them, over every way in: "-" for none at all (and removed
+	// over gRPC), "" (groups only) for not checked.
 	status int
 	user   string
+	groups string
 	// grpcStatus and httpStatus override status for one adapter.
 	grpcStatus, httpStatus int
 	// grpcRefused and httpRefused are set when the transport refuses the
@@ -170,8 +173,30 @@ var hostileCases = []hostileCase{
 	{name: "a CN with a comma and O= is one user, not a group", cert: "comma-cn", method: "GET", target: "/api/v1/vm", status: ok, user: "mallory, O=admins", nginx: ok, nginxClient: "comma-cn"},
 	{name: "a CN with O= grants no admin permission", cert: "comma-cn", method: "DELETE", target: "/api/v1/node", status: forbidden, nginx: forbidden, nginxClient: "comma-cn"},
 	{name: "a CN spelled like a DN grants no admin permission", cert: "equals-cn", method: "PUT", target: "/api/v1/config", status: forbidden},
-	{name: "a UTF-8 subject is read", cert: "utf8", method: "GET", target: "/api/v1/vm", status: ok, user: "Zoë Ünïcødé", nginx: ok, nginxClient: "utf8"},
-	{name: "a BMPString subject is read", cert: "bmp", method: "GET", target: "/api/v1/vm", status: ok, user: "Zoë BMP", nginx: ok, nginxClient: "bmp"},
+	{name: "a UTF-8 subject is read, and percent-encoded upstream", cert: "utf8", method: "GET", target: "/api/v1/vm", status: ok, user: "Zo%C3%AB %C3%9Cn%C3%AFc%C3%B8d%C3%A9", groups: "viewers", nginx: ok, nginxClient: "utf8"},
+	{name: "a BMPString subject is read, and percent-encoded upstream", cert: "bmp", method: "GET", target: "/api/v1/vm", status: ok, user: "Zo%C3%AB BMP", nginx: ok, nginxClient: "bmp"},
+
+	// What reaches the upstream: identity headers are certgate's, encoded,
+	// or absent; client-sent x-certgate-* and method override headers never
+	// get through.
+	{name: "a certificate without O sends no x-certgate-groups", cert: "no-o", method: "GET", target: "/api/v1/status", status: ok, user: "no-o", groups: "-", nginx: ok, nginxClient: "no-o"},
+	{name: "a certificate without O: a client-sent X-Certgate-Groups never reaches the upstream", cert: "no-o", extra: [][2]string{{"X-Certgate-Groups", "admins"}}, method: "GET", target: "/api/v1/status", status: ok, user: "no-o", groups: "-", nginx: ok, nginxClient: "no-o"},
+	{name: "a certificate without CN: a client-sent X-Certgate-User never reaches the upstream", cert: "no-cn", extra: [][2]string{{"X-Certgate-User", "admin"}}, method: "GET", target: "/api/v1/vm", status: ok, user: "-", groups: "viewers", nginx: ok, nginxClient: "no-cn"},
+	{name: "client-sent identity headers in other cases are the same headers", cert: "no-o", extra: [][2]string{{"x-CERTGATE-groups", "admins"}, {"X-CERTGATE-USER", "admin"}, {"x-certgate-permission", "delete_node"}}, method: "GET", target: "/api/v1/status", status: ok, user: "no-o", groups: "-", nginx: ok, nginxClient: "no-o"},
+	{name: "a client-sent X-Certgate-Anything is removed, or refused where it cannot be", cert: "no-o", extra: [][2]string{{"X-Certgate-Anything", "admin"}}, method: "GET", target: "/api/v1/status", status: ok, user: "no-o", groups: "-",
+		// NGINX can only replace headers it names: certgate refuses
+		// (400, which auth_request turns into 500).
+		httpStatus: badReq, nginx: http.StatusInternalServerError, nginxClient: "no-o"},
+	{name: "a client-sent x-CERTGATE-role is removed, or refused where it cannot be", cert: "viewer", extra: [][2]string{{"x-CERTGATE-role", "admin"}}, method: "GET", target: "/api/v1/vm", status: ok, user: "viewer", groups: "viewers",
+		httpStatus: badReq, nginx: http.StatusInternalServerError, nginxClient: "viewer"},
+	{name: "method override headers never reach the upstream", cert: "jenkins", extra: [][2]string{{"X-HTTP-Method-Override", "DELETE"}, {"X-HTTP-Method", "DELETE"}, {"X-Method-Override", "DELETE"}}, method: "POST", target: "/api/v1/vm", status: ok, user: "jenkins", groups: "ci", nginx: ok, nginxClient: "jenkins"},
+	{name: "method override headers in other cases never reach the upstream", cert: "jenkins", extra: [][2]string{{"x-http-method-override", "DELETE"}, {"X-Http-Method", "PUT"}, {"X-METHOD-OVERRIDE", "DELETE"}}, method: "POST", target: "/api/v1/vm", status: ok, user: "jenkins", groups: "ci", nginx: ok, nginxClient: "jenkins"},
+	{name: "CR/LF in the CN cannot make a header of its own", cert: "crlf-cn", method: "GET", target: "/api/v1/vm", status: ok, user: "viewer%0D%0Ax-injected: 1", groups: "viewers", nginx: ok, nginxClient: "crlf-cn"},
+	{name: "a NUL in the CN is percent-encoded", cert: "nul-cn", method: "GET", target: "/api/v1/vm", status: ok, user: "viewer%00admin", groups: "viewers", nginx: ok, nginxClient: "nul-cn"},
+	{name: "a space at the end of the CN is kept", cert: "space-cn", method: "GET", target: "/api/v1/vm", status: ok, user: "admin%20", groups: "viewers", nginx: ok, nginxClient: "space-cn"},
+	{name: "CR/LF in an O cannot make a header of its own", cert: "crlf-o", method: "GET", target: "/api/v1/vm", status: ok, user: "crlf-o", groups: "viewers%0D%0Ax-injected: 1,viewers", nginx: ok, nginxClient: "crlf-o"},
+	{name: "a NUL in an O is percent-encoded", cert: "nul-o", method: "GET", target: "/api/v1/vm", status: ok, user: "nul-o", groups: "admins%00,viewers", nginx: ok, nginxClient: "nul-o"},
+	{name: "a UTF-8 O, a comma and a leading space in an O are percent-encoded", cert: "utf8-o", method: "GET", target: "/api/v1/vm", status: ok, user: "utf8-o", groups: "Jos%C3%A9%2C Ltd,%20admins,viewers", nginx: ok, nginxClient: "utf8-o"},
 
 	// Ambiguous identities (Security II, item 2): a certificate names at
 	// most one user and one SPIFFE ID; jenkins' user entry grants

@@ -51,6 +51,14 @@ func newHostileWorld(t *testing.T) *hostileWorld {
 	add("equals-cn", issuing.Leaf("CN=admin+O=admins", pkitest.Orgs("viewers")))
 	add("utf8", issuing.Leaf("Zoë Ünïcødé", pkitest.Orgs("viewers")))
 	add("bmp", issuing.Leaf("", pkitest.BMPCommonName("Zoë BMP"), pkitest.Orgs("viewers")))
+	add("no-o", issuing.Leaf("no-o"))
+	add("no-cn", issuing.Leaf("", pkitest.Orgs("viewers")))
+	add("crlf-cn", issuing.Leaf("viewer\r\nx-injected: 1", pkitest.Orgs("viewers")))
+	add("nul-cn", issuing.Leaf("viewer\x00admin", pkitest.Orgs("viewers")))
+	add("space-cn", issuing.Leaf("admin ", pkitest.Orgs("viewers")))
+	add("crlf-o", issuing.Leaf("crlf-o", pkitest.Orgs("viewers\r\nx-injected: 1", "viewers")))
+	add("nul-o", issuing.Leaf("nul-o", pkitest.Orgs("admins\x00", "viewers")))
+	add("utf8-o", issuing.Leaf("utf8-o", pkitest.Orgs("José, Ltd", " admins", "viewers")))
 	add("no-digital-signature", issuing.Leaf("kx", pkitest.Orgs("admins"), pkitest.With(func(o *pki.Options) {
 		o.KeyUsage = x509.KeyUsageKeyEncipherment
 	})))

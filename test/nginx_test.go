@@ -45,7 +45,8 @@ func nginxBinary(t testing.TB) string {
 }
 
 // nginxFront is a real NGINX terminating mTLS in front of an echo upstream,
-// asking certgate through the shipped snippet nginx/certgate.conf.
+// asking certgate through the shipped snippets nginx/certgate.conf and
+// nginx/certgate-location.conf.
 type nginxFront struct {
 	addr   string
 	client func(name string) *http.Client // a TLS client presenting a world client's certificate
@@ -142,13 +143,7 @@ func startNGINX(t testing.TB, w *world, certgateHTTP string, keys map[string]*pk
             proxy_pass http://app;
         }
         location / {
-            auth_request /_certgate_auth;
-            auth_request_set $certgate_user $upstream_http_x_certgate_user;
-            auth_request_set $certgate_groups $upstream_http_x_certgate_groups;
-            auth_request_set $certgate_permission $upstream_http_x_certgate_permission;
-            proxy_set_header X-Certgate-User $certgate_user;
-            proxy_set_header X-Certgate-Groups $certgate_groups;
-            proxy_set_header X-Certgate-Permission $certgate_permission;
+            include %[8]s;
             proxy_http_version 1.1;
             proxy_set_header Connection "";
             proxy_pass http://app;
@@ -159,7 +154,7 @@ func startNGINX(t testing.TB, w *world, certgateHTTP string, keys map[string]*pk
 		upstream.addr, addr,
 		write("server.pem", append(server.CertPEM(), w.issuing.CertPEM()...)), write("server-key.pem", serverKey),
 		write("client-ca.pem", clientCA),
-		filepath.Join(repo, "nginx", "certgate.conf"))
+		filepath.Join(repo, "nginx", "certgate.conf"), filepath.Join(repo, "nginx", "certgate-location.conf"))
 	runNGINX(t, bin, prefix, addr, httpBlock)
 	roots := x509.NewCertPool()
 	roots.AddCert(root)
