@@ -18,6 +18,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/certgate/certgate/pki"
+	"github.com/certgate/certgate/trust"
 )
 
 // newAuthority creates a root CA in a fresh PKI directory.
@@ -357,27 +358,28 @@ func TestPublishCRLNumbersIncreaseAndCarryReasons(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		crl, err := pki.ParseCRL(data)
+		crls, err := trust.ParseCRLs(data)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
+		crl := crls[0]
 		if crl.Number.Int64() != 2 || crl.CheckSignatureFrom(a.CA.Cert) != nil {
 			t.Errorf("%s: number %v, want 2 signed by the CA", name, crl.Number)
 		}
 	}
-	check, err := pki.CheckCRL(second.Raw, now.Add(time.Hour), 24*time.Hour, a.CA.Cert)
+	check, err := trust.CheckCRL(second, []*x509.Certificate{a.CA.Cert}, now.Add(time.Hour), 24*time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !check.OK || check.Remaining != 30*time.Hour-5*time.Minute-time.Hour {
 		t.Errorf("check an hour in: %+v, want OK with 23h55m left", check)
 	}
-	check, _ = pki.CheckCRL(second.Raw, now.Add(7*time.Hour), 24*time.Hour, nil)
+	check, _ = trust.CheckCRL(second, nil, now.Add(7*time.Hour), 24*time.Hour)
 	if check.OK {
 		t.Errorf("check with %v left passed a 24h threshold", check.Remaining)
 	}
 	other := newAuthority(t, "ca")
-	if _, err := pki.CheckCRL(second.Raw, now, time.Hour, other.CA.Cert); err == nil {
+	if _, err := trust.CheckCRL(second, []*x509.Certificate{other.CA.Cert}, now, time.Hour); err == nil {
 		t.Error("CheckCRL accepted a CRL signed by another CA of the same name")
 	}
 }
@@ -437,10 +439,11 @@ func TestConcurrentRevocationsAreAllRecorded(t *testing.T) {
 		seen[num] = true
 	}
 	data, _ := os.ReadFile(filepath.Join(a.Dir, pki.CRLFile))
-	crl, err := pki.ParseCRL(data)
+	crls, err := trust.ParseCRLs(data)
 	if err != nil {
 		t.Fatal(err)
 	}
+	crl := crls[0]
 	if crl.Number.Int64() != n || len(crl.RevokedCertificateEntries) != n {
 		t.Errorf("crl.pem: number %v with %d entries, want the last CRL (%d) listing all %d", crl.Number, len(crl.RevokedCertificateEntries), n, n)
 	}

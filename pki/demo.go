@@ -1,7 +1,6 @@
 package pki
 
 import (
-	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
 	"fmt"
@@ -196,19 +195,4 @@ func writeFile(path string, data []byte, perm os.FileMode) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
-}
-
-// ParseCRL reads a CRL in PEM ("X509 CRL") or DER form.
-func ParseCRL(data []byte) (*x509.RevocationList, error) {
-	if block, _ := pemDecode(data); block != nil {
-		if block.Type != "X509 CRL" {
-			return nil, fmt.Errorf("PEM block is %q, want X509 CRL", block.Type)
-		}
-		data = block.Bytes
-	}
-	crl, err := x509.ParseRevocationList(data)
-	if err != nil {
-		return nil, fmt.Errorf("parse CRL: %w", err)
-	}
-	return crl, nil
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/certgate/certgate/pki"
+	"github.com/certgate/certgate/trust"
 )
 
 func TestEnsureDemoCreatesThenReusesThePKI(t *testing.T) {
@@ -28,10 +29,11 @@ func TestEnsureDemoCreatesThenReusesThePKI(t *testing.T) {
 	roots := x509.NewCertPool()
 	roots.AddCert(ca[0])
 	crlPEM, _ := os.ReadFile(d.Path("crl.pem"))
-	crl, err := pki.ParseCRL(crlPEM)
+	crls, err := trust.ParseCRLs(crlPEM)
 	if err != nil {
 		t.Fatal(err)
 	}
+	crl := crls[0]
 	if err := crl.CheckSignatureFrom(ca[0]); err != nil {
 		t.Fatalf("demo CRL not signed by the demo CA: %v", err)
 	}

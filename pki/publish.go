@@ -69,39 +69,3 @@ func (a *Authority) PublishCRL(ctx context.Context, opts PublishOptions) (*x509.
 	}
 	return crl, nil
 }
-
-// CRLCheck is how long a CRL stays usable, for monitoring.
-type CRLCheck struct {
-	Issuer     string
-	Number     *big.Int
-	ThisUpdate time.Time
-	NextUpdate time.Time
-	// Remaining is NextUpdate - now; negative once the CRL is stale.
-	Remaining time.Duration
-	// OK is Remaining >= the threshold asked for.
-	OK bool
-}
-
-// CheckCRL reads a CRL (PEM or DER) and says whether it stays valid for at
-// least min from now. A CRL without nextUpdate never passes: a relying
-// party cannot tell when to fetch a new one. When issuer is not nil, a CRL
-// it did not sign is an error: a stale copy of another CA's CRL would
-// otherwise pass the check and revoke nothing.
-func CheckCRL(data []byte, now time.Time, min time.Duration, issuer *x509.Certificate) (*CRLCheck, error) {
-	crl, err := ParseCRL(data)
-	if err != nil {
-		return nil, err
-	}
-	if issuer != nil {
-		if err := crl.CheckSignatureFrom(issuer); err != nil {
-			return nil, fmt.Errorf("CRL of %q is not signed by CA %q: %w", crl.Issuer.String(), issuer.Subject.String(), err)
-		}
-	}
-	c := &CRLCheck{Issuer: crl.Issuer.String(), Number: crl.Number, ThisUpdate: crl.ThisUpdate, NextUpdate: crl.NextUpdate}
-	if crl.NextUpdate.IsZero() {
-		return c, nil
-	}
-	c.Remaining = crl.NextUpdate.Sub(now)
-	c.OK = c.Remaining >= min
-	return c, nil
-}

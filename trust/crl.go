@@ -76,6 +76,20 @@ func serialKey(n *big.Int, buf *[33]byte) []byte {
 	return b
 }
 
+// ParseCRLs reads a CRL file as certgate serve loads it: one DER CRL, or
+// PEM holding X509 CRL blocks and nothing else. It is strict, so that a
+// file cut short while being copied fails here rather than revoking less
+// than it should: a block of another type, a corrupt block or one without
+// its END line fails the whole file, as does a CRL crypto/x509 refuses;
+// the error then names the RFC 5280 rule it breaks, where there is one.
+func ParseCRLs(data []byte) ([]*x509.RevocationList, error) {
+	crls, err := parseCRLs(data)
+	if err != nil {
+		return nil, crlError(data, err)
+	}
+	return crls, nil
+}
+
 func parseCRLs(data []byte) ([]*x509.RevocationList, error) {
 	if !bytes.Contains(data, []byte("-----BEGIN")) {
 		c, err := x509.ParseRevocationList(data)
@@ -103,6 +117,31 @@ func parseCRLs(data []byte) ([]*x509.RevocationList, error) {
 		return nil, errors.New("no CRL found")
 	}
 	return out, nil
+}
+
+// crlSigners returns the CAs among cas that carry crl's issuer name and
+// verify its signature. During a CA rollover two CAs share a name; the CRL
+// must verify with one of them, and is used for that one only. A CRL that
+// some CA of its issuer's name is given for, but none verifies, is an
+// error: a stale copy of another CA's CRL of the same name would revoke
+// nothing. named is the first such CA, for the message.
+func crlSigners(crl *x509.RevocationList, cas []*x509.Certificate) (signers []*x509.Certificate, named *x509.Certificate, err error) {
+	for _, ca := range cas {
+		if !bytes.Equal(ca.RawSubject, crl.RawIssuer) {
+			continue
+		}
+		if named == nil {
+			named = ca
+		}
+		if err = crl.CheckSignatureFrom(ca); err != nil {
+			continue
+		}
+		signers = append(signers, ca)
+	}
+	if len(signers) > 0 {
+		err = nil
+	}
+	return signers, named, err
 }
 
 // checkRevocation checks every certificate of path below its trust anchor
@@ -219,7 +258,7 @@ func (s *Store) selectCRL(cert, issuer *x509.Certificate, now time.Time) crlChoi
 			// Newest first: the last one seen takes effect first.
 			c.next = e.crl.ThisUpdate
 			if c.state == crlAbsent {
-				c.state, c.why = crlUnusable, "not valid before its thisUpdate "+e.crl.ThisUpdate.UTC().Format(time.RFC3339)
+				c.state, c.why = crlUnusable, notYetValid(e.crl)
 			}
 			continue
 		}

@@ -126,8 +126,8 @@ func checkCAFileCert(kind, file string, c *x509.Certificate) error {
 	return fmt.Errorf("%s %s: %q is not a CA certificate certgate can use: %s", kind, file, c.Subject, rule)
 }
 
-// crlFileError explains why the CRLs of file cannot be read.
-func crlFileError(file string, data []byte, err error) error {
+// crlError explains why the CRLs of a file holding data cannot be read.
+func crlError(data []byte, err error) error {
 	ders := [][]byte{data}
 	if blocks, derr := pki.DecodePEMBlocks(data); derr == nil && len(blocks) > 0 {
 		ders = ders[:0]
@@ -137,8 +137,8 @@ func crlFileError(file string, data []byte, err error) error {
 	}
 	for i, der := range ders {
 		if rule := crlRule(der); rule != "" {
-			return fmt.Errorf("CRL %s: CRL %d: %s: %w", file, i+1, rule, err)
+			return fmt.Errorf("CRL %d: %s: %w", i+1, rule, err)
 		}
 	}
-	return fmt.Errorf("CRL %s: %w", file, err)
+	return err
 }

@@ -112,8 +112,8 @@ func crlUsable(e *crlEntry, issuer *x509.Certificate) string {
 	return ""
 }
 
-// crlUnsupported names the feature of crl that certgate does not implement
-// and that makes it unusable, or returns "".
+// crlUnsupported names what makes crl unusable whoever signed it (a
+// feature certgate does not implement, or no nextUpdate), or returns "".
 func crlUnsupported(crl *x509.RevocationList) string {
 	for _, ext := range crl.Extensions {
 		switch {
@@ -134,6 +134,9 @@ func crlUnsupported(crl *x509.RevocationList) string {
 				return fmt.Sprintf("unsupported critical CRL entry extension %v", ext.Id)
 			}
 		}
+	}
+	if crl.NextUpdate.IsZero() {
+		return "a CRL without nextUpdate (it could never go stale)"
 	}
 	return ""
 }

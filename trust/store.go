@@ -1,7 +1,6 @@
 package trust
 
 import (
-	"bytes"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -61,9 +60,9 @@ func Load(cfg Config) (*Store, error) {
 		if err != nil {
 			return nil, fmt.Errorf("read CRL: %w", err)
 		}
-		list, err := parseCRLs(data)
+		list, err := ParseCRLs(data)
 		if err != nil {
-			return nil, crlFileError(f, data, err)
+			return nil, fmt.Errorf("CRL %s: %w", f, err)
 		}
 		for _, c := range list {
 			crls = append(crls, c)
@@ -144,25 +143,10 @@ func newStore(roots, inters []*x509.Certificate, crls []*x509.RevocationList, fi
 	s.configured = append(append([]*x509.Certificate{}, roots...), inters...)
 	for i, crl := range crls {
 		e := &crlEntry{crl: crl, revoked: make(map[string]struct{}, len(crl.RevokedCertificateEntries)), file: files[i], unsupported: crlUnsupported(crl)}
-		if crl.NextUpdate.IsZero() && e.unsupported == "" {
-			e.unsupported = "a CRL without nextUpdate (it could never go stale)"
-		}
-		// During a CA rollover two configured CAs share a name; the CRL
-		// must verify with one of them, and is used for that one only.
-		var named []*x509.Certificate
-		var lastErr error
-		for _, ca := range s.configured {
-			if bytes.Equal(ca.RawSubject, crl.RawIssuer) {
-				named = append(named, ca)
-				if err := crl.CheckSignatureFrom(ca); err != nil {
-					lastErr = err
-					continue
-				}
-				e.signers = append(e.signers, ca)
-			}
-		}
-		if len(named) > 0 && len(e.signers) == 0 {
-			return nil, fmt.Errorf("CRL %s: signature does not verify with CA %q: %w", files[i], named[0].Subject, lastErr)
+		var named *x509.Certificate
+		var err error
+		if e.signers, named, err = crlSigners(crl, s.configured); err != nil {
+			return nil, fmt.Errorf("CRL %s: signature does not verify with CA %q: %w", files[i], named.Subject, err)
 		}
 		var buf [33]byte
 		for _, r := range crl.RevokedCertificateEntries {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/x509"
 	"fmt"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/certgate/certgate/duration"
 	"github.com/certgate/certgate/pki"
+	"github.com/certgate/certgate/trust"
 )
 
 const pkiCRLExamples = `  # Sign the next CRL (replaces: openssl ca -config openssl.cnf -gencrl -out crl.pem
@@ -79,43 +79,47 @@ func runPKICRL(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	return exitOK
 }
 
-// checkCRL reports on the CRL in path; when dir holds a CA of the CRL's
-// issuer name, the CRL must also carry that CA's signature.
+// checkCRL reports on each CRL in path, by the rules certgate serve
+// applies; when dir holds a CA of a CRL's issuer name, the CRL must also
+// carry that CA's signature.
 func checkCRL(path, dir string, minLeft time.Duration, now time.Time, stdout, stderr io.Writer) int {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return pkiFail(stderr, "crl", exitFail, err)
 	}
-	var issuer *x509.Certificate
+	var cas []*x509.Certificate
 	if caPEM, err := os.ReadFile(filepath.Join(dir, pki.CACertFile)); err == nil {
-		cas, err := pki.ParseCertsPEM(caPEM)
-		if err != nil {
+		if cas, err = pki.ParseCertsPEM(caPEM); err != nil {
 			return pkiFail(stderr, "crl", exitFail, fmt.Errorf("CA of %s: %w", dir, err))
 		}
-		if crl, err := pki.ParseCRL(data); err == nil && bytes.Equal(crl.RawIssuer, cas[0].RawSubject) {
-			issuer = cas[0]
-		}
 	}
-	c, err := pki.CheckCRL(data, now, minLeft, issuer)
+	crls, err := trust.ParseCRLs(data)
 	if err != nil {
 		return pkiFail(stderr, "crl", exitFail, fmt.Errorf("%s: %w", path, err))
 	}
-	if c.NextUpdate.IsZero() {
-		fmt.Fprintf(stdout, "FAIL %s: CRL number %s has no nextUpdate\n", path, serialText(c.Number))
-		return exitFail
+	code := exitOK
+	for _, crl := range crls {
+		c, err := trust.CheckCRL(crl, cas, now, minLeft)
+		if err != nil {
+			return pkiFail(stderr, "crl", exitFail, fmt.Errorf("%s: %w", path, err))
+		}
+		if !c.OK {
+			code = exitFail
+		}
+		if c.Unusable != "" {
+			fmt.Fprintf(stdout, "FAIL %s: CRL number %s cannot be used: %s\n", path, serialText(c.Number), c.Unusable)
+			continue
+		}
+		verdict := "OK"
+		if !c.OK {
+			verdict = "FAIL"
+		}
+		left := "expired " + duration.Format(c.Remaining.Abs()) + " ago"
+		if c.Remaining >= 0 {
+			left = "valid for " + duration.Format(c.Remaining)
+		}
+		fmt.Fprintf(stdout, "%s %s: CRL number %s %s (next update %s, threshold %s)\n",
+			verdict, path, serialText(c.Number), left, c.NextUpdate.Format(time.RFC3339), duration.Format(minLeft))
 	}
-	verdict := "OK"
-	if !c.OK {
-		verdict = "FAIL"
-	}
-	left := "expired " + duration.Format(c.Remaining.Abs()) + " ago"
-	if c.Remaining >= 0 {
-		left = "valid for " + duration.Format(c.Remaining)
-	}
-	fmt.Fprintf(stdout, "%s %s: CRL number %s %s (next update %s, threshold %s)\n",
-		verdict, path, serialText(c.Number), left, c.NextUpdate.Format(time.RFC3339), duration.Format(minLeft))
-	if !c.OK {
-		return exitFail
-	}
-	return exitOK
+	return code
 }

@@ -194,6 +194,34 @@ func (c *CA) UnnumberedCRL(opts pki.CRLOptions, revoked ...*x509.Certificate) *x
 	return crl
 }
 
+// CRLWithoutNextUpdate signs a CRL like CRLWith, but without the optional
+// nextUpdate field, which crypto/x509 always writes. c's key must be ECDSA
+// P-256 or RSA (signed with SHA-256).
+func (c *CA) CRLWithoutNextUpdate(opts pki.CRLOptions, revoked ...*x509.Certificate) *x509.RevocationList {
+	c.tb.Helper()
+	dated := c.CRLWith(opts, revoked...)
+	der := c.resignDER(dated.Raw, func(fields [][]byte) [][]byte {
+		// thisUpdate and nextUpdate are the only UTCTime or GeneralizedTime
+		// fields of a TBSCertList; nextUpdate is the second.
+		times := 0
+		return slices.DeleteFunc(fields, func(f []byte) bool {
+			if f[0] == asn1.TagUTCTime || f[0] == asn1.TagGeneralizedTime {
+				times++
+				return times == 2
+			}
+			return false
+		})
+	}, nil, crypto.SHA256)
+	crl, err := x509.ParseRevocationList(der)
+	if err != nil {
+		c.tb.Fatalf("pkitest: parse CRL: %v", err)
+	}
+	if !crl.NextUpdate.IsZero() {
+		c.tb.Fatalf("pkitest: the CRL still has nextUpdate %v", crl.NextUpdate)
+	}
+	return crl
+}
+
 // SignCRL signs an arbitrary CRL template with c, for CRLs pki.CRLOptions
 // cannot describe (critical extensions, entry extensions). It signs even
 // when c's key usage lacks cRLSign, which crypto/x509 would refuse.
