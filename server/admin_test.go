@@ -22,6 +22,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	adminv1 "github.com/certgate/certgate/gen/certgate/admin/v1"
+	"github.com/certgate/certgate/internal/testlog"
 	"github.com/certgate/certgate/pki"
 	"github.com/certgate/certgate/pki/pkitest"
 )
@@ -34,14 +35,14 @@ type adminWorld struct {
 	reloader            *Reloader
 	client              adminv1.AdminServiceClient
 	// decisions is the decision log.
-	decisions *lockedBuffer
+	decisions *testlog.Buffer
 }
 
 // startAdmin serves the admin API on a Unix socket, or over mTLS when
 // serverCert is set, from the files of v.
 func startAdmin(t *testing.T, serverCert *tls.Certificate, dial func(addr string) *grpc.ClientConn, v version) *adminWorld {
 	t.Helper()
-	a := &adminWorld{w: newDiskWorld(t), trustDir: t.TempDir(), policyDir: t.TempDir(), decisions: &lockedBuffer{}}
+	a := &adminWorld{w: newDiskWorld(t), trustDir: t.TempDir(), policyDir: t.TempDir(), decisions: &testlog.Buffer{}}
 	a.w.write(t, a.trustDir, a.policyDir, v)
 	load := func(ctx context.Context, rev uint64) (*Snapshot, error) {
 		return LoadSnapshot(ctx, a.w.trustConfig(a.trustDir), a.policyDir, rev)

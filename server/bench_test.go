@@ -2,9 +2,6 @@ package server
 
 import (
 	"context"
-	"crypto/x509"
-	"io"
-	"log/slog"
 	"net/http"
 	"testing"
 	"testing/fstest"
@@ -12,7 +9,6 @@ import (
 	"github.com/certgate/certgate/client"
 	"github.com/certgate/certgate/pki/pkitest"
 	"github.com/certgate/certgate/policy"
-	"github.com/certgate/certgate/trust"
 )
 
 // constantPolicy allows everything with the shipped decision's shape: with
@@ -25,23 +21,14 @@ decision := {"allow": true, "status": 200, "reason": "granted", "permission": "l
 // policyChecker is newTestChecker with a chosen policy ("" for the shipped one).
 func policyChecker(b testing.TB, rego string) (*Checker, *pkitest.CA) {
 	b.Helper()
-	root := pkitest.New(b, "root")
-	inter := root.ChildCA("inter")
-	store, err := trust.NewStore([]*x509.Certificate{root.Cert}, []*x509.Certificate{inter.Cert}, []*x509.RevocationList{root.CRL(), inter.CRL()}, trust.CRLModeFullChain)
-	if err != nil {
-		b.Fatal(err)
-	}
-	var engine *policy.Engine
 	if rego == "" {
-		engine, err = policy.Load(context.Background(), "")
-	} else {
-		engine, err = policy.LoadFS(context.Background(), fstest.MapFS{"authz.rego": {Data: []byte(rego)}})
+		return newTestChecker(b)
 	}
+	engine, err := policy.LoadFS(context.Background(), fstest.MapFS{"authz.rego": {Data: []byte(rego)}})
 	if err != nil {
 		b.Fatal(err)
 	}
-	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	return NewChecker(&Snapshot{Trust: store, Policy: engine, Revision: 1}, Options{Logger: log}), inter
+	return checkerWith(b, engine)
 }
 
 // envoyShaped is the CheckRequest Envoy sends for a leaf, with a dozen

@@ -16,15 +16,24 @@ import (
 	"github.com/certgate/certgate/trust"
 )
 
+// newTestChecker is a Checker of the shipped policy over a root and an
+// intermediate with current CRLs; it returns the intermediate to issue
+// leaves from.
 func newTestChecker(tb testing.TB, opts ...policy.Option) (*Checker, *pkitest.CA) {
+	tb.Helper()
+	engine, err := policy.Load(context.Background(), "", opts...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return checkerWith(tb, engine)
+}
+
+// checkerWith is newTestChecker with the policy engine given.
+func checkerWith(tb testing.TB, engine *policy.Engine) (*Checker, *pkitest.CA) {
 	tb.Helper()
 	root := pkitest.New(tb, "root")
 	inter := root.ChildCA("inter")
 	store, err := trust.NewStore([]*x509.Certificate{root.Cert}, []*x509.Certificate{inter.Cert}, []*x509.RevocationList{root.CRL(), inter.CRL()}, trust.CRLModeFullChain)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	engine, err := policy.Load(context.Background(), "", opts...)
 	if err != nil {
 		tb.Fatal(err)
 	}

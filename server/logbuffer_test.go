@@ -1,33 +1,16 @@
 package server
 
 import (
-	"bytes"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/certgate/certgate/internal/testlog"
 )
 
-// lockedBuffer is a bytes.Buffer safe for the flush goroutine and the test.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 func TestBufferedWriterKeepsLinesWholeAndFlushes(t *testing.T) {
-	var out lockedBuffer
+	var out testlog.Buffer
 	w := NewBufferedWriter(&out)
 	line := strings.Repeat("x", 1000) + "\n"
 	var wg sync.WaitGroup

@@ -43,9 +43,12 @@ func TestMaxChainDepthCountsLikeNGINXsSSLVerifyDepth(t *testing.T) {
 	certFile, keyFile, caFile := write("server.pem", server.CertPEM()), write("server-key.pem", serverKey), write("ca.pem", root.CertPEM())
 	depths := []int{0, 1, 2}
 	addrs := map[int]string{}
+	var listeners []net.Listener
 	var servers strings.Builder
 	for _, d := range depths {
-		addrs[d] = freePort(t)
+		lis := listenLocal(t)
+		listeners = append(listeners, lis)
+		addrs[d] = lis.Addr().String()
 		fmt.Fprintf(&servers, `
     server {
         listen %s ssl;
@@ -57,7 +60,7 @@ func TestMaxChainDepthCountsLikeNGINXsSSLVerifyDepth(t *testing.T) {
         location / { return 200 "$ssl_client_verify"; }
     }`, addrs[d], certFile, keyFile, caFile, d)
 	}
-	runNGINX(t, bin, prefix, addrs[depths[len(depths)-1]], servers.String())
+	runNGINX(t, bin, prefix, servers.String(), listeners...)
 
 	roots := x509.NewCertPool()
 	roots.AddCert(root.Cert)

@@ -92,10 +92,8 @@ func TestFaultAdminOverTLSIsDecidedByTheAdminRule(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	adminAddr := freePort(t)
-	_, port, _ := net.SplitHostPort(adminAddr)
 	p := writeFaultConfig(t, w, faultConfig{
-		adminListen: adminAddr,
+		adminListen: anyPort,
 		adminCert:   w.write(t, "admin-server.pem", server.CertPEM()),
 		adminKey:    w.write(t, "admin-server-key.pem", serverKey),
 	})
@@ -120,6 +118,10 @@ func TestFaultAdminOverTLSIsDecidedByTheAdminRule(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.start()
+	_, port, err := net.SplitHostPort(p.adminAddr)
+	if err != nil {
+		t.Fatalf("admin address %q: %v", p.adminAddr, err)
+	}
 
 	// The catch-all does let the viewer ask for the admin service's path.
 	req := client.EnvoyRequest(client.Check{CertPEM: w.clients["viewer"], Method: "POST", Target: "/certgate.admin.v1.AdminService/Reload"})
@@ -173,7 +175,7 @@ func TestFaultAdminOverTLSIsDecidedByTheAdminRule(t *testing.T) {
 // address without cert_file and key_file, loopback included.
 func TestFaultServeRefusesAnAdminTCPListenerWithoutTLS(t *testing.T) {
 	w := newWorld(t)
-	p := writeFaultConfig(t, w, faultConfig{adminListen: "127.0.0.1:" + strings.Split(freePort(t), ":")[1]})
+	p := writeFaultConfig(t, w, faultConfig{adminListen: anyPort})
 	p.launch()
 	select {
 	case <-p.done:

@@ -4,14 +4,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"io/fs"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/certgate/certgate/internal/testlog"
 	shipped "github.com/certgate/certgate/rego"
 )
 
@@ -51,12 +52,12 @@ func TestFaultUnderCertgateBench(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = os.RemoveAll(sockDir) })
-	grpcAddr, httpAddr := freePort(t), freePort(t)
 	var devLog bytes.Buffer
-	dev := exec.Command(bin, "dev", "--dir", filepath.Join(dir, "demo"), "--grpc-listen", grpcAddr, "--http-listen", httpAddr, "--metrics-listen", freePort(t),
+	var devHelp testlog.Buffer
+	dev := exec.Command(bin, "dev", "--dir", filepath.Join(dir, "demo"), "--grpc-listen", anyPort, "--http-listen", anyPort, "--metrics-listen", anyPort,
 		"--policy-dir", policyDir, "--admin-listen", "unix:"+filepath.Join(sockDir, "admin.sock"))
 	dev.Env = withoutCertgateEnv(os.Environ())
-	dev.Stderr = &devLog
+	dev.Stdout, dev.Stderr = &devHelp, &devLog
 	if err := dev.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +67,7 @@ func TestFaultUnderCertgateBench(t *testing.T) {
 		_ = dev.Process.Kill()
 		<-exited
 	})
-	waitForListener(t, grpcAddr, exited)
+	grpcAddr := waitDevListening(t, &devHelp, "ext_authz gRPC", exited)
 	rssStart := rssOf(t, dev.Process.Pid)
 
 	duration := 12 * time.Second
@@ -160,24 +161,28 @@ func writeAtomically(t *testing.T, name string, data []byte) {
 	}
 }
 
-// waitForListener waits (at most 30 s) until addr accepts connections,
-// failing early if the process exits.
-func waitForListener(t *testing.T, addr string, exited chan error) {
+// waitDevListening waits (at most 30 s) until `certgate dev` prints the
+// address it listens on for what (a row of its "listening:" table), failing
+// early if the process exits.
+func waitDevListening(t *testing.T, help *testlog.Buffer, what string, exited chan error) string {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		if c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond); err == nil {
-			_ = c.Close()
-			return
+		for _, line := range strings.Split(help.String(), "\n") {
+			if rest, ok := strings.CutPrefix(strings.TrimSpace(line), what); ok {
+				if f := strings.Fields(rest); len(f) > 0 {
+					return f[0]
+				}
+			}
 		}
 		select {
 		case err := <-exited:
 			exited <- err
-			t.Fatalf("certgate exited before listening on %s: %v", addr, err)
+			t.Fatalf("certgate exited before listening for %s: %v", what, err)
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("nothing listens on %s after 30s", addr)
+			t.Fatalf("certgate dev printed no %s address after 30s:\n%s", what, help.String())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -3,8 +3,10 @@ package test
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net"
 	"net/http"
@@ -70,8 +72,8 @@ func TestMain(m *testing.M) {
 // faultConfig is what a fault test varies in certgate's configuration.
 type faultConfig struct {
 	onStaleCRL string // deny (default) or warn
-	// grpcAddr and httpAddr are fixed so that a restarted certgate serves
-	// where NGINX expects it; empty picks free ports.
+	// grpcAddr and httpAddr are where certgate listens; empty is an
+	// ephemeral port, which a restarted certgate keeps (see launch).
 	grpcAddr, httpAddr string
 	// adminListen replaces the admin Unix socket (a TCP host:port, say);
 	// adminCert and adminKey are admin.cert_file and key_file.
@@ -83,11 +85,16 @@ type certgateProc struct {
 	t          testing.TB
 	bin        string
 	configPath string
-	grpcAddr   string
-	httpAddr   string
-	// metricsAddr serves /metrics (listen.metrics).
-	metricsAddr string
-	adminSock   string
+	// grpcAddr, httpAddr, metricsAddr (/metrics) and adminAddr are where
+	// certgate listens: as configured, or once it serves, the addresses it
+	// logs having bound.
+	grpcAddr, httpAddr, metricsAddr, adminAddr string
+	adminSock                                  string
+	// writeConfig writes the config file for the addresses above.
+	writeConfig func()
+	// logStart is the size of the log when the process was launched: its
+	// own lines follow.
+	logStart int64
 	// decisionLog is the decision log file; logPath the service log.
 	decisionLog, logPath string
 	policyDir            string
@@ -120,10 +127,10 @@ func writeFaultConfig(t testing.TB, w *world, fc faultConfig) *certgateProc {
 	}
 	t.Cleanup(func() { _ = os.RemoveAll(sockDir) })
 	if fc.grpcAddr == "" {
-		fc.grpcAddr = freePort(t)
+		fc.grpcAddr = anyPort
 	}
 	if fc.httpAddr == "" {
-		fc.httpAddr = freePort(t)
+		fc.httpAddr = anyPort
 	}
 	if fc.onStaleCRL == "" {
 		fc.onStaleCRL = "deny"
@@ -134,15 +141,15 @@ func writeFaultConfig(t testing.TB, w *world, fc faultConfig) *certgateProc {
 		configPath:  filepath.Join(logDir, "certgate.yaml"),
 		grpcAddr:    fc.grpcAddr,
 		httpAddr:    fc.httpAddr,
-		metricsAddr: freePort(t),
+		metricsAddr: anyPort,
 		adminSock:   filepath.Join(sockDir, "a.sock"),
 		decisionLog: filepath.Join(logDir, "decisions.jsonl"),
 		logPath:     filepath.Join(logDir, "certgate.log"),
 		policyDir:   policyDir,
 	}
-	adminListen := "unix:" + p.adminSock
+	p.adminAddr = "unix:" + p.adminSock
 	if fc.adminListen != "" {
-		adminListen = fc.adminListen
+		p.adminAddr = fc.adminListen
 	}
 	quoted := func(paths ...string) string {
 		q := make([]string, len(paths))
@@ -151,7 +158,8 @@ func writeFaultConfig(t testing.TB, w *world, fc faultConfig) *certgateProc {
 		}
 		return "[" + strings.Join(q, ", ") + "]"
 	}
-	conf := fmt.Sprintf(`listen:
+	p.writeConfig = func() {
+		conf := fmt.Sprintf(`listen:
   grpc: %q
   http: %q
   metrics: %q
@@ -184,10 +192,12 @@ admin:
   cert_file: %q
   key_file: %q
 `, p.grpcAddr, p.httpAddr, p.metricsAddr, quoted(w.caFile), quoted(w.inters), quoted(w.crls...), fc.onStaleCRL,
-		policyDir, p.decisionLog, adminListen, fc.adminCert, fc.adminKey)
-	if err := os.WriteFile(p.configPath, []byte(conf), 0o600); err != nil {
-		t.Fatal(err)
+			policyDir, p.decisionLog, p.adminAddr, fc.adminCert, fc.adminKey)
+		if err := os.WriteFile(p.configPath, []byte(conf), 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
+	p.writeConfig()
 	return p
 }
 
@@ -209,12 +219,22 @@ func (p *certgateProc) start() {
 	}
 }
 
-// launch runs `certgate serve` without waiting for it to be ready.
+// anyPort is the listen address of an ephemeral port: certgate binds it
+// and logs the port, so no other process can take it meanwhile.
+const anyPort = "127.0.0.1:0"
+
+// launch runs `certgate serve` without waiting for it to be ready. A
+// relaunch listens where the last run did, since NGINX or a client may
+// point there.
 func (p *certgateProc) launch() {
 	p.t.Helper()
+	p.writeConfig()
 	logFile, err := os.OpenFile(p.logPath, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		p.t.Fatal(err)
+	}
+	if fi, err := logFile.Stat(); err == nil {
+		p.logStart = fi.Size()
 	}
 	cmd := exec.Command(p.bin, "serve", "--config", p.configPath)
 	cmd.Env = withoutCertgateEnv(os.Environ())
@@ -252,6 +272,10 @@ func (p *certgateProc) waitReady(limit time.Duration) error {
 			return fmt.Errorf("certgate exited: %w", p.err)
 		default:
 		}
+		if !p.bound() {
+			time.Sleep(20 * time.Millisecond)
+			continue
+		}
 		resp, err := c.Get("http://" + p.httpAddr + "/readyz")
 		if err == nil {
 			_ = resp.Body.Close()
@@ -262,6 +286,30 @@ func (p *certgateProc) waitReady(limit time.Duration) error {
 		time.Sleep(20 * time.Millisecond)
 	}
 	return fmt.Errorf("not ready within %v", limit)
+}
+
+// bound reports whether this run has logged the addresses it serves on
+// ("serving"), and takes them.
+func (p *certgateProc) bound() bool {
+	f, err := os.Open(p.logPath)
+	if err != nil {
+		return false
+	}
+	defer func() { _ = f.Close() }()
+	if _, err := f.Seek(p.logStart, io.SeekStart); err != nil {
+		return false
+	}
+	s := bufio.NewScanner(f)
+	s.Buffer(nil, 1<<20)
+	for s.Scan() {
+		var rec struct{ Msg, GRPC, HTTP, Metrics, Admin string }
+		if json.Unmarshal(s.Bytes(), &rec) != nil || rec.Msg != "serving" {
+			continue
+		}
+		p.grpcAddr, p.httpAddr, p.metricsAddr, p.adminAddr = rec.GRPC, rec.HTTP, rec.Metrics, rec.Admin
+		return true
+	}
+	return false
 }
 
 // alive reports whether the process is still running.

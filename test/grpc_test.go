@@ -105,7 +105,7 @@ func TestEnvoyCheckOverGRPCDecidesByCertificateAndPermission(t *testing.T) {
 			}
 		})
 	}
-	decisions := r.logs.decisions(t)
+	decisions := r.logs.Records(t, "decision")
 	if got := len(decisions); got != len(decisionCases) {
 		t.Errorf("decision log has %d lines, want one per request (%d)", got, len(decisionCases))
 	}

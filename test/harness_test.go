@@ -1,17 +1,13 @@
 package test
 
 import (
-	"bytes"
 	"context"
 	"crypto/x509"
-	"encoding/json"
 	"log/slog"
 	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +17,7 @@ import (
 
 	"github.com/certgate/certgate/config"
 	"github.com/certgate/certgate/identity"
+	"github.com/certgate/certgate/internal/testlog"
 	"github.com/certgate/certgate/pki"
 	"github.com/certgate/certgate/pki/pkitest"
 	"github.com/certgate/certgate/server"
@@ -102,7 +99,7 @@ func (w *world) trustConfig() trust.Config {
 type running struct {
 	grpcAddr, httpAddr string
 	checker            *server.Checker
-	logs               *logBuffer
+	logs               *testlog.Buffer
 }
 
 // headerTrust is what each listener of a test certgate believes of
@@ -151,7 +148,7 @@ func startCertgate(t testing.TB, w *world, trust headerTrust) *running {
 	if err != nil {
 		t.Fatalf("load snapshot: %v", err)
 	}
-	logs := &logBuffer{}
+	logs := &testlog.Buffer{}
 	log := slog.New(slog.NewJSONHandler(logs, nil))
 	checker := server.NewChecker(snap, server.Options{Logger: log})
 	grpcLis, err := net.Listen("tcp", "127.0.0.1:0")
@@ -196,37 +193,4 @@ func (r *running) authzClient(t *testing.T, from ...*net.TCPAddr) authv3.Authori
 	}
 	t.Cleanup(func() { conn.Close() })
 	return authv3.NewAuthorizationClient(conn)
-}
-
-// logBuffer collects JSON log lines safely from many goroutines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// decisions returns the decision log lines written so far.
-func (b *logBuffer) decisions(t *testing.T) []map[string]any {
-	t.Helper()
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	var out []map[string]any
-	for _, line := range strings.Split(strings.TrimSpace(b.buf.String()), "\n") {
-		if line == "" {
-			continue
-		}
-		var m map[string]any
-		if err := json.Unmarshal([]byte(line), &m); err != nil {
-			t.Fatalf("log line is not JSON: %q", line)
-		}
-		if m["msg"] == "decision" {
-			out = append(out, m)
-		}
-	}
-	return out
 }

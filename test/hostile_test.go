@@ -64,7 +64,7 @@ func TestHostileInputsOverGRPC(t *testing.T) {
 		}
 		r, authz := certgates.of(tc), clients[[2]bool{tc.dev, tc.otherPeer}]
 		t.Run(tc.name, func(t *testing.T) {
-			before := len(r.logs.decisions(t))
+			before := len(r.logs.Records(t, "decision"))
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			resp, err := authz.Check(ctx, h.envoyRequest(tc))
@@ -149,7 +149,7 @@ func (h *hostileWorld) checkRequests(tc hostileCase) []checkRequest {
 // hostileHTTP sends ask to the HTTP adapter and checks tc's answer.
 func (r *running) hostileHTTP(t *testing.T, tc hostileCase, ask checkRequest) {
 	t.Helper()
-	before := len(r.logs.decisions(t))
+	before := len(r.logs.Records(t, "decision"))
 	d := &net.Dialer{Timeout: 5 * time.Second}
 	if from := tc.localAddr(); from != nil {
 		d.LocalAddr = from
@@ -202,7 +202,7 @@ func TestHostileInputsThroughNGINX(t *testing.T) {
 			for _, kv := range tc.extra {
 				headers = append(headers, [2]string{kv[0], h.value(kv[1])})
 			}
-			before := len(r.logs.decisions(t))
+			before := len(r.logs.Records(t, "decision"))
 			reached, _ := n.upstream.seen()
 			resp := rawRequest(t, conn, tc.method, tc.target, headers)
 			if resp.StatusCode != tc.nginx {
@@ -226,7 +226,7 @@ func TestHostileInputsThroughNGINX(t *testing.T) {
 			}
 			// When certgate decided, it saw the certificate NGINX received
 			// (or none), never one the client sent as a header.
-			lines := r.logs.decisions(t)
+			lines := r.logs.Records(t, "decision")
 			if len(lines) > before {
 				wantSource := "none"
 				if tc.nginxClient != "" {
@@ -359,7 +359,7 @@ func rawRequest(t *testing.T, conn net.Conn, method, target string, headers [][2
 // since before (none when status is 0), by the named adapter.
 func (r *running) expectDecision(t *testing.T, before, status int, adapter string) {
 	t.Helper()
-	lines := r.logs.decisions(t)
+	lines := r.logs.Records(t, "decision")
 	if status == 0 {
 		if len(lines) != before {
 			t.Errorf("%d decision log lines for a request certgate never saw", len(lines)-before)
@@ -387,7 +387,7 @@ func (r *running) expectRule(t *testing.T, before int, rule string) {
 	if rule == "" {
 		return
 	}
-	lines := r.logs.decisions(t)
+	lines := r.logs.Records(t, "decision")
 	if len(lines) <= before {
 		t.Fatal("no decision logged")
 	}

@@ -61,7 +61,7 @@ func TestOversizedGRPCInputIsRefusedAndServingContinues(t *testing.T) {
 		allowed(t)
 	})
 	t.Run("a certificate value over identity's limit is a logged 401", func(t *testing.T) {
-		before := len(r.logs.decisions(t))
+		before := len(r.logs.Records(t, "decision"))
 		req := client.EnvoyRequest(*viewer())
 		req.Attributes.Source.Certificate += strings.Repeat("%0A", identity.DefaultMaxHeaderBytes/3+1)
 		resp, err := authz.Check(ctx, req)
@@ -144,7 +144,7 @@ func TestOversizedHTTPInputIsRefusedAndServingContinues(t *testing.T) {
 		}
 	}
 	t.Run("headers over MaxHTTPHeaderBytes", func(t *testing.T) {
-		before := len(r.logs.decisions(t))
+		before := len(r.logs.Records(t, "decision"))
 		resp := check(t, [][2]string{{"X-Padding", strings.Repeat("a", server.MaxHTTPHeaderBytes+8192)}})
 		if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
 			t.Fatalf("status %d, want 431", resp.StatusCode)
@@ -153,7 +153,7 @@ func TestOversizedHTTPInputIsRefusedAndServingContinues(t *testing.T) {
 		allowed(t)
 	})
 	t.Run("a certificate header over identity's limit is a logged 401", func(t *testing.T) {
-		before := len(r.logs.decisions(t))
+		before := len(r.logs.Records(t, "decision"))
 		conn, err := net.DialTimeout("tcp", r.httpAddr, 5*time.Second)
 		if err != nil {
 			t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -88,14 +89,38 @@ func (u *echoUpstream) seen() (int, string) {
 	return u.n, u.last
 }
 
-func freePort(t testing.TB) string {
+// listenLocal listens on an ephemeral port of 127.0.0.1 for a server the
+// test hands the socket to, so that no other process can take the port
+// between choosing it and serving on it. The listener is closed when the
+// test ends.
+func listenLocal(t testing.TB) net.Listener {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := l.Addr().String()
-	_ = l.Close()
-	return addr
+	t.Cleanup(func() { _ = l.Close() })
+	return l
+}
+
+// refusedAddr is a 127.0.0.1 address that refuses connections until the
+// test ends: a socket bound there and never listening holds the port, so
+// no other process can start listening on it meanwhile.
+func refusedAddr(t testing.TB) string {
+	t.Helper()
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = syscall.Close(fd) })
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("127.0.0.1:%d", sa.(*syscall.SockaddrInet4).Port)
 }
 
 func startNGINX(t testing.TB, w *world, certgateHTTP string, keys map[string]*pki.Certificate, root *x509.Certificate, clientCA []byte) *nginxFront {
@@ -122,7 +147,8 @@ func startNGINX(t testing.TB, w *world, certgateHTTP string, keys map[string]*pk
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := freePort(t)
+	lis := listenLocal(t)
+	addr := lis.Addr().String()
 	upstream := startEchoUpstream(t)
 	httpBlock := fmt.Sprintf(`
     %[1]s
@@ -155,7 +181,7 @@ func startNGINX(t testing.TB, w *world, certgateHTTP string, keys map[string]*pk
 		write("server.pem", append(server.CertPEM(), w.issuing.CertPEM()...)), write("server-key.pem", serverKey),
 		write("client-ca.pem", clientCA),
 		filepath.Join(repo, "nginx", "certgate.conf"), filepath.Join(repo, "nginx", "certgate-location.conf"))
-	runNGINX(t, bin, prefix, addr, httpBlock)
+	runNGINX(t, bin, prefix, httpBlock, lis)
 	roots := x509.NewCertPool()
 	roots.AddCert(root)
 	tlsConfig := func(t testing.TB, name string) *tls.Config {
@@ -282,7 +308,7 @@ func newWorldWithKeys(t testing.TB) (*world, map[string]*pki.Certificate, *x509.
 
 func TestNGINXWithCertgateDownDenies(t *testing.T) {
 	w, keys, root, clientCA := newWorldWithKeys(t)
-	n := startNGINX(t, w, freePort(t), keys, root, clientCA) // nothing listens there
+	n := startNGINX(t, w, refusedAddr(t), keys, root, clientCA)
 	if status, _ := n.do(t, "admin", "GET", "/api/v1/vm", nil); status != http.StatusInternalServerError {
 		t.Errorf("status %d with certgate down, want 500 (never the upstream)", status)
 	}
@@ -336,8 +362,12 @@ func BenchmarkThroughNGINX(b *testing.B) {
 // runNGINX writes prefix/nginx.conf around httpBlock (the inside of
 // http {}; logs, pid and temporary files stay below prefix), checks it
 // with nginx -t, starts NGINX, stops it when the test ends, and returns
-// once it listens on addr.
-func runNGINX(t testing.TB, bin, prefix, addr, httpBlock string) {
+// once it serves. NGINX serves on the listeners the test opened (each one
+// a "listen ADDR" of httpBlock): it inherits their sockets as in a binary
+// upgrade (the NGINX environment variable names the descriptors), so no
+// other process can take a port between the test choosing it and NGINX
+// listening there.
+func runNGINX(t testing.TB, bin, prefix, httpBlock string, listeners ...net.Listener) {
 	t.Helper()
 	for _, d := range []string{"logs", "tmp"} {
 		if err := os.MkdirAll(filepath.Join(prefix, d), 0o700); err != nil {
@@ -368,29 +398,60 @@ http {
 	}
 	cmd := exec.Command(bin, "-p", prefix, "-c", confPath)
 	cmd.Stderr = os.Stderr
+	var fds strings.Builder
+	for i, l := range listeners {
+		f, err := l.(*net.TCPListener).File()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = f.Close() }()
+		cmd.ExtraFiles = append(cmd.ExtraFiles, f)
+		fmt.Fprintf(&fds, "%d;", 3+i)
+	}
+	cmd.Env = append(os.Environ(), "NGINX="+fds.String())
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
 		select {
-		case <-done:
+		case <-exited:
 		case <-time.After(5 * time.Second):
 			_ = cmd.Process.Kill()
 		}
 	})
+	// NGINX holds the sockets now; the test's copies would only keep the
+	// ports open once NGINX is gone.
+	for _, l := range listeners {
+		_ = l.Close()
+	}
+	waitNGINX(t, prefix, listeners[0].Addr().String(), exited)
+}
+
+// waitNGINX waits until NGINX completes a TLS handshake on addr: the
+// socket accepts connections from the start, NGINX serves them only once
+// it runs.
+func waitNGINX(t testing.TB, prefix, addr string, exited <-chan struct{}) {
+	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		d := &net.Dialer{Timeout: 500 * time.Millisecond}
+		c, err := tls.DialWithDialer(d, "tcp", addr, &tls.Config{InsecureSkipVerify: true}) // only: is NGINX there?
 		if err == nil {
 			_ = c.Close()
-			break
+			return
+		}
+		select {
+		case <-exited:
+			log, _ := os.ReadFile(filepath.Join(prefix, "logs", "error.log"))
+			t.Fatalf("nginx exited before serving on %s\n%s", addr, log)
+		default:
 		}
 		if time.Now().After(deadline) {
 			log, _ := os.ReadFile(filepath.Join(prefix, "logs", "error.log"))
-			t.Fatalf("nginx did not listen on %s within 10s\n%s", addr, log)
+			t.Fatalf("nginx did not serve on %s within 10s: %v\n%s", addr, err, log)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

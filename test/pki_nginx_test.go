@@ -43,8 +43,9 @@ func TestNGINXAcceptsWhatCertgatePKIIssues(t *testing.T) {
 	if _, err := a.PublishCRL(ctx, pki.PublishOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	addr := freePort(t)
-	runNGINX(t, bin, prefix, addr, fmt.Sprintf(`
+	lis := listenLocal(t)
+	addr := lis.Addr().String()
+	runNGINX(t, bin, prefix, fmt.Sprintf(`
     server {
         listen %[1]s ssl;
         ssl_certificate %[2]s;
@@ -53,7 +54,7 @@ func TestNGINXAcceptsWhatCertgatePKIIssues(t *testing.T) {
         ssl_crl %[5]s;
         ssl_verify_client on;
         location / { return 200 "hello $ssl_client_s_dn\n"; }
-    }`, addr, server.CertPath, server.KeyPath, filepath.Join(a.Dir, pki.CACertFile), filepath.Join(a.Dir, pki.CRLFile)))
+    }`, addr, server.CertPath, server.KeyPath, filepath.Join(a.Dir, pki.CACertFile), filepath.Join(a.Dir, pki.CRLFile)), lis)
 	roots := x509.NewCertPool()
 	roots.AddCert(a.CA.Cert)
 	get := func(t *testing.T, client *pki.Issued) int {
