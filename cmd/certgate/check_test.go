@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/certgate/certgate/internal/testlog"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -20,7 +21,7 @@ type devServer struct {
 func startDev(t *testing.T) *devServer {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr syncBuffer
+	var stdout, stderr testlog.Buffer
 	done := make(chan int, 1)
 	s := &devServer{dir: t.TempDir()}
 	go func() {

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/certgate/certgate/internal/testlog"
 )
 
 // envRunMain makes the test binary run certgate's main instead of the
@@ -127,7 +129,7 @@ func TestServeStartsForAnOrdinaryUserWithoutAConfigFile(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			u := newAsUser(t)
 			sock, serveFlags, statusFlags := tt.setup(u)
-			var stderr syncBuffer
+			var stderr testlog.Buffer
 			serve := u.command(append([]string{"serve", "--ca", "ca.pem", "--grpc-listen", "127.0.0.1:0", "--http-listen", "off", "--metrics-listen", "off", "--log-format", "text"}, serveFlags...)...)
 			serve.Stdout, serve.Stderr = io.Discard, &stderr
 			if err := serve.Start(); err != nil {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/certgate/certgate/internal/testlog"
 	"github.com/certgate/certgate/pki"
 	"github.com/certgate/certgate/pki/pkitest"
 )
@@ -17,7 +18,7 @@ import (
 func startServe(t *testing.T, args ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr syncBuffer
+	var stdout, stderr testlog.Buffer
 	done := make(chan int, 1)
 	args = append([]string{"serve", "--grpc-listen", "127.0.0.1:0", "--http-listen", "off", "--metrics-listen", "off", "--admin-listen", "off", "--log-format", "text"}, args...)
 	go func() { done <- run(ctx, args, &stdout, &stderr) }()
@@ -117,7 +118,7 @@ func TestServeWarnsAfterAReloadThatLeavesACAWithoutCRL(t *testing.T) {
 	}
 	sock := "unix:" + filepath.Join(dir, "admin.sock")
 	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr syncBuffer
+	var stdout, stderr testlog.Buffer
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"serve", "--grpc-listen", "127.0.0.1:0", "--http-listen", "off", "--metrics-listen", "off", "--log-format", "text",
