@@ -38,43 +38,18 @@ func ParseXFCC(v string) ([]XFCCElement, error) {
 	)
 	for {
 		n := len(out) + 1
-		i = skipOWS(v, i)
-		start := i
-		for i < len(v) && isTokenChar(v[i]) {
-			i++
+		key, next, err := xfccKey(v, skipOWS(v, i), n)
+		if err != nil {
+			return nil, err
 		}
-		key := v[start:i]
-		if key == "" {
-			return nil, fmt.Errorf("%w: x-forwarded-client-cert element %d: want a key at byte %d, found %s", ErrMalformed, n, i, describeAt(v, i))
-		}
-		i = skipOWS(v, i)
-		if i >= len(v) || v[i] != '=' {
-			return nil, fmt.Errorf("%w: x-forwarded-client-cert element %d: key %q at byte %d has no '='", ErrMalformed, n, truncate(key), start)
-		}
-		i = skipOWS(v, i+1)
-		var (
-			value string
-			err   error
-		)
-		if i < len(v) && v[i] == '"' {
-			value, i, err = xfccQuoted(v, i, n)
-			if err != nil {
-				return nil, err
-			}
-		} else {
-			start := i
-			for i < len(v) && v[i] != ',' && v[i] != ';' {
-				if v[i] == '"' {
-					return nil, fmt.Errorf("%w: x-forwarded-client-cert element %d: stray quote at byte %d in the value of %q", ErrMalformed, n, i, truncate(key))
-				}
-				i++
-			}
-			value = strings.TrimRight(v[start:i], " \t")
+		value, next, err := xfccValue(v, next, n, key)
+		if err != nil {
+			return nil, err
 		}
 		if err := el.set(key, value, &seen); err != nil {
 			return nil, fmt.Errorf("%w: x-forwarded-client-cert element %d: %w", ErrMalformed, n, err)
 		}
-		i = skipOWS(v, i)
+		i = skipOWS(v, next)
 		if i == len(v) {
 			return append(out, el), nil
 		}
@@ -88,6 +63,40 @@ func ParseXFCC(v string) ([]XFCCElement, error) {
 		}
 		i++
 	}
+}
+
+// xfccKey reads the key of a pair of element n at i, and the '=' after
+// it; next is where the value begins.
+func xfccKey(v string, i, n int) (key string, next int, err error) {
+	start := i
+	for i < len(v) && isTokenChar(v[i]) {
+		i++
+	}
+	key = v[start:i]
+	if key == "" {
+		return "", 0, fmt.Errorf("%w: x-forwarded-client-cert element %d: want a key at byte %d, found %s", ErrMalformed, n, i, describeAt(v, i))
+	}
+	i = skipOWS(v, i)
+	if i >= len(v) || v[i] != '=' {
+		return "", 0, fmt.Errorf("%w: x-forwarded-client-cert element %d: key %q at byte %d has no '='", ErrMalformed, n, truncate(key), start)
+	}
+	return key, skipOWS(v, i+1), nil
+}
+
+// xfccValue reads the value of key at i, quoted or not, in element n;
+// next is the byte after it.
+func xfccValue(v string, i, n int, key string) (value string, next int, err error) {
+	if i < len(v) && v[i] == '"' {
+		return xfccQuoted(v, i, n)
+	}
+	start := i
+	for i < len(v) && v[i] != ',' && v[i] != ';' {
+		if v[i] == '"' {
+			return "", 0, fmt.Errorf("%w: x-forwarded-client-cert element %d: stray quote at byte %d in the value of %q", ErrMalformed, n, i, truncate(key))
+		}
+		i++
+	}
+	return strings.TrimRight(v[start:i], " \t"), i, nil
 }
 
 // Bits for the keys an element may hold only once.

@@ -151,34 +151,46 @@ func (wk *worker) run(ctx context.Context, target Target, mix *Mix, reqClass []i
 			if ctx.Err() != nil {
 				return // the run ended while this request was in flight
 			}
-			wk.errors++
-			if wk.firstErr == nil {
-				wk.firstErr = err
-			}
+			wk.recordError(err)
 		} else {
 			wk.latency.Record(t1.Sub(t0))
-			c := reqClass[i]
-			si := statusIndex(status)
-			wk.byClass[c][si]++
-			if si == otherStatus {
-				if wk.other == nil {
-					wk.other = map[[2]int]uint64{}
-				}
-				wk.other[[2]int{c, status}]++
-			}
-			if want := mix.Requests[i].Expect; opts.CheckExpect && status != want {
-				wk.mismatches[c]++
-				if status == http.StatusOK {
-					wk.wrongAllow++
-				}
-				if wk.firstMiss == "" {
-					r := mix.Requests[i]
-					wk.firstMiss = fmt.Sprintf("%s %s %s: got %d, want %d", r.Class, r.Check.Method, r.Check.Target, status, want)
-				}
-			}
+			wk.recordAnswer(mix, reqClass[i], i, status, opts.CheckExpect)
 		}
 		if !deadline.IsZero() && t1.After(deadline) {
 			return
 		}
+	}
+}
+
+// recordError counts a request that got no answer, keeping the first error.
+func (wk *worker) recordError(err error) {
+	wk.errors++
+	if wk.firstErr == nil {
+		wk.firstErr = err
+	}
+}
+
+// recordAnswer counts status as the answer to request i of class c and,
+// when checkExpect is set, whether it is the one its class expects.
+func (wk *worker) recordAnswer(mix *Mix, c, i, status int, checkExpect bool) {
+	si := statusIndex(status)
+	wk.byClass[c][si]++
+	if si == otherStatus {
+		if wk.other == nil {
+			wk.other = map[[2]int]uint64{}
+		}
+		wk.other[[2]int{c, status}]++
+	}
+	want := mix.Requests[i].Expect
+	if !checkExpect || status == want {
+		return
+	}
+	wk.mismatches[c]++
+	if status == http.StatusOK {
+		wk.wrongAllow++
+	}
+	if wk.firstMiss == "" {
+		r := mix.Requests[i]
+		wk.firstMiss = fmt.Sprintf("%s %s %s: got %d, want %d", r.Class, r.Check.Method, r.Check.Target, status, want)
 	}
 }

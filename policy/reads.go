@@ -75,52 +75,69 @@ func (r policyReads) memoizable() bool {
 // side of reading more: a reference it cannot resolve to known fields
 // counts as reading everything.
 func analyseReads(modules map[string]*ast.Module) policyReads {
-	r := policyReads{deterministic: true}
-	builtins := ast.BuiltinMap
-	var vis *ast.GenericVisitor
-	vis = ast.NewGenericVisitor(func(x any) bool {
-		switch x := x.(type) {
-		case ast.Ref:
-			if len(x) == 0 {
-				return true
-			}
-			if x.HasPrefix(ast.InputRootRef) {
-				r.fields |= refFields(x)
-			} else if _, ok := x[0].Value.(ast.Var); !ok {
-				vis.Walk(x[0]) // a call or a composite value at the head
-			}
-			// Walk the operands (input.a[input.b]), not the head var again.
-			for _, t := range x[1:] {
-				vis.Walk(t)
-			}
-			return true
-		case ast.Var:
-			// A bare input that was not part of a reference: the policy
-			// may use all of it.
-			if x.Equal(ast.InputRootDocument.Value) {
-				r.fields = allFields
-			}
-		case *ast.Expr:
-			if x.IsCall() {
-				if b, ok := builtins[x.Operator().String()]; ok && b.Nondeterministic {
-					r.deterministic = false
-				}
-			}
-		case ast.Call:
-			if len(x) > 0 {
-				if ref, ok := x[0].Value.(ast.Ref); ok {
-					if b, ok := builtins[ref.String()]; ok && b.Nondeterministic {
-						r.deterministic = false
-					}
-				}
+	a := &readAnalysis{reads: policyReads{deterministic: true}}
+	a.vis = ast.NewGenericVisitor(a.visit)
+	for _, m := range modules {
+		a.vis.Walk(m)
+	}
+	return a.reads
+}
+
+// readAnalysis is the state of analyseReads' walk.
+type readAnalysis struct {
+	reads policyReads
+	vis   *ast.GenericVisitor
+}
+
+// visit records what node x reads; it returns true when it has walked
+// x's children itself.
+func (a *readAnalysis) visit(x any) bool {
+	switch x := x.(type) {
+	case ast.Ref:
+		a.visitRef(x)
+		return true
+	case ast.Var:
+		// A bare input that was not part of a reference: the policy
+		// may use all of it.
+		if x.Equal(ast.InputRootDocument.Value) {
+			a.reads.fields = allFields
+		}
+	case *ast.Expr:
+		if x.IsCall() && nondeterministic(x.Operator().String()) {
+			a.reads.deterministic = false
+		}
+	case ast.Call:
+		if len(x) > 0 {
+			if ref, ok := x[0].Value.(ast.Ref); ok && nondeterministic(ref.String()) {
+				a.reads.deterministic = false
 			}
 		}
-		return false
-	})
-	for _, m := range modules {
-		vis.Walk(m)
 	}
-	return r
+	return false
+}
+
+// visitRef records the fields a reference to input reads, and walks the
+// parts of any reference that may hold more.
+func (a *readAnalysis) visitRef(x ast.Ref) {
+	if len(x) == 0 {
+		return
+	}
+	if x.HasPrefix(ast.InputRootRef) {
+		a.reads.fields |= refFields(x)
+	} else if _, ok := x[0].Value.(ast.Var); !ok {
+		a.vis.Walk(x[0]) // a call or a composite value at the head
+	}
+	// Walk the operands (input.a[input.b]), not the head var again.
+	for _, t := range x[1:] {
+		a.vis.Walk(t)
+	}
+}
+
+// nondeterministic reports whether the built-in named name may return
+// different results for the same arguments.
+func nondeterministic(name string) bool {
+	b, ok := ast.BuiltinMap[name]
+	return ok && b.Nondeterministic
 }
 
 // refFields maps one reference to input to the fields it may read.

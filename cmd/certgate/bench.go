@@ -102,39 +102,14 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 }
 
 func bench(ctx context.Context, f benchFlags, stdout, stderr io.Writer) (int, error) {
-	grpcAddr, httpAddr := f.grpcAddr, f.httpAddr
-	pkiDir := f.pkiDir
-	var cg *loadgen.Certgate
-	if f.serve {
-		if pkiDir == "" {
-			tmp, err := os.MkdirTemp("", "certgate-bench-")
-			if err != nil {
-				return exitFail, fmt.Errorf("demo PKI: %w", err)
-			}
-			defer func() { _ = os.RemoveAll(tmp) }()
-			pkiDir = tmp
-		}
-		var err error
-		cg, err = loadgen.StartCertgate(ctx, loadgen.ServeConfig{Dir: pkiDir, CRLEntries: f.crlEntries, PolicyDir: f.policyDir})
-		if err != nil {
-			return exitFail, err
-		}
-		defer func() { _ = cg.Close() }()
-		grpcAddr, httpAddr = cg.GRPCAddr, cg.HTTPAddr
-	} else if pkiDir == "" {
-		pkiDir = ".certgate-dev"
-	}
-	clients, err := loadgen.LoadClients(pkiDir)
-	if err != nil {
-		return exitUsage, fmt.Errorf("%w (run 'certgate dev' first, or pass --pki or --serve)", err)
-	}
-	distinct, err := loadgen.DistinctClients(pkiDir, f.distinct)
-	if err != nil {
-		return exitUsage, err
-	}
-	mix, err := loadgen.NewMix(clients, distinct, nil)
+	t, err := startBenchTarget(ctx, f)
 	if err != nil {
 		return exitFail, err
+	}
+	defer t.close()
+	mix, code, err := benchMix(t.pkiDir, f.distinct)
+	if err != nil {
+		return code, err
 	}
 	opts := loadgen.Options{Concurrency: f.concurrency, Duration: f.duration, Requests: f.requests,
 		Warmup: f.warmup, Timeout: f.timeout, MaxDuration: f.maxDur}
@@ -150,47 +125,9 @@ func bench(ctx context.Context, f benchFlags, stdout, stderr io.Writer) (int, er
 			f.concurrency, connsFor(f), f.mode, runLength(opts), roundsNote(f), loadgen.DefaultWeights[loadgen.ClassAllowed], loadgen.DefaultWeights[loadgen.ClassDenied],
 			loadgen.DefaultWeights[loadgen.ClassRevoked], loadgen.DefaultWeights[loadgen.ClassUnknownRoute])
 	}
-	rounds := 1
-	if f.baseline {
-		rounds = f.rounds
-		if f.requests > 0 {
-			rounds = min(rounds, f.requests) // never 0 requests per round
-		}
-	}
-	opts.Duration /= time.Duration(rounds)
-	opts.Requests /= rounds
-	var noop *loadgen.Noop
-	if f.baseline {
-		if noop, err = loadgen.StartNoop(); err != nil {
-			return exitFail, err
-		}
-		defer func() { _ = noop.Close() }()
-	}
-	var base, res *loadgen.Result
-	for round := range rounds {
-		if noop != nil {
-			r, err := runOnce(ctx, f, noop.GRPCAddr, noop.HTTPAddr, mix, opts)
-			if err != nil {
-				return exitFail, err
-			}
-			base = merge(base, r)
-		}
-		// Only the first round is profiled: a profile cannot be resumed.
-		stopProfile := func() {}
-		if round == 0 {
-			if stopProfile, err = startCPUProfile(f.cpuProfile); err != nil {
-				return exitFail, err
-			}
-		}
-		certOpts := opts
-		certOpts.CheckExpect = true
-		r, err := runOnce(ctx, f, grpcAddr, httpAddr, mix, certOpts)
-		stopProfile()
-		if err != nil {
-			return exitFail, err
-		}
-		res = merge(res, r)
-		opts.Warmup = 0 // the connections are new each time, but the caches are warm
+	base, res, err := runBenchRounds(ctx, f, t, mix, opts)
+	if err != nil {
+		return exitFail, err
 	}
 	if base != nil {
 		s := base.Summary()
@@ -206,11 +143,143 @@ func bench(ctx context.Context, f benchFlags, stdout, stderr io.Writer) (int, er
 		report.Ratio, report.Targets = &r, &f.targets
 		report.TargetsMissed = f.targets.missed(r)
 	}
-	switch {
-	case f.rssPID > 0:
-		rss, err := loadgen.RSSOf(f.rssPID)
+	if err := measureRSS(&report, f.rssPID, t.cg); err != nil {
+		return exitFail, err
+	}
+	if err := writeBenchReport(stdout, f, report, res); err != nil {
+		return exitFail, err
+	}
+	if res.Mismatches > 0 || res.Errors > 0 || (base != nil && base.Errors > 0) || len(report.TargetsMissed) > 0 {
+		return exitFail, nil
+	}
+	return exitOK, nil
+}
+
+// benchTarget is the certgate that bench loads: one it started in this
+// process (--serve), or the one at the addresses given.
+type benchTarget struct {
+	grpcAddr, httpAddr, pkiDir string
+	cg                         *loadgen.Certgate // with --serve
+	cleanup                    []func()
+}
+
+// close stops what startBenchTarget started, last first.
+func (t *benchTarget) close() {
+	for i := len(t.cleanup) - 1; i >= 0; i-- {
+		t.cleanup[i]()
+	}
+}
+
+// startBenchTarget starts certgate in this process, in a fresh demo PKI
+// unless --pki names one, with --serve; without it, it takes the addresses
+// and PKI directory of the flags.
+func startBenchTarget(ctx context.Context, f benchFlags) (*benchTarget, error) {
+	t := &benchTarget{grpcAddr: f.grpcAddr, httpAddr: f.httpAddr, pkiDir: f.pkiDir}
+	if !f.serve {
+		if t.pkiDir == "" {
+			t.pkiDir = ".certgate-dev"
+		}
+		return t, nil
+	}
+	if t.pkiDir == "" {
+		tmp, err := os.MkdirTemp("", "certgate-bench-")
 		if err != nil {
-			return exitFail, err
+			return nil, fmt.Errorf("demo PKI: %w", err)
+		}
+		t.cleanup = append(t.cleanup, func() { _ = os.RemoveAll(tmp) })
+		t.pkiDir = tmp
+	}
+	cg, err := loadgen.StartCertgate(ctx, loadgen.ServeConfig{Dir: t.pkiDir, CRLEntries: f.crlEntries, PolicyDir: f.policyDir})
+	if err != nil {
+		t.close()
+		return nil, err
+	}
+	t.cleanup = append(t.cleanup, func() { _ = cg.Close() })
+	t.cg, t.grpcAddr, t.httpAddr = cg, cg.GRPCAddr, cg.HTTPAddr
+	return t, nil
+}
+
+// benchMix is the request mix over the demo clients of pkiDir and
+// distinct extra ones, with the exit code of a failure.
+func benchMix(pkiDir string, distinctCerts int) (*loadgen.Mix, int, error) {
+	clients, err := loadgen.LoadClients(pkiDir)
+	if err != nil {
+		return nil, exitUsage, fmt.Errorf("%w (run 'certgate dev' first, or pass --pki or --serve)", err)
+	}
+	distinct, err := loadgen.DistinctClients(pkiDir, distinctCerts)
+	if err != nil {
+		return nil, exitUsage, err
+	}
+	mix, err := loadgen.NewMix(clients, distinct, nil)
+	if err != nil {
+		return nil, exitFail, err
+	}
+	return mix, exitOK, nil
+}
+
+// runBenchRounds loads t, and with --baseline a no-op server first (which
+// t.close stops), in --rounds alternating rounds that share opts' length;
+// base is nil without --baseline.
+func runBenchRounds(ctx context.Context, f benchFlags, t *benchTarget, mix *loadgen.Mix, opts loadgen.Options) (base, res *loadgen.Result, err error) {
+	rounds := 1
+	if f.baseline {
+		rounds = f.rounds
+		if f.requests > 0 {
+			rounds = min(rounds, f.requests) // never 0 requests per round
+		}
+	}
+	opts.Duration /= time.Duration(rounds)
+	opts.Requests /= rounds
+	var noop *loadgen.Noop
+	if f.baseline {
+		if noop, err = loadgen.StartNoop(); err != nil {
+			return nil, nil, err
+		}
+		t.cleanup = append(t.cleanup, func() { _ = noop.Close() })
+	}
+	for round := range rounds {
+		if noop != nil {
+			r, err := runOnce(ctx, f, noop.GRPCAddr, noop.HTTPAddr, mix, opts)
+			if err != nil {
+				return nil, nil, err
+			}
+			base = merge(base, r)
+		}
+		r, err := runProfiled(ctx, f, t, mix, opts, round == 0)
+		if err != nil {
+			return nil, nil, err
+		}
+		res = merge(res, r)
+		opts.Warmup = 0 // the connections are new each time, but the caches are warm
+	}
+	return base, res, nil
+}
+
+// runProfiled is one run against t, checking each answer against its
+// class, under --cpuprofile when profile is set: only the first round is
+// profiled, since a profile cannot be resumed.
+func runProfiled(ctx context.Context, f benchFlags, t *benchTarget, mix *loadgen.Mix, opts loadgen.Options, profile bool) (*loadgen.Result, error) {
+	stopProfile := func() {}
+	if profile {
+		var err error
+		if stopProfile, err = startCPUProfile(f.cpuProfile); err != nil {
+			return nil, err
+		}
+	}
+	opts.CheckExpect = true
+	r, err := runOnce(ctx, f, t.grpcAddr, t.httpAddr, mix, opts)
+	stopProfile()
+	return r, err
+}
+
+// measureRSS puts the RSS into the report: of --rss-pid when given, else
+// of this process when it serves certgate itself.
+func measureRSS(report *benchReport, rssPID int, cg *loadgen.Certgate) error {
+	switch {
+	case rssPID > 0:
+		rss, err := loadgen.RSSOf(rssPID)
+		if err != nil {
+			return err
 		}
 		report.RSSBytes = rss
 	case cg != nil:
@@ -219,24 +288,27 @@ func bench(ctx context.Context, f benchFlags, stdout, stderr io.Writer) (int, er
 			report.RSSBytes, report.RSSIncludesLoadTool = rss, true
 		}
 	}
+	return nil
+}
+
+// writeBenchReport prints the report as JSON with --json, else certgate's
+// results as text and the footer.
+func writeBenchReport(w io.Writer, f benchFlags, report benchReport, res *loadgen.Result) error {
 	if f.asJSON {
-		enc := json.NewEncoder(stdout)
+		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(report); err != nil {
-			return exitFail, fmt.Errorf("write JSON: %w", err)
+			return fmt.Errorf("write JSON: %w", err)
 		}
-	} else {
-		label := "certgate"
-		if f.serve {
-			label = "certgate (in-process)"
-		}
-		res.WriteText(stdout, label)
-		writeBenchFooter(stdout, report)
+		return nil
 	}
-	if res.Mismatches > 0 || res.Errors > 0 || (base != nil && base.Errors > 0) || len(report.TargetsMissed) > 0 {
-		return exitFail, nil
+	label := "certgate"
+	if f.serve {
+		label = "certgate (in-process)"
 	}
-	return exitOK, nil
+	res.WriteText(w, label)
+	writeBenchFooter(w, report)
+	return nil
 }
 
 func merge(into, r *loadgen.Result) *loadgen.Result {
