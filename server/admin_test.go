@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -51,7 +50,7 @@ func startAdmin(t *testing.T, serverCert *tls.Certificate, dial func(addr string
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := slog.New(slog.DiscardHandler)
 	a.checker = NewChecker(snap, Options{Logger: log, DecisionLog: NewDecisionLog(a.decisions, 1)})
 	a.reloader = &Reloader{Checker: a.checker, Load: load, Logger: log}
 	svc := &AdminService{Checker: a.checker, Reloader: a.reloader, CRLWarnBefore: time.Hour}
@@ -455,7 +454,7 @@ func TestAdminOnTCPWithoutTLSIsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = lis.Close() }()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := slog.New(slog.DiscardHandler)
 	checker := NewChecker(nil, Options{Logger: log})
 	srv := &Servers{Checker: checker, Logger: log, Admin: lis, AdminService: &AdminService{Checker: checker}}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -499,7 +498,7 @@ func TestAdminStatusShowsTheSnapshotOfTheLastReload(t *testing.T) {
 		s.Revision, s.Digest = rev, fmt.Sprint("generation ", rev)
 		return &s, nil
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := slog.New(slog.DiscardHandler)
 	checker := NewChecker(base, Options{Logger: log})
 	svc := &AdminService{Checker: checker, Reloader: &Reloader{Checker: checker, Load: load, Logger: log}}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
-	"io"
 	"log/slog"
 	"net/http"
 	"testing"
@@ -31,7 +30,7 @@ func TestCheckRefusesIdentitiesACABindingDoesNotAllow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := NewChecker(&Snapshot{Trust: store, Policy: engine, Revision: 1}, Options{Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+	c := NewChecker(&Snapshot{Trust: store, Policy: engine, Revision: 1}, Options{Logger: slog.New(slog.DiscardHandler)})
 	sans := pkitest.With(func(o *pki.Options) { o.DNSNames = []string{"api.team.example"} })
 	for _, tt := range []struct {
 		name   string

@@ -2,7 +2,6 @@ package server
 
 import (
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
 	"testing"
@@ -65,7 +64,7 @@ func TestA403NamesThePermissionOnlyWhenToldTo(t *testing.T) {
 		{false, `{"status":"FAIL","message":"Forbidden"}`},
 		{true, `{"status":"FAIL","message":"Forbidden","permission":"start_vm"}`},
 	} {
-		c := NewChecker(snap, Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), NameMissingPermission: tt.name})
+		c := NewChecker(snap, Options{Logger: slog.New(slog.DiscardHandler), NameMissingPermission: tt.name})
 		req := envoyRequest(viewer)
 		req.Method = http.MethodPost
 		res := c.Check(t.Context(), req)

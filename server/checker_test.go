@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"crypto/x509"
-	"io"
 	"log/slog"
 	"net/http"
 	"testing"
@@ -37,12 +36,12 @@ func checkerWith(tb testing.TB, engine *policy.Engine) (*Checker, *pkitest.CA) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	log := slog.New(slog.DiscardHandler)
 	return NewChecker(&Snapshot{Trust: store, Policy: engine, Revision: 1}, Options{Logger: log}), inter
 }
 
 func TestCheckWithoutSnapshotDeniesWith500(t *testing.T) {
-	c := NewChecker(nil, Options{Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+	c := NewChecker(nil, Options{Logger: slog.New(slog.DiscardHandler)})
 	res := c.Check(context.Background(), &Request{Method: "GET", Target: "/api/v1/status"})
 	if res.Allow || res.Status != http.StatusInternalServerError {
 		t.Errorf("Check before any load = allow %v status %d, want deny 500", res.Allow, res.Status)

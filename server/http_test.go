@@ -1,7 +1,6 @@
 package server
 
 import (
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -105,7 +104,7 @@ func TestHTTPHandlerRefusesACheckWithoutTheOriginalMethod(t *testing.T) {
 // segments) with a 301 redirect, so an Envoy HTTP-mode request for "//x" was
 // neither decided nor logged.
 func TestHTTPHandlerDecidesEnvoyModePathsServeMuxWouldRedirect(t *testing.T) {
-	c := NewChecker(nil, Options{Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+	c := NewChecker(nil, Options{Logger: slog.New(slog.DiscardHandler)})
 	h := NewHTTPHandler(c, loopbackTrust)
 	for _, target := range []string{"/v1/check//api/v1/vm", "/v1/check/api/v1/vm/../node", "/v1/check/api/./v1/vm", "/v1/check/api/v1/vm/%2e%2e/node"} {
 		t.Run(target, func(t *testing.T) {

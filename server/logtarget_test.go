@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"strings"
 	"testing"
@@ -35,7 +34,7 @@ func TestDecisionLogPathKeepsQueryKeysNotValues(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var lines bytes.Buffer
-			c := NewChecker(nil, Options{Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), DecisionLog: NewDecisionLog(&lines, 1, QueryValues(tt.values))})
+			c := NewChecker(nil, Options{Logger: slog.New(slog.DiscardHandler), DecisionLog: NewDecisionLog(&lines, 1, QueryValues(tt.values))})
 			c.Check(context.Background(), &Request{Method: "GET", Target: tt.target, Adapter: "grpc"})
 			var line struct {
 				Path string `json:"path"`

@@ -89,15 +89,13 @@ func (r *Reloader) Attempt(ctx context.Context, trigger string) ReloadAttempt {
 	switch {
 	case unchanged:
 		attempt.Result, attempt.Revision = ReloadUnchanged, cur.Revision
-		log.LogAttrs(ctx, slog.LevelInfo, "reload: nothing changed on disk",
-			slog.String("trigger", trigger), slog.Uint64("revision", cur.Revision))
+		log.InfoContext(ctx, "reload: nothing changed on disk", "trigger", trigger, "revision", cur.Revision)
 	case err != nil:
 		attempt.Result, attempt.Err = ReloadFailure, err
 		if cur != nil {
 			attempt.Revision = cur.Revision
 		}
-		log.LogAttrs(ctx, slog.LevelError, "reload failed; the serving snapshot stays",
-			slog.String("trigger", trigger), slog.Uint64("revision", attempt.Revision), slog.String("error", err.Error()))
+		log.ErrorContext(ctx, "reload failed; the serving snapshot stays", "trigger", trigger, "revision", attempt.Revision, "error", err.Error())
 	default:
 		swap = true
 		attempt.Result, attempt.Revision = ReloadSuccess, snap.Revision
@@ -112,8 +110,7 @@ func (r *Reloader) Attempt(ctx context.Context, trigger string) ReloadAttempt {
 	r.status.Last = attempt
 	r.statusMu.Unlock()
 	if swap {
-		log.LogAttrs(ctx, slog.LevelInfo, "reloaded",
-			slog.String("trigger", trigger), slog.Uint64("revision", snap.Revision), slog.String("digest", snap.Digest))
+		log.InfoContext(ctx, "reloaded", "trigger", trigger, "revision", snap.Revision, "digest", snap.Digest)
 		if r.OnSwap != nil {
 			r.OnSwap(snap)
 		}

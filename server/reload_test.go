@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"path/filepath"
@@ -52,7 +51,7 @@ func TestReloadUnderTrafficNeverMixesSnapshots(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := slog.New(slog.DiscardHandler)
 	checker := NewChecker(snap, Options{Logger: log})
 	reloader := &Reloader{Checker: checker, Load: load, Logger: log}
 
@@ -126,7 +125,7 @@ func TestReloadOfUnchangedFilesLoadsNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := slog.New(slog.DiscardHandler)
 	r := &Reloader{Checker: NewChecker(snap, Options{Logger: log}), Load: load, Logger: log,
 		Digest: func() (string, error) { return InputDigest(w.trustConfig(dir), dir) }}
 	for range 5 {

@@ -45,7 +45,7 @@ func startServers(t *testing.T, opts ...func(*Servers)) *running {
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := slog.New(slog.DiscardHandler)
 	reg := prometheus.NewRegistry()
 	metrics := NewMetrics(reg)
 	r.checker = NewChecker(snap, Options{Logger: log, Metrics: metrics})

@@ -1,13 +1,12 @@
 package server
 
 import (
-	"io"
 	"log/slog"
 	"testing"
 )
 
 func TestHTTPServerSetsEveryTimeoutAndTheHeaderLimit(t *testing.T) {
-	srv := newHTTPServer(NewHTTPHandler(NewChecker(nil, Options{}), ListenerTrust{}), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	srv := newHTTPServer(NewHTTPHandler(NewChecker(nil, Options{}), ListenerTrust{}), slog.New(slog.DiscardHandler))
 	for name, got := range map[string]int64{
 		"ReadHeaderTimeout": int64(srv.ReadHeaderTimeout),
 		"ReadTimeout":       int64(srv.ReadTimeout),

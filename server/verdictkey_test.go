@@ -107,7 +107,7 @@ func TestACachedFailureKeepsASmallFixedSize(t *testing.T) {
 func TestJunkPresentationsLeaveTheCheckerAFixedCost(t *testing.T) {
 	w := newCacheWorld(t)
 	c := NewChecker(w.snapshot(t, 1), Options{DecisionLog: NewDecisionLog(io.Discard, 1),
-		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), Now: func() time.Time { return w.now }})
+		Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return w.now }})
 	junk := func() string {
 		b := make([]byte, 30000)
 		_, _ = rand.Read(b)
@@ -196,7 +196,7 @@ func TestTheSameBytesUnderAnotherTrustAreDecidedAgain(t *testing.T) {
 	w := newCacheWorld(t)
 	admin := w.inter.Leaf("root-user", pkitest.Orgs("admins"))
 	c := NewChecker(w.snapshot(t, 1), Options{DecisionLog: NewDecisionLog(io.Discard, 1),
-		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), Now: func() time.Time { return w.now }})
+		Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return w.now }})
 	req := func(trust identity.Families) *Request {
 		return &Request{Method: "GET", Target: "/api/v1/vm", Adapter: "http", Trust: trust, Headers: map[string]string{
 			"ssl-client-cert": client.EscapePEM(admin.CertPEM()), "ssl-client-verify": "SUCCESS",

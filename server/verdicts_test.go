@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/x509"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -63,7 +62,7 @@ func TestVerdictCache(t *testing.T) {
 	w := newCacheWorld(t)
 	viewer := w.inter.Leaf("vera", pkitest.Orgs("viewers"))
 	reg := prometheus.NewRegistry()
-	c := NewChecker(nil, Options{Metrics: NewMetrics(reg), Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), Now: func() time.Time { return w.now }})
+	c := NewChecker(nil, Options{Metrics: NewMetrics(reg), Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return w.now }})
 	c.Swap(w.snapshot(t, 1))
 	hits := func() float64 { return testutil.ToFloat64(c.metrics.verdictCache.WithLabelValues("hit")) }
 	check := func() Result { return c.Check(context.Background(), envoyRequest(viewer)) }
@@ -101,7 +100,7 @@ func TestStaleCRLInWarnModeAllowsAndSaysSo(t *testing.T) {
 	w.now = w.now.Add(48 * time.Hour) // both CRLs are now a day past nextUpdate
 	var logs bytes.Buffer
 	c := NewChecker(nil, Options{Metrics: NewMetrics(prometheus.NewRegistry()), DecisionLog: NewDecisionLog(&logs, 1),
-		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), Now: func() time.Time { return w.now }})
+		Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return w.now }})
 
 	c.Swap(snap)
 	if res := c.Check(context.Background(), envoyRequest(viewer)); res.Allow || res.Status != http.StatusUnauthorized {
@@ -132,7 +131,7 @@ func TestDecisionLogNamesWhoARejectedCertificateClaimsToBe(t *testing.T) {
 	revoked := w.inter.Leaf("mallory", pkitest.Orgs("admins"))
 	var logs bytes.Buffer
 	c := NewChecker(w.snapshot(t, 1, revoked.Cert), Options{DecisionLog: NewDecisionLog(&logs, 1),
-		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), Now: func() time.Time { return w.now }})
+		Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return w.now }})
 	res := c.Check(context.Background(), envoyRequest(revoked))
 	if res.Allow || res.Status != http.StatusUnauthorized || res.Identity != nil || len(res.UpstreamHeaders) != 0 {
 		t.Fatalf("revoked: allow %v status %d identity %v headers %v", res.Allow, res.Status, res.Identity, res.UpstreamHeaders)

@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"crypto/x509"
-	"io"
 	"log/slog"
 	"net/http"
 	"path/filepath"
@@ -29,7 +28,7 @@ func startWatching(t *testing.T, trustDir, policyDir string, w *diskWorld) *watc
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := slog.New(slog.DiscardHandler)
 	checker := NewChecker(snap, Options{Logger: log})
 	reloader := &Reloader{Checker: checker, Load: load, Logger: log}
 	ready := make(chan struct{}, 16)
