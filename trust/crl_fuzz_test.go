@@ -37,7 +37,7 @@ func FuzzLoadCRL(f *testing.F) {
 	}
 	rootCRL := root.CRL()
 	f.Fuzz(func(t *testing.T, data []byte) {
-		crls, err := parseCRLs(data)
+		crls, err := ParseCRLs(data)
 		if err != nil {
 			return
 		}
