@@ -28,7 +28,7 @@ func policyChecker(b testing.TB, rego string) (*Checker, *pkitest.CA) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	return checkerWith(b, engine)
+	return checkerWith(b, engine, Options{})
 }
 
 // envoyShaped is the CheckRequest Envoy sends for a leaf, with a dozen

@@ -24,11 +24,12 @@ func newTestChecker(tb testing.TB, opts ...policy.Option) (*Checker, *pkitest.CA
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return checkerWith(tb, engine)
+	return checkerWith(tb, engine, Options{})
 }
 
-// checkerWith is newTestChecker with the policy engine given.
-func checkerWith(tb testing.TB, engine *policy.Engine) (*Checker, *pkitest.CA) {
+// checkerWith is newTestChecker with the policy engine and the Options
+// given; a nil Logger discards the log.
+func checkerWith(tb testing.TB, engine *policy.Engine, opts Options) (*Checker, *pkitest.CA) {
 	tb.Helper()
 	root := pkitest.New(tb, "root")
 	inter := root.ChildCA("inter")
@@ -36,8 +37,10 @@ func checkerWith(tb testing.TB, engine *policy.Engine) (*Checker, *pkitest.CA) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	log := slog.New(slog.DiscardHandler)
-	return NewChecker(&Snapshot{Trust: store, Policy: engine, Revision: 1}, Options{Logger: log}), inter
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	return NewChecker(&Snapshot{Trust: store, Policy: engine, Revision: 1}, opts), inter
 }
 
 func TestCheckWithoutSnapshotDeniesWith500(t *testing.T) {

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"crypto/x509"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -16,7 +15,6 @@ import (
 	"github.com/certgate/certgate/identity"
 	"github.com/certgate/certgate/pki/pkitest"
 	"github.com/certgate/certgate/policy"
-	"github.com/certgate/certgate/trust"
 )
 
 // FuzzNormalizePath checks that whatever NormalizePath accepts is clean
@@ -74,20 +72,12 @@ func (c *lineCounter) Write(p []byte) (int, error) {
 // the answer is a contract status, a deny carries the JSON body, an allow
 // carries certgate's identity headers, and the decision is logged once.
 func FuzzHTTPCheck(f *testing.F) {
-	root := pkitest.New(f, "root")
-	inter := root.ChildCA("inter")
-	store, err := trust.NewStore([]*x509.Certificate{root.Cert}, []*x509.Certificate{inter.Cert}, []*x509.RevocationList{root.CRL(), inter.CRL()}, trust.CRLModeFullChain)
-	if err != nil {
-		f.Fatal(err)
-	}
 	engine, err := policy.Load(context.Background(), "")
 	if err != nil {
 		f.Fatal(err)
 	}
 	lines := &lineCounter{}
-	checker := NewChecker(&Snapshot{Trust: store, Policy: engine, Revision: 1}, Options{
-		Logger: slog.New(slog.NewJSONHandler(lines, nil)),
-	})
+	checker, inter := checkerWith(f, engine, Options{Logger: slog.New(slog.NewJSONHandler(lines, nil))})
 	handler := NewHTTPHandler(checker, loopbackTrust)
 	jenkins := inter.Leaf("jenkins", pkitest.Orgs("ci"))
 	cert := client.EscapePEM(jenkins.CertPEM())
