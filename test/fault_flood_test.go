@@ -71,9 +71,9 @@ func startFloodCertgate(t *testing.T, w *world) *certgateProc {
 	p := &certgateProc{
 		t: t, bin: certgateBinary(t),
 		configPath:  filepath.Join(dir, "certgate.yaml"),
-		grpcAddr:    freePort(t),
-		httpAddr:    freePort(t),
-		metricsAddr: freePort(t),
+		grpcAddr:    anyPort,
+		httpAddr:    anyPort,
+		metricsAddr: anyPort,
 		decisionLog: filepath.Join(dir, "decisions.jsonl"),
 		logPath:     filepath.Join(dir, "certgate.log"),
 	}
@@ -84,7 +84,8 @@ func startFloodCertgate(t *testing.T, w *world) *certgateProc {
 		}
 		return "[" + strings.Join(q, ", ") + "]"
 	}
-	conf := fmt.Sprintf(`listen:
+	p.writeConfig = func() {
+		conf := fmt.Sprintf(`listen:
   grpc: %q
   http: %q
   metrics: %q
@@ -95,7 +96,7 @@ trust:
   crl_files: %s
   crl_mode: full_chain
 %slog:
-  level: warn
+  level: info
   format: json
 decision_log:
   output: %q
@@ -104,8 +105,9 @@ reload:
 admin:
   listen: ""
 `, p.grpcAddr, p.httpAddr, p.metricsAddr, list(w.caFile), list(w.inters), list(w.crls...), floodHeaderTrust(), p.decisionLog)
-	if err := os.WriteFile(p.configPath, []byte(conf), 0o600); err != nil {
-		t.Fatal(err)
+		if err := os.WriteFile(p.configPath, []byte(conf), 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
 	p.start()
 	return p
