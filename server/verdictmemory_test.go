@@ -88,7 +88,7 @@ func TestJunkCertificateHeadersAreNotKept(t *testing.T) {
 	w := newCacheWorld(t)
 	newChecker := func(t *testing.T) *Checker {
 		return NewChecker(w.snapshot(t, 1), Options{
-			Logger:      slog.New(slog.NewJSONHandler(io.Discard, nil)),
+			Logger:      slog.New(slog.DiscardHandler),
 			DecisionLog: NewDecisionLog(io.Discard, 1),
 		})
 	}
