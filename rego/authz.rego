@@ -11,8 +11,8 @@
 # A certificate without a CN has user "": it holds no user entry (not even
 # one keyed ""), only what its groups hold, plus "authenticated".
 #
-# Input: input.identity and input.request (see DESIGN.md), and optionally
-# input.route_candidates, a pre-selection of the routes (routes_to_match).
+# Input: input.identity and input.request (docs/architecture.md, Rego input),
+# and optionally input.route_candidates, a pre-selection of the routes (routes_to_match).
 #
 # Path patterns are compared segment by segment (split on "/"):
 #   "*"         matches exactly one non-empty segment;

@@ -27,7 +27,8 @@ var (
 
 const body403Prefix = `{"status":"FAIL","message":"Forbidden","permission":"`
 
-// DenyBody returns the JSON body of DESIGN.md for a denied Result.
+// DenyBody returns the JSON body of a denied Result (docs/architecture.md,
+// "Status codes").
 func DenyBody(res *Result) []byte {
 	return []byte(denyBodyText(res))
 }

@@ -102,7 +102,7 @@ func (g *decisionIDs) next() string {
 // error quotes the certificate's subject, which the client wrote.
 const maxLoggedReasonBytes = 1024
 
-// write logs one decision with the fields DESIGN.md and operators rely on.
+// write logs one decision with the fields operators rely on (docs/architecture.md).
 // Every field that echoes the client is cut short.
 func (d *DecisionLog) write(ctx context.Context, snap *Snapshot, req *Request, res *Result, source string, took time.Duration, droppedBefore uint64) {
 	level := slog.LevelInfo

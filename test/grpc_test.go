@@ -64,7 +64,8 @@ func outcome(t *testing.T, resp *authv3.CheckResponse) checkOutcome {
 	return o
 }
 
-// wantOutcome is the outcome the contract of DESIGN.md promises for a case.
+// wantOutcome is the outcome the contract (docs/architecture.md, "Status
+// codes") promises for a case.
 // A 403's body does not name the missing permission (that is
 // listen.name_missing_permission, off by default); the decision log does.
 func wantOutcome(tc decisionCase, user, groups string) checkOutcome {
