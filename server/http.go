@@ -17,16 +17,17 @@ const CheckPath = "/v1/check"
 // ssl_client_cert), /healthz (the process is up) and /readyz (a snapshot
 // is loaded).
 func NewHTTPHandler(checker *Checker, trust ListenerTrust) http.Handler {
-	return newHTTPMux(checker, trust, nil)
+	return newHTTPMux(checker, trust, nil, nil)
 }
 
 // newHTTPMux is the check listener's handler; draining, when set and true,
 // makes /readyz answer 503 so load balancers stop sending. Metrics are
-// served on their own listener (newMetricsMux), not here.
-func newHTTPMux(checker *Checker, trust ListenerTrust, draining func() bool) http.Handler {
+// served on their own listener (newMetricsMux), not here. Checks run on
+// workers when it is not nil.
+func newHTTPMux(checker *Checker, trust ListenerTrust, draining func() bool, workers *warmPool) http.Handler {
 	mux := http.NewServeMux()
 	handleProbes(mux, checker, draining)
-	check := &httpCheck{checker: checker, trust: trust}
+	check := &httpCheck{checker: checker, trust: trust, workers: workers}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// The check endpoint is dispatched before ServeMux, which answers a
 		// path with "//", "." or ".." segments with a redirect: below
@@ -43,6 +44,8 @@ func newHTTPMux(checker *Checker, trust ListenerTrust, draining func() bool) htt
 type httpCheck struct {
 	checker *Checker
 	trust   ListenerTrust
+	// workers run the checks; net/http starts a goroutine per connection.
+	workers *warmPool
 }
 
 func (h *httpCheck) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -52,7 +55,7 @@ func (h *httpCheck) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		res = h.checker.Reject(r.Context(), &Request{Method: r.Method, Target: r.RequestURI, Adapter: "http"}, http.StatusBadRequest, CauseBadRequest, err.Error())
 	} else {
 		req.Trust = h.trust.For(r.RemoteAddr)
-		res = h.checker.Check(r.Context(), req)
+		res = h.workers.check(r.Context(), h.checker, req)
 	}
 	hdr := w.Header()
 	if res.Allow {

@@ -61,9 +61,11 @@ const DefaultShutdownGrace = 10 * time.Second
 // newGRPCServer returns a gRPC server with the ext_authz v3 service, the
 // standard health service (serving for "" and the ext_authz service name)
 // and, with withReflection, reflection registered, and the health server to
-// report a stop with.
-func newGRPCServer(checker *Checker, trust ListenerTrust, withReflection bool) (*grpc.Server, *health.Server) {
+// report a stop with. Streams run on workers goroutines (none: a goroutine
+// each).
+func newGRPCServer(checker *Checker, trust ListenerTrust, withReflection bool, workers int) (*grpc.Server, *health.Server) {
 	srv := grpc.NewServer(
+		grpc.NumStreamWorkers(uint32(max(workers, 0))), //nolint:gosec // max(workers, 0) is not negative and far below 2^32
 		grpc.MaxRecvMsgSize(MaxGRPCMessageBytes),
 		grpc.MaxSendMsgSize(MaxGRPCMessageBytes),
 		grpc.MaxHeaderListSize(MaxGRPCHeaderListBytes),
@@ -142,7 +144,7 @@ func (s *Servers) Run(ctx context.Context) error {
 	var health *health.Server
 	var hs, ms *http.Server
 	if s.GRPC != nil {
-		gs, health = newGRPCServer(s.Checker, s.GRPCTrust, s.GRPCReflection)
+		gs, health = newGRPCServer(s.Checker, s.GRPCTrust, s.GRPCReflection, streamWorkers())
 		go func() { errc <- gs.Serve(s.GRPC) }()
 	}
 	serveHTTP := func(srv *http.Server, lis net.Listener) {
@@ -151,7 +153,9 @@ func (s *Servers) Run(ctx context.Context) error {
 		}
 	}
 	if s.HTTP != nil {
-		hs = newHTTPServer(newHTTPMux(s.Checker, s.HTTPTrust, draining.Load), log)
+		workers := newWarmPool(streamWorkers())
+		defer workers.close()
+		hs = newHTTPServer(newHTTPMux(s.Checker, s.HTTPTrust, draining.Load, workers), log)
 		go serveHTTP(hs, s.HTTP)
 	}
 	if s.MetricsListener != nil {

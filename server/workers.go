@@ -1,0 +1,91 @@
+package server
+
+import (
+	"context"
+	"runtime"
+	"sync"
+)
+
+// OPA's evaluator recurses deeply: on a goroutine that has just been
+// started, a decision the policy's cache does not hold spends about a
+// third of its time growing the stack (copying it at each doubling).
+// gRPC streams therefore run on a fixed set of worker goroutines
+// (grpc.NumStreamWorkers), and HTTP checks are handed to a warmPool, so
+// that a decision runs on a stack that has already grown.
+
+// streamWorkers is how many goroutines serve gRPC streams and HTTP checks:
+// the work is CPU-bound, so one per P keeps every core busy; a call that
+// finds every worker busy runs on a goroutine of its own, as before.
+func streamWorkers() int {
+	return runtime.GOMAXPROCS(0)
+}
+
+// warmPool runs checks on long-lived goroutines, whose stacks keep the
+// size the deepest evaluation gave them (until the garbage collector
+// halves an idle one). A check that finds no worker idle runs on the
+// caller's goroutine: the pool never queues, so it adds no wait and no
+// limit on concurrency. A nil *warmPool runs every check on the caller's
+// goroutine.
+type warmPool struct {
+	jobs chan *warmJob
+	stop chan struct{}
+	wg   sync.WaitGroup
+}
+
+// warmJob is one check handed to a worker; done is closed when res is set.
+type warmJob struct {
+	ctx     context.Context
+	checker *Checker
+	req     *Request
+	res     Result
+	done    chan struct{}
+}
+
+// newWarmPool starts n workers; close stops them.
+func newWarmPool(n int) *warmPool {
+	p := &warmPool{jobs: make(chan *warmJob), stop: make(chan struct{})}
+	for range n {
+		p.wg.Go(p.work)
+	}
+	return p
+}
+
+func (p *warmPool) work() {
+	for {
+		select {
+		case <-p.stop:
+			return
+		case j := <-p.jobs:
+			j.res = j.checker.Check(j.ctx, j.req)
+			close(j.done)
+		}
+	}
+}
+
+// check runs checker.Check(ctx, req) on an idle worker, or on the
+// caller's goroutine when there is none. The worker gets ctx, so a
+// cancelled request stops evaluating as it would inline; the caller waits
+// for its Result either way, so every decision is logged exactly once.
+func (p *warmPool) check(ctx context.Context, checker *Checker, req *Request) Result {
+	if p == nil {
+		return checker.Check(ctx, req)
+	}
+	j := &warmJob{ctx: ctx, checker: checker, req: req, done: make(chan struct{})}
+	select {
+	case p.jobs <- j:
+		<-j.done
+		return j.res
+	default:
+		return checker.Check(ctx, req)
+	}
+}
+
+// close stops the workers once they finish the check in hand. Checks
+// handed in after close run on the caller's goroutine.
+func (p *warmPool) close() {
+	if p == nil {
+		return
+	}
+	close(p.stop)
+	p.wg.Wait()
+}

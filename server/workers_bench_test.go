@@ -1,0 +1,123 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"sync/atomic"
+	"testing"
+
+	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/certgate/certgate/client"
+	"github.com/certgate/certgate/pki/pkitest"
+	"github.com/certgate/certgate/policy"
+)
+
+// missTargets are paths the shipped policy allows to group ci by one
+// wildcard route (/registry/pull/*), each a key of its own: cycled
+// through, every decision misses the policy's decision cache.
+func missTargets() []string {
+	out := make([]string, 3*policy.DefaultDecisionCacheSize)
+	for i := range out {
+		out[i] = fmt.Sprintf("/registry/pull/image-%d", i)
+	}
+	return out
+}
+
+// BenchmarkCheckFreshGoroutine is a Check that misses the decision cache
+// started on a goroutine of its own, as net/http and gRPC (without stream
+// workers) start one per connection or call: inline, the evaluation grows
+// the new goroutine's stack every time; handed to a warmPool, it runs on a
+// stack that has grown before. BenchmarkCheck hides the difference, as its
+// goroutine's stack grows once.
+func BenchmarkCheckFreshGoroutine(b *testing.B) {
+	for _, bc := range []struct {
+		name    string
+		workers int
+	}{{"inline", 0}, {"warm worker", streamWorkers()}} {
+		b.Run(bc.name, func(b *testing.B) {
+			c, inter := newTestChecker(b)
+			leaf := inter.Leaf("jenkins", pkitest.Orgs("ci"))
+			base := envoyShaped(leaf.CertPEM(), "GET", "/")
+			var pool *warmPool
+			if bc.workers > 0 {
+				pool = newWarmPool(bc.workers)
+				defer pool.close()
+			}
+			targets := missTargets()
+			ctx := context.Background()
+			done := make(chan Result)
+			i := 0
+			b.ReportAllocs()
+			for b.Loop() {
+				req := *base
+				req.Target = targets[i%len(targets)]
+				i++
+				go func() { done <- pool.check(ctx, c, &req) }()
+				if res := <-done; !res.Allow {
+					b.Fatalf("denied: %s", res.Reason)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkGRPCCheckMiss is ext_authz Check calls over a real gRPC
+// connection on 127.0.0.1, 2×GOMAXPROCS in flight, every one a decision
+// cache miss, with gRPC starting a goroutine per stream (0 workers) or
+// serving them on a number of stream workers.
+func BenchmarkGRPCCheckMiss(b *testing.B) {
+	n := streamWorkers()
+	for _, workers := range []int{0, n, 2 * n, 4 * n} {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+			c, inter := newTestChecker(b)
+			leaf := inter.Leaf("jenkins", pkitest.Orgs("ci")).CertPEM()
+			targets := missTargets()
+			reqs := make([]*authv3.CheckRequest, len(targets))
+			for i, t := range targets {
+				reqs[i] = client.EnvoyRequest(client.Check{CertPEM: leaf, Method: "GET", Target: t, Host: "anka.example"})
+			}
+			cl := benchGRPCClient(b, c, workers)
+			ctx := context.Background()
+			b.SetParallelism(2)
+			b.ReportAllocs()
+			b.ResetTimer()
+			var next atomic.Uint64
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					resp, err := cl.Check(ctx, reqs[next.Add(1)%uint64(len(reqs))])
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					if resp.GetOkResponse() == nil {
+						b.Errorf("denied: %v", resp.GetStatus())
+						return
+					}
+				}
+			})
+		})
+	}
+}
+
+// benchGRPCClient serves c's ext_authz on 127.0.0.1 with workers stream
+// workers and returns a client of it; both stop with b.
+func benchGRPCClient(b *testing.B, c *Checker, workers int) authv3.AuthorizationClient {
+	b.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv, _ := newGRPCServer(c, ListenerTrust{}, false, workers)
+	go func() { _ = srv.Serve(lis) }()
+	b.Cleanup(srv.Stop)
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = conn.Close() })
+	return authv3.NewAuthorizationClient(conn)
+}
