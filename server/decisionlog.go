@@ -18,6 +18,9 @@ import (
 // certgate_decision_log_dropped_total. Every decision is counted in
 // certgate_decisions_total whether or not its line is written.
 type DecisionLog struct {
+	// out writes the lines of NewDecisionLog (appendDecision); log,
+	// when out is nil, takes them as slog records (decisionLogTo).
+	out           *lineWriter
 	log           *slog.Logger
 	sampleAllowed float64
 	denials       *denyLimiter
@@ -47,7 +50,9 @@ func NewDecisionLog(w io.Writer, sampleAllowed float64, opts ...DecisionLogOptio
 	if w == nil {
 		return &DecisionLog{}
 	}
-	return newDecisionLog(slog.New(slog.NewJSONHandler(w, nil)), sampleAllowed, opts)
+	d := newDecisionLog(nil, sampleAllowed, opts)
+	d.out = &lineWriter{w: w}
+	return d
 }
 
 // decisionLogTo logs decisions as "decision" records of an existing
@@ -70,7 +75,7 @@ func newDecisionLog(log *slog.Logger, sampleAllowed float64, opts []DecisionLogO
 // is over its Cause's rate, droppedBefore is how many lines of that Cause
 // were dropped since the last one written.
 func (d *DecisionLog) admit(res *Result, now time.Time) (write, limited bool, droppedBefore uint64) {
-	if d == nil || d.log == nil {
+	if d == nil || d.log == nil && d.out == nil {
 		return false, false, 0
 	}
 	if res.Allow {
@@ -109,6 +114,17 @@ func (d *DecisionLog) write(ctx context.Context, snap *Snapshot, req *Request, r
 	if res.Status >= 500 {
 		level = slog.LevelError
 	}
+	if d.out != nil {
+		writeLine(d.out, &decisionLine{time: time.Now(), level: level, snap: snap, req: req, res: res,
+			source: source, took: took, dropped: droppedBefore, queryValues: d.queryValues})
+		return
+	}
+	d.writeSlog(ctx, level, snap, req, res, source, took, droppedBefore)
+}
+
+// writeSlog is write to a logger: the same fields as appendDecision, in
+// the same order, as slog attributes.
+func (d *DecisionLog) writeSlog(ctx context.Context, level slog.Level, snap *Snapshot, req *Request, res *Result, source string, took time.Duration, droppedBefore uint64) {
 	if !d.log.Enabled(ctx, level) {
 		return
 	}
