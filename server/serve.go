@@ -65,7 +65,7 @@ const DefaultShutdownGrace = 10 * time.Second
 // each).
 func newGRPCServer(checker *Checker, trust ListenerTrust, withReflection bool, workers int) (*grpc.Server, *health.Server) {
 	srv := grpc.NewServer(
-		grpc.NumStreamWorkers(uint32(max(workers, 0))), //nolint:gosec // max(workers, 0) is not negative and far below 2^32
+		grpc.NumStreamWorkers(uint32(max(workers, 0))),
 		grpc.MaxRecvMsgSize(MaxGRPCMessageBytes),
 		grpc.MaxSendMsgSize(MaxGRPCMessageBytes),
 		grpc.MaxHeaderListSize(MaxGRPCHeaderListBytes),

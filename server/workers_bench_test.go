@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"runtime"
 	"sync/atomic"
 	"testing"
 
@@ -37,7 +38,7 @@ func BenchmarkCheckFreshGoroutine(b *testing.B) {
 	for _, bc := range []struct {
 		name    string
 		workers int
-	}{{"inline", 0}, {"warm worker", streamWorkers()}} {
+	}{{"handoff=inline", 0}, {"handoff=warm", streamWorkers()}} {
 		b.Run(bc.name, func(b *testing.B) {
 			c, inter := newTestChecker(b)
 			leaf := inter.Leaf("jenkins", pkitest.Orgs("ci"))
@@ -66,41 +67,48 @@ func BenchmarkCheckFreshGoroutine(b *testing.B) {
 }
 
 // BenchmarkGRPCCheckMiss is ext_authz Check calls over a real gRPC
-// connection on 127.0.0.1, 2×GOMAXPROCS in flight, every one a decision
-// cache miss, with gRPC starting a goroutine per stream (0 workers) or
-// serving them on a number of stream workers.
+// connection on 127.0.0.1, every one a decision cache miss, with 2 or 8
+// calls in flight per P (16 on 2 cores is what certgate bench sends) and
+// gRPC starting a goroutine per stream (0 workers) or serving them on 1,
+// 2, 4 or 8 stream workers per P.
 func BenchmarkGRPCCheckMiss(b *testing.B) {
-	n := streamWorkers()
-	for _, workers := range []int{0, n, 2 * n, 4 * n} {
-		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
-			c, inter := newTestChecker(b)
-			leaf := inter.Leaf("jenkins", pkitest.Orgs("ci")).CertPEM()
-			targets := missTargets()
-			reqs := make([]*authv3.CheckRequest, len(targets))
-			for i, t := range targets {
-				reqs[i] = client.EnvoyRequest(client.Check{CertPEM: leaf, Method: "GET", Target: t, Host: "anka.example"})
-			}
-			cl := benchGRPCClient(b, c, workers)
-			ctx := context.Background()
-			b.SetParallelism(2)
-			b.ReportAllocs()
-			b.ResetTimer()
-			var next atomic.Uint64
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					resp, err := cl.Check(ctx, reqs[next.Add(1)%uint64(len(reqs))])
-					if err != nil {
-						b.Error(err)
-						return
-					}
-					if resp.GetOkResponse() == nil {
-						b.Errorf("denied: %v", resp.GetStatus())
-						return
-					}
-				}
+	p := runtime.GOMAXPROCS(0)
+	for _, perP := range []int{2, 8} {
+		for _, workers := range []int{0, p, 2 * p, 4 * p, 8 * p} {
+			b.Run(fmt.Sprintf("inflight=%d/workers=%d", perP*p, workers), func(b *testing.B) {
+				benchGRPCCheckMiss(b, perP, workers)
 			})
-		})
+		}
 	}
+}
+
+func benchGRPCCheckMiss(b *testing.B, perP, workers int) {
+	c, inter := newTestChecker(b)
+	leaf := inter.Leaf("jenkins", pkitest.Orgs("ci")).CertPEM()
+	targets := missTargets()
+	reqs := make([]*authv3.CheckRequest, len(targets))
+	for i, t := range targets {
+		reqs[i] = client.EnvoyRequest(client.Check{CertPEM: leaf, Method: "GET", Target: t, Host: "anka.example"})
+	}
+	cl := benchGRPCClient(b, c, workers)
+	ctx := context.Background()
+	b.SetParallelism(perP)
+	b.ReportAllocs()
+	b.ResetTimer()
+	var next atomic.Uint64
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			resp, err := cl.Check(ctx, reqs[next.Add(1)%uint64(len(reqs))])
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			if resp.GetOkResponse() == nil {
+				b.Errorf("denied: %v", resp.GetStatus())
+				return
+			}
+		}
+	})
 }
 
 // benchGRPCClient serves c's ext_authz on 127.0.0.1 with workers stream
