@@ -14,13 +14,14 @@ import (
 // that a decision runs on a stack that has already grown.
 
 // streamWorkers is how many goroutines serve gRPC streams and HTTP checks:
-// four per P. A call that finds every worker busy runs on a goroutine of
+// eight per P. A call that finds every worker busy runs on a goroutine of
 // its own, with a fresh stack, and a proxy keeps more calls in flight than
-// there are cores: with 16 in flight on 2 cores, 1, 2 and 4 workers per P
-// gave 1.23×, 1.42× and 1.45× (BenchmarkGRPCCheckMiss). An idle worker
-// costs its stack, which the garbage collector shrinks.
+// there are cores: with 16 Checks in flight on 2 cores, stack growth was
+// 26 % of the CPU with 2 workers, 20 % with 4, 14 % with 8 and 1 % with 16
+// (BenchmarkGRPCCheckMiss). An idle worker costs its stack, which the
+// garbage collector shrinks.
 func streamWorkers() int {
-	return 4 * runtime.GOMAXPROCS(0)
+	return 8 * runtime.GOMAXPROCS(0)
 }
 
 // warmPool runs checks on long-lived goroutines, whose stacks keep the
