@@ -69,7 +69,10 @@ func BenchmarkCheck(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			c, inter := newTestChecker(b, bc.opts...)
 			if bc.metrics {
+				// What certgate serve runs: metrics, and decision lines
+				// written by NewDecisionLog's encoder.
 				c.metrics = NewMetrics(prometheus.NewRegistry())
+				c.decisions = NewDecisionLog(io.Discard, 1)
 			}
 			leaf := inter.Leaf("jenkins", pkitest.Orgs("ci"))
 			envoy := client.EnvoyRequest(client.Check{CertPEM: leaf.CertPEM(), Method: "POST", Target: "/api/v1/vm", Host: "anka.example"})
