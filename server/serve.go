@@ -61,8 +61,8 @@ const DefaultShutdownGrace = 10 * time.Second
 // newGRPCServer returns a gRPC server with the ext_authz v3 service, the
 // standard health service (serving for "" and the ext_authz service name)
 // and, with withReflection, reflection registered, and the health server to
-// report a stop with. Streams run on workers goroutines (none: a goroutine
-// each).
+// report a stop with. Streams run on that many workers (0: a goroutine
+// each), whose stacks stay grown between calls.
 func newGRPCServer(checker *Checker, trust ListenerTrust, withReflection bool, workers int) (*grpc.Server, *health.Server) {
 	srv := grpc.NewServer(
 		grpc.NumStreamWorkers(uint32(max(workers, 0))),
