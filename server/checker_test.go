@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"crypto/x509"
+	"io"
 	"log/slog"
 	"net/http"
 	"testing"

@@ -125,7 +125,7 @@ func appendJSONStrings(b []byte, names []string) []byte {
 	return append(b, ']')
 }
 
-const hexDigits = "0123456789abcdef"
+const jsonHex = "0123456789abcdef"
 
 // appendJSONString appends s quoted, invalid UTF-8 as U+FFFD and U+2028,
 // U+2029 escaped, as both encoders do. They differ only in two control
@@ -143,7 +143,7 @@ func appendJSONString(b []byte, s string, stdlib bool) []byte {
 					b = append(b, `\ufffd`...)
 				} else {
 					b = append(b, `\u202`...)
-					b = append(b, hexDigits[r&0xF])
+					b = append(b, jsonHex[r&0xF])
 				}
 				start = i + size
 			}
@@ -179,7 +179,7 @@ func appendEscapedByte(b []byte, c byte, stdlib bool) []byte {
 	case stdlib && c == '\f':
 		return append(b, `\f`...)
 	}
-	return append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+	return append(b, '\\', 'u', '0', '0', jsonHex[c>>4], jsonHex[c&0xF])
 }
 
 // appendJSONFloat appends f as encoding/json marshals a float64 (which is
