@@ -3,7 +3,10 @@ package server
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"runtime"
 	"sync/atomic"
 	"testing"
@@ -128,4 +131,52 @@ func benchGRPCClient(b *testing.B, c *Checker, workers int) authv3.Authorization
 	}
 	b.Cleanup(func() { _ = conn.Close() })
 	return authv3.NewAuthorizationClient(conn)
+}
+
+// BenchmarkHTTPCheckMiss is NGINX auth_request subrequests over real HTTP
+// on 127.0.0.1, one at a time, every one a decision cache miss: with a new
+// connection each (auth_request without upstream keepalive) or one kept
+// alive, and the check run on net/http's connection goroutine (pool=off)
+// or handed to a warmPool.
+func BenchmarkHTTPCheckMiss(b *testing.B) {
+	for _, keepAlive := range []bool{false, true} {
+		for _, pooled := range []bool{false, true} {
+			b.Run(fmt.Sprintf("keepalive=%v/pool=%v", keepAlive, pooled), func(b *testing.B) {
+				benchHTTPCheckMiss(b, keepAlive, pooled)
+			})
+		}
+	}
+}
+
+func benchHTTPCheckMiss(b *testing.B, keepAlive, pooled bool) {
+	c, inter := newTestChecker(b)
+	leaf := inter.Leaf("jenkins", pkitest.Orgs("ci")).CertPEM()
+	var pool *warmPool
+	if pooled {
+		pool = newWarmPool(streamWorkers())
+		b.Cleanup(pool.close)
+	}
+	srv := httptest.NewServer(newHTTPMux(c, loopbackTrust, nil, pool))
+	b.Cleanup(srv.Close)
+	cl := &http.Client{Transport: &http.Transport{DisableKeepAlives: !keepAlive}}
+	b.Cleanup(cl.CloseIdleConnections)
+	targets := missTargets()
+	i := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		req, err := client.NGINXRequest(srv.URL, client.Check{CertPEM: leaf, Method: "GET", Target: targets[i%len(targets)], Host: "anka.example"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		i++
+		resp, err := cl.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			b.Fatalf("status %d", resp.StatusCode)
+		}
+	}
 }
