@@ -55,7 +55,7 @@ func (h *httpCheck) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		res = h.checker.Reject(r.Context(), &Request{Method: r.Method, Target: r.RequestURI, Adapter: "http"}, http.StatusBadRequest, CauseBadRequest, err.Error())
 	} else {
 		req.Trust = h.trust.For(r.RemoteAddr)
-		res = h.workers.check(r.Context(), h.checker, req)
+		res = h.check(r, req)
 	}
 	hdr := w.Header()
 	if res.Allow {

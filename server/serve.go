@@ -156,6 +156,7 @@ func (s *Servers) Run(ctx context.Context) error {
 		workers := newWarmPool(streamWorkers())
 		defer workers.close()
 		hs = newHTTPServer(newHTTPMux(s.Checker, s.HTTPTrust, draining.Load, workers), log)
+		hs.ConnContext = countRequests
 		go serveHTTP(hs, s.HTTP)
 	}
 	if s.MetricsListener != nil {

@@ -2,16 +2,20 @@ package server
 
 import (
 	"context"
+	"net"
+	"net/http"
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // OPA's evaluator recurses deeply: on a goroutine that has just been
 // started, a decision the policy's cache does not hold spends about a
 // third of its time growing the stack (copying it at each doubling).
 // gRPC streams therefore run on a fixed set of worker goroutines
-// (grpc.NumStreamWorkers), and HTTP checks are handed to a warmPool, so
-// that a decision runs on a stack that has already grown.
+// (grpc.NumStreamWorkers), and the first HTTP check of a connection is
+// handed to a warmPool, so that a decision runs on a stack that has
+// already grown.
 
 // streamWorkers is how many goroutines serve gRPC streams and HTTP checks:
 // eight per P. A call that finds every worker busy runs on a goroutine of
@@ -94,4 +98,36 @@ func (p *warmPool) close() {
 	}
 	p.once.Do(func() { close(p.stop) })
 	p.wg.Wait()
+}
+
+// connRequests counts the requests of one HTTP connection: net/http
+// serves an HTTP/1.x connection's requests one after another on the
+// goroutine it started for the connection, so only the first one runs on
+// a fresh stack; a handoff for the others would cost more than it saves
+// (BenchmarkHTTPCheckMiss).
+type connRequests struct{ n atomic.Uint64 }
+
+type connRequestsKey struct{}
+
+// countRequests is the check listener's http.Server.ConnContext.
+func countRequests(ctx context.Context, _ net.Conn) context.Context {
+	return context.WithValue(ctx, connRequestsKey{}, &connRequests{})
+}
+
+// onFreshGoroutine says whether r is likely served on a goroutine whose
+// stack has not grown yet: the first request of an HTTP/1.x connection,
+// every HTTP/2 one (a goroutine per stream), and any request of a server
+// that does not count them.
+func onFreshGoroutine(r *http.Request) bool {
+	c, ok := r.Context().Value(connRequestsKey{}).(*connRequests)
+	return !ok || r.ProtoMajor != 1 || c.n.Add(1) == 1
+}
+
+// check decides req: on a warm worker when r's goroutine is fresh,
+// inline otherwise.
+func (h *httpCheck) check(r *http.Request, req *Request) Result {
+	if onFreshGoroutine(r) {
+		return h.workers.check(r.Context(), h.checker, req)
+	}
+	return h.checker.Check(r.Context(), req)
 }

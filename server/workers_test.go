@@ -3,6 +3,8 @@ package server
 import (
 	"bytes"
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -47,5 +49,32 @@ func TestWarmPoolDecidesAsInline(t *testing.T) {
 				t.Errorf("%d decision lines, want 1:\n%s", n, lines.String())
 			}
 		})
+	}
+}
+
+// TestOnlyAFreshGoroutineHandsOff: a connection's later requests run on
+// the goroutine its first one grew, so only the first, or one of a server
+// that does not count them, or an HTTP/2 stream, goes to a worker.
+func TestOnlyAFreshGoroutineHandsOff(t *testing.T) {
+	conn := countRequests(context.Background(), nil)
+	request := func(ctx context.Context, major int) *http.Request {
+		r := httptest.NewRequestWithContext(ctx, "GET", CheckPath, nil)
+		r.ProtoMajor = major
+		return r
+	}
+	for _, tt := range []struct {
+		name string
+		r    *http.Request
+		want bool
+	}{
+		{"a connection's first request", request(conn, 1), true},
+		{"its second request", request(conn, 1), false},
+		{"its third request", request(conn, 1), false},
+		{"an HTTP/2 request", request(countRequests(context.Background(), nil), 2), true},
+		{"a request of a server that does not count", request(context.Background(), 1), true},
+	} {
+		if got := onFreshGoroutine(tt.r); got != tt.want {
+			t.Errorf("%s: onFreshGoroutine = %v, want %v", tt.name, got, tt.want)
+		}
 	}
 }
