@@ -223,6 +223,8 @@ func TestLocationSnippetPassesOnlyCertgatesVerdictUpstream(t *testing.T) {
 			"$certgate_groups $upstream_http_x_certgate_groups",
 			"$certgate_permission $upstream_http_x_certgate_permission",
 			"$certgate_fingerprint $upstream_http_x_certgate_fingerprint",
+			// For NGINX's log only: no proxy_set_header forwards it.
+			"$certgate_decision_id $upstream_http_x_certgate_decision_id",
 		},
 	} {
 		if diff := cmp.Diff(want, got[name]); diff != "" {

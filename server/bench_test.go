@@ -59,10 +59,12 @@ func BenchmarkCheckConstantPolicy(b *testing.B) {
 }
 
 // BenchmarkCheckResponse is the gRPC adapter's part of a decision: the
-// CheckResponse for an allow and for a deny with its JSON body.
+// CheckResponse for an allow and for a deny with its JSON body, each with
+// the dynamic metadata that names its decision log line.
 func BenchmarkCheckResponse(b *testing.B) {
-	allow := &Result{Status: http.StatusOK, Allow: true, UpstreamHeaders: []Header{{HeaderUser, "jenkins"}, {HeaderGroups, "ci"}, {HeaderPermission, "list_vms"}, {HeaderFingerprint, "00ff"}}}
-	deny := &Result{Status: http.StatusForbidden, Permission: "start_vm"}
+	allow := &Result{Status: http.StatusOK, Allow: true, UpstreamHeaders: []Header{{HeaderUser, "jenkins"}, {HeaderGroups, "ci"}, {HeaderPermission, "list_vms"}, {HeaderFingerprint, "00ff"}},
+		DecisionID: "5f0c7a3e2b1d-1042", Revision: 3, Cause: "granted"}
+	deny := &Result{Status: http.StatusForbidden, Permission: "start_vm", DecisionID: "5f0c7a3e2b1d-1043", Revision: 3, Cause: "missing_permission"}
 	for _, tc := range []struct {
 		name string
 		res  *Result

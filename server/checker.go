@@ -27,6 +27,12 @@ const (
 	HeaderFingerprint = "x-certgate-fingerprint"
 )
 
+// HeaderDecisionID is the HTTP adapter's response header naming the
+// decision's line in the decision log, on allows and denies, so that the
+// proxy can log it (NGINX: auth_request_set). It is for the proxy's log,
+// not for the upstream: certgate-location.conf does not forward it.
+const HeaderDecisionID = "x-certgate-decision-id"
+
 // identityHeaders are set on every allow, in this order.
 var identityHeaders = []string{HeaderUser, HeaderGroups, HeaderPermission, HeaderFingerprint}
 

@@ -12,6 +12,7 @@ import (
 	rpcstatus "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/peer"
+	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/certgate/certgate/identity"
 )
@@ -122,8 +123,9 @@ func checkResponse(res *Result) *authv3.CheckResponse {
 	if res.Allow {
 		ok := &authv3.OkHttpResponse{HeadersToRemove: res.RemoveHeaders, Headers: headerOptions(res.UpstreamHeaders, 0)}
 		return &authv3.CheckResponse{
-			Status:       statusOK,
-			HttpResponse: &authv3.CheckResponse_OkResponse{OkResponse: ok},
+			Status:          statusOK,
+			HttpResponse:    &authv3.CheckResponse_OkResponse{OkResponse: ok},
+			DynamicMetadata: decisionMetadata(res),
 		}
 	}
 	part, ok := denyParts[res.Status]
@@ -138,9 +140,47 @@ func checkResponse(res *Result) *authv3.CheckResponse {
 		Body:    denyBodyText(res),
 	}
 	return &authv3.CheckResponse{
-		Status:       part.status,
-		HttpResponse: &authv3.CheckResponse_DeniedResponse{DeniedResponse: denied},
+		Status:          part.status,
+		HttpResponse:    &authv3.CheckResponse_DeniedResponse{DeniedResponse: denied},
+		DynamicMetadata: decisionMetadata(res),
 	}
+}
+
+// Keys of the dynamic metadata certgate returns with every decision. Envoy
+// files them under the ext_authz filter's namespace, where an access log
+// reads them as %DYNAMIC_METADATA(envoy.filters.http.ext_authz:decision_id)%.
+const (
+	MetadataDecisionID = "decision_id"
+	MetadataRevision   = "revision"
+	MetadataCause      = "cause"
+)
+
+// metadataParts is the dynamic metadata of one decision, allocated at once.
+type metadataParts struct {
+	md                  structpb.Struct
+	id, revision, cause structpb.Value
+	idKind, causeKind   structpb.Value_StringValue
+	revisionKind        structpb.Value_NumberValue
+}
+
+// decisionMetadata is the dynamic metadata that lets a proxy's log line
+// join the decision's line in certgate's decision log: its decision_id, the
+// revision it was made on and its cause. A decision without an ID (never
+// recorded) has none.
+func decisionMetadata(res *Result) *structpb.Struct {
+	if res.DecisionID == "" {
+		return nil
+	}
+	p := &metadataParts{}
+	p.idKind.StringValue = res.DecisionID
+	p.id.Kind = &p.idKind
+	// A revision counts reloads: far below 2^53, exact as a JSON number.
+	p.revisionKind.NumberValue = float64(res.Revision)
+	p.revision.Kind = &p.revisionKind
+	p.cause.Kind = &p.causeKind
+	p.causeKind.StringValue = string(res.Cause)
+	p.md.Fields = map[string]*structpb.Value{MetadataDecisionID: &p.id, MetadataRevision: &p.revision, MetadataCause: &p.cause}
+	return &p.md
 }
 
 // headerOptions converts hs to overwriting header options after skip empty

@@ -4,10 +4,15 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
+	"testing/fstest"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
@@ -17,10 +22,12 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/certgate/certgate/client"
 	"github.com/certgate/certgate/pki"
 	"github.com/certgate/certgate/pki/pkitest"
+	"github.com/certgate/certgate/policy"
 )
 
 func overwrite(name, value string) *corev3.HeaderValueOption {
@@ -234,6 +241,7 @@ func TestCheckResponseOverGRPCSetsOrRemovesEveryIdentityHeader(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := &authv3.CheckResponse{Status: &rpcstatus.Status{Code: int32(codes.OK)}, HttpResponse: &authv3.CheckResponse_OkResponse{OkResponse: tt.want}}
+			resp.DynamicMetadata = nil // varies: TestDynamicMetadataOverGRPCNamesTheDecisionLogLine checks it
 			if !proto.Equal(resp, want) {
 				t.Fatalf("CheckResponse =\n%v\nwant\n%v", resp, want)
 			}
@@ -254,7 +262,85 @@ func TestDeniedResponseOverGRPCEncodesThePolicysHeaders(t *testing.T) {
 		Headers: []*corev3.HeaderValueOption{overwrite("content-type", "application/json"), overwrite("x-denied-user", "viewer%0D%0Ax-injected: 1%00")},
 		Body:    `{"status":"FAIL","message":"Forbidden"}`,
 	}}}
+	resp.DynamicMetadata = nil // varies: TestDynamicMetadataOverGRPCNamesTheDecisionLogLine checks it
 	if !proto.Equal(resp, want) {
 		t.Fatalf("CheckResponse =\n%v\nwant\n%v", resp, want)
+	}
+}
+
+// loggingChecker is policyChecker with the decision log written to w as JSON.
+func loggingChecker(t *testing.T, rego string, w io.Writer) (*Checker, *pkitest.CA) {
+	t.Helper()
+	engine, err := policy.LoadFS(context.Background(), fstest.MapFS{"authz.rego": {Data: []byte(rego)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return checkerWith(t, engine, Options{Logger: slog.New(slog.NewJSONHandler(w, nil))})
+}
+
+// loggedDecision is the part of a decision log line a proxy's log joins on.
+type loggedDecision struct {
+	DecisionID string `json:"decision_id"`
+	Revision   uint64 `json:"revision"`
+	Cause      string `json:"cause"`
+}
+
+// onlyLoggedDecision decodes the one decision line of logs.
+func onlyLoggedDecision(t *testing.T, logs string) loggedDecision {
+	t.Helper()
+	var found []loggedDecision
+	for _, raw := range strings.Split(strings.TrimSpace(logs), "\n") {
+		var line struct {
+			Msg string `json:"msg"`
+			loggedDecision
+		}
+		if err := json.Unmarshal([]byte(raw), &line); err != nil {
+			t.Fatalf("log line %q: %v", raw, err)
+		}
+		if line.Msg == "decision" {
+			found = append(found, line.loggedDecision)
+		}
+	}
+	if len(found) != 1 || found[0].DecisionID == "" {
+		t.Fatalf("decision lines %+v in %q, want one with a decision_id", found, logs)
+	}
+	return found[0]
+}
+
+// Envoy files a CheckResponse's dynamic metadata under the ext_authz
+// namespace, where its access log can print it: on allows and denies it
+// names the decision log line, its revision and its cause.
+func TestDynamicMetadataOverGRPCNamesTheDecisionLogLine(t *testing.T) {
+	var logs strings.Builder
+	checker, ca := loggingChecker(t, headersPolicy, &logs)
+	authz := serveAuthz(t, checker)
+	leaf := ca.Leaf("jenkins", pkitest.Orgs("ci"))
+	for _, tc := range []struct {
+		name  string
+		check client.Check
+		code  codes.Code
+	}{
+		{"an allow", client.Check{CertPEM: leaf.CertPEM(), Method: "GET", Target: "/read", Host: "app"}, codes.OK},
+		{"a policy's deny", client.Check{CertPEM: leaf.CertPEM(), Method: "POST", Target: "/read", Host: "app"}, codes.PermissionDenied},
+		{"a request without a certificate", client.Check{Method: "GET", Target: "/read", Host: "app"}, codes.Unauthenticated},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			logs.Reset()
+			resp, err := authz.Check(context.Background(), client.EnvoyRequest(tc.check))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := codes.Code(resp.GetStatus().GetCode()); got != tc.code {
+				t.Fatalf("status %v, want %v", got, tc.code)
+			}
+			line := onlyLoggedDecision(t, logs.String())
+			want, err := structpb.NewStruct(map[string]any{"decision_id": line.DecisionID, "revision": float64(line.Revision), "cause": line.Cause})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if line.Revision != 1 || !proto.Equal(resp.GetDynamicMetadata(), want) {
+				t.Errorf("dynamic_metadata %v, want %v from the decision line %+v (revision 1)", resp.GetDynamicMetadata(), want, line)
+			}
+		})
 	}
 }

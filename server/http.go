@@ -41,6 +41,9 @@ func newHTTPMux(checker *Checker, trust ListenerTrust, draining func() bool, wor
 	})
 }
 
+// decisionIDKey is HeaderDecisionID in net/http's canonical form, computed once.
+var decisionIDKey = http.CanonicalHeaderKey(HeaderDecisionID)
+
 type httpCheck struct {
 	checker *Checker
 	trust   ListenerTrust
@@ -58,6 +61,9 @@ func (h *httpCheck) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		res = h.check(r, req)
 	}
 	hdr := w.Header()
+	if res.DecisionID != "" {
+		hdr[decisionIDKey] = []string{res.DecisionID}
+	}
 	if res.Allow {
 		for _, u := range res.UpstreamHeaders {
 			hdr.Set(u.Name, u.Value)

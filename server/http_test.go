@@ -180,7 +180,8 @@ func TestHTTPCheckAnswersOnlyEncodedNonEmptyHeaders(t *testing.T) {
 			_ = resp.Body.Close()
 			got := http.Header{}
 			for name, values := range resp.Header {
-				if strings.HasPrefix(name, "X-") {
+				// The decision ID varies: TestHTTPCheckAnswersTheDecisionID checks it.
+				if strings.HasPrefix(name, "X-") && name != decisionIDKey {
 					got[name] = values
 				}
 			}
@@ -189,6 +190,45 @@ func TestHTTPCheckAnswersOnlyEncodedNonEmptyHeaders(t *testing.T) {
 			}
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("X- headers of the answer (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// Every answer, allow or deny, names its line in the decision log, so that
+// NGINX can log the decision ID next to its own request line.
+func TestHTTPCheckAnswersTheDecisionID(t *testing.T) {
+	var logs strings.Builder
+	checker, ca := loggingChecker(t, headersPolicy, &logs)
+	srv := httptest.NewServer(NewHTTPHandler(checker, loopbackTrust))
+	t.Cleanup(srv.Close)
+	leaf := ca.Leaf("jenkins", pkitest.Orgs("ci"))
+	for _, tc := range []struct {
+		name   string
+		check  client.Check
+		status int
+	}{
+		{"an allow", client.Check{CertPEM: leaf.CertPEM(), Method: "GET", Target: "/read"}, http.StatusOK},
+		{"a policy's deny", client.Check{CertPEM: leaf.CertPEM(), Method: "POST", Target: "/read"}, http.StatusForbidden},
+		{"a request without a certificate", client.Check{Method: "GET", Target: "/read"}, http.StatusUnauthorized},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			logs.Reset()
+			req, err := client.NGINXRequest(srv.URL, tc.check)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_ = resp.Body.Close()
+			if resp.StatusCode != tc.status {
+				t.Fatalf("status %d, want %d", resp.StatusCode, tc.status)
+			}
+			line := onlyLoggedDecision(t, logs.String())
+			if got := resp.Header.Values(HeaderDecisionID); len(got) != 1 || got[0] != line.DecisionID {
+				t.Errorf("%s = %q, want the decision log's decision_id %q", HeaderDecisionID, got, line.DecisionID)
 			}
 		})
 	}
