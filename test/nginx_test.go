@@ -55,6 +55,9 @@ type nginxFront struct {
 	tlsConfig func(t testing.TB, name string) *tls.Config
 	// upstream is the app behind NGINX.
 	upstream *echoUpstream
+	// accessLog is NGINX's access log: "<request_uri> <status>
+	// <$certgate_decision_id>" per request.
+	accessLog string
 }
 
 // echoUpstream answers every request with the request headers as JSON, and
@@ -150,11 +153,15 @@ func startNGINX(t testing.TB, w *world, certgateHTTP string, keys map[string]*pk
 	lis := listenLocal(t)
 	addr := lis.Addr().String()
 	upstream := startEchoUpstream(t)
+	accessLog := filepath.Join(prefix, "logs", "access.log")
 	httpBlock := fmt.Sprintf(`
     %[1]s
     upstream app { server %[2]s; keepalive 8; }
+    # The decision ID certgate-location.conf reads, as an operator logs it.
+    log_format certgate_test '$request_uri $status $certgate_decision_id';
     server {
         listen %[3]s ssl;
+        access_log %[9]s certgate_test;
         ssl_certificate %[4]s;
         ssl_certificate_key %[5]s;
         ssl_client_certificate %[6]s;
@@ -180,7 +187,7 @@ func startNGINX(t testing.TB, w *world, certgateHTTP string, keys map[string]*pk
 		upstream.addr, addr,
 		write("server.pem", append(server.CertPEM(), w.issuing.CertPEM()...)), write("server-key.pem", serverKey),
 		write("client-ca.pem", clientCA),
-		filepath.Join(repo, "nginx", "certgate.conf"), filepath.Join(repo, "nginx", "certgate-location.conf"))
+		filepath.Join(repo, "nginx", "certgate.conf"), filepath.Join(repo, "nginx", "certgate-location.conf"), accessLog)
 	runNGINX(t, bin, prefix, httpBlock, lis)
 	roots := x509.NewCertPool()
 	roots.AddCert(root)
@@ -198,9 +205,31 @@ func startNGINX(t testing.TB, w *world, certgateHTTP string, keys map[string]*pk
 		}
 		return cfg
 	}
-	return &nginxFront{addr: addr, tlsConfig: tlsConfig, upstream: upstream, client: func(name string) *http.Client {
+	return &nginxFront{addr: addr, tlsConfig: tlsConfig, upstream: upstream, accessLog: accessLog, client: func(name string) *http.Client {
 		return &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: tlsConfig(t, name)}}
 	}}
+}
+
+// loggedDecisionID waits for NGINX's access log line of target and returns
+// the $certgate_decision_id it logged: NGINX logs a request after answering.
+func (n *nginxFront) loggedDecisionID(t testing.TB, target string) string {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		data, err := os.ReadFile(n.accessLog)
+		if err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(string(data), "\n") {
+			if f := strings.Fields(line); len(f) == 3 && f[0] == target {
+				return f[2]
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no access log line for %s in:\n%s", target, data)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // upstreamSaw is what the echo upstream received.
@@ -259,6 +288,35 @@ func TestThroughRealNGINX(t *testing.T) {
 					}
 				}
 			})
+		}
+	})
+	t.Run("NGINX's log names the decision log line of allows and denies", func(t *testing.T) {
+		for i, tc := range []struct {
+			client, method, path string
+			status               int
+		}{
+			{"viewer", "GET", "/api/v1/vm", http.StatusOK},
+			{"viewer", "DELETE", "/api/v1/node", http.StatusForbidden},
+			{"", "GET", "/api/v1/vm", http.StatusUnauthorized},
+		} {
+			target := fmt.Sprintf("%s?decision_probe=%d", tc.path, i)
+			status, saw := n.do(t, tc.client, tc.method, target, nil)
+			if status != tc.status {
+				t.Fatalf("%s %s as %q: status %d, want %d", tc.method, target, tc.client, status, tc.status)
+			}
+			if got := saw["X-Certgate-Decision-Id"]; got != nil {
+				t.Errorf("upstream saw X-Certgate-Decision-Id %q: it is for NGINX's log only", got)
+			}
+			id := n.loggedDecisionID(t, target)
+			var line map[string]any
+			for _, d := range r.logs.Records(t, "decision") {
+				if d["decision_id"] == id {
+					line = d
+				}
+			}
+			if line == nil || line["status"] != float64(tc.status) || line["method"] != tc.method {
+				t.Errorf("%s %s as %q: NGINX logged decision %q, decision log line %v, want the line of this %d", tc.method, target, tc.client, id, line, tc.status)
+			}
 		}
 	})
 	t.Run("a client without a certificate forging the headers gains nothing", func(t *testing.T) {
