@@ -35,6 +35,15 @@ func DecodeEscapedPEM(s string, maxCerts int) ([]*x509.Certificate, error) {
 	return decodeCertsPEM(raw, maxCerts)
 }
 
+// DecodePEM is DecodeEscapedPEM for a PEM document that is not URL-encoded
+// (a file, an admin API request's certificate_pem).
+func DecodePEM(raw []byte, maxCerts int) ([]*x509.Certificate, error) {
+	if maxCerts <= 0 {
+		maxCerts = DefaultMaxChainLength
+	}
+	return decodeCertsPEM(raw, maxCerts)
+}
+
 // decodeCertsPEM is strict where pem.Decode is lenient: pem.Decode skips
 // text before a block and skips a corrupt block to reach the next one, and
 // both would let a client smuggle anything past us.

@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -131,13 +130,19 @@ func (a *AdminService) Explain(ctx context.Context, req *adminv1.ExplainRequest)
 	if req.GetMethod() == "" || !strings.HasPrefix(req.GetPath(), "/") {
 		return nil, status.Error(codes.InvalidArgument, "method and an absolute path (starting with /) are required")
 	}
+	// Every certificate of the PEM counts, leaf first, as a TLS client
+	// would send them; one that cannot be read is the operator's error.
+	chain, err := identity.DecodePEM([]byte(req.GetCertificatePem()), a.Checker.identity.ChainLimit())
+	if err != nil {
+		return nil, status.Errorf(codes.InvalidArgument, "certificate_pem: %v", err)
+	}
 	headers := make(map[string]string, len(req.GetHeaders()))
 	for k, v := range req.GetHeaders() {
 		headers[strings.ToLower(k)] = v
 	}
 	r := &Request{
 		Method: req.GetMethod(), Target: req.GetPath(), Host: headers["host"], Scheme: "https", Protocol: "HTTP/1.1",
-		Headers: headers, PeerCertificate: url.PathEscape(req.GetCertificatePem()), Adapter: "admin",
+		Headers: headers, Presented: &identity.Presented{Chain: chain, Source: identity.SourceEnvoy}, Adapter: "admin",
 	}
 	ex := a.Checker.Explain(ctx, r, req.GetTrace())
 	resp := &adminv1.ExplainResponse{

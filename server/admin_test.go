@@ -41,7 +41,13 @@ type adminWorld struct {
 // serverCert is set, from the files of v.
 func startAdmin(t *testing.T, serverCert *tls.Certificate, dial func(addr string) *grpc.ClientConn, v version) *adminWorld {
 	t.Helper()
-	a := &adminWorld{w: newDiskWorld(t), trustDir: t.TempDir(), policyDir: t.TempDir(), decisions: &testlog.Buffer{}}
+	return startAdminIn(t, newDiskWorld(t), serverCert, dial, v)
+}
+
+// startAdminIn is startAdmin with the files of w.
+func startAdminIn(t *testing.T, w *diskWorld, serverCert *tls.Certificate, dial func(addr string) *grpc.ClientConn, v version) *adminWorld {
+	t.Helper()
+	a := &adminWorld{w: w, trustDir: t.TempDir(), policyDir: t.TempDir(), decisions: &testlog.Buffer{}}
 	a.w.write(t, a.trustDir, a.policyDir, v)
 	load := func(ctx context.Context, rev uint64) (*Snapshot, error) {
 		return LoadSnapshot(ctx, a.w.trustConfig(a.trustDir), a.policyDir, rev)
@@ -277,12 +283,18 @@ type adminTLS struct {
 
 func startAdminTLS(t *testing.T, v version) *adminTLS {
 	t.Helper()
+	return startAdminTLSIn(t, newDiskWorld(t), v)
+}
+
+// startAdminTLSIn is startAdminTLS with the files of w.
+func startAdminTLSIn(t *testing.T, w *diskWorld, v version) *adminTLS {
+	t.Helper()
 	serverCA := pkitest.New(t, "admin server CA")
 	server := serverCA.Leaf("certgate", pkitest.Usage(pki.ServerAuth), pkitest.With(func(o *pki.Options) { o.DNSNames = []string{"localhost"} }))
 	pair := tlsPair(t, server)
 	a := &adminTLS{roots: x509.NewCertPool()}
 	a.roots.AddCert(serverCA.Cert)
-	a.adminWorld = startAdmin(t, &pair, func(addr string) *grpc.ClientConn {
+	a.adminWorld = startAdminIn(t, w, &pair, func(addr string) *grpc.ClientConn {
 		a.target = addr
 		return dialInsecure(t)(addr) // unused: each call dials with its own certificate
 	}, v)
@@ -293,9 +305,20 @@ func startAdminTLS(t *testing.T, v version) *adminTLS {
 // its status code.
 func (a *adminTLS) call(t *testing.T, cert *pki.Certificate, method string) codes.Code {
 	t.Helper()
+	if cert == nil {
+		return a.callWith(t, nil, method)
+	}
+	pair := tlsPair(t, cert)
+	return a.callWith(t, &pair, method)
+}
+
+// callWith is call with the client's TLS certificate (none when nil), which
+// may carry intermediates after the leaf.
+func (a *adminTLS) callWith(t *testing.T, pair *tls.Certificate, method string) codes.Code {
+	t.Helper()
 	cfg := &tls.Config{RootCAs: a.roots, ServerName: "localhost"}
-	if cert != nil {
-		cfg.Certificates = []tls.Certificate{tlsPair(t, cert)}
+	if pair != nil {
+		cfg.Certificates = []tls.Certificate{*pair}
 	}
 	conn, err := grpc.NewClient(a.target, grpc.WithTransportCredentials(credentials.NewTLS(cfg)))
 	if err != nil {
@@ -369,6 +392,56 @@ func TestAdminOverTLSIsGuardedByTheAdminRule(t *testing.T) {
 	}
 	if got := a.call(t, admin, "GetStatus"); got != codes.Unauthenticated {
 		t.Errorf("revoked admin: %s, want Unauthenticated", got)
+	}
+}
+
+// TestAdminOverTLSTakesTheIntermediateFromTheClient: an admin whose
+// certificate an intermediate issued, which certgate's trust files do not
+// hold, is an admin when it sends the intermediate after its leaf, and is
+// not authenticated without it.
+func TestAdminOverTLSTakesTheIntermediateFromTheClient(t *testing.T) {
+	w := newDiskWorld(t)
+	inter := w.ca.ChildCA("admin intermediate")
+	a := startAdminTLSIn(t, w, version{moreCRLs: []*x509.RevocationList{inter.CRL()}})
+	admin := inter.Leaf("root", pkitest.Orgs("admins"))
+	withChain := tlsPair(t, admin)
+	withChain.Certificate = append(withChain.Certificate, inter.Cert.Raw)
+	for _, m := range adminMethods {
+		if got := a.callWith(t, &withChain, m); got != codes.OK {
+			t.Errorf("admin with its intermediate %s: %s, want OK", m, got)
+		}
+	}
+	if got := a.call(t, admin, "GetStatus"); got != codes.Unauthenticated {
+		t.Errorf("admin without its intermediate: %s, want Unauthenticated", got)
+	}
+	if logged := a.decisions.String(); !strings.Contains(logged, `"user":"root"`) || !strings.Contains(logged, `"cause":"admin_granted"`) {
+		t.Errorf("decision log lacks the admin's grants:\n%s", logged)
+	}
+}
+
+// TestAdminExplainsALeafWithItsIntermediate: Explain reads every
+// certificate of certificate_pem, leaf first, and verifies the path
+// through the intermediate that the trust files do not hold.
+func TestAdminExplainsALeafWithItsIntermediate(t *testing.T) {
+	w := newDiskWorld(t)
+	inter := w.ca.ChildCA("explain intermediate")
+	a := startAdminIn(t, w, nil, dialInsecure(t), version{moreCRLs: []*x509.RevocationList{inter.CRL()}})
+	viewer := inter.Leaf("viewer", pkitest.Orgs("viewers"))
+	chainPEM := pki.EncodeCertsPEM(viewer.Cert, inter.Cert)
+	ex, err := a.client.Explain(context.Background(), &adminv1.ExplainRequest{CertificatePem: string(chainPEM), Method: "GET", Path: "/api/v1/vm"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantPath := []string{viewer.Cert.Subject.String(), inter.Cert.Subject.String(), w.ca.Cert.Subject.String()}
+	if !ex.GetChain().GetValid() || !slices.Equal(ex.GetChain().GetPath(), wantPath) {
+		t.Errorf("explain chain: %v, want a valid path %q", ex.GetChain(), wantPath)
+	}
+	if ex.GetIdentity().GetUser() != "viewer" || !ex.GetDecision().GetAllow() || ex.GetDecision().GetPermission() != "list_vms" {
+		t.Errorf("explain viewer GET: %v", ex)
+	}
+	tooLong := pki.EncodeCertsPEM(slices.Repeat([]*x509.Certificate{inter.Cert}, 11)...)
+	if _, err := a.client.Explain(context.Background(), &adminv1.ExplainRequest{CertificatePem: string(append(pki.EncodeCertsPEM(viewer.Cert), tooLong...)), Method: "GET", Path: "/api/v1/vm"}); status.Code(err) != codes.InvalidArgument {
+		t.Errorf("explain a chain of 12 certificates: %v, want InvalidArgument", err)
 	}
 }
 

@@ -2,11 +2,13 @@ package server
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"net/http"
 	"strings"
 
 	adminv1 "github.com/certgate/certgate/gen/certgate/admin/v1"
+	"github.com/certgate/certgate/identity"
 	"github.com/certgate/certgate/policy"
 )
 
@@ -24,9 +26,9 @@ const (
 var adminMethodPrefix = "/" + adminv1.AdminService_ServiceDesc.ServiceName + "/"
 
 // AuthorizeAdmin decides one call of the admin API over TLS. The client's
-// certificate chain (peerCertificate: URL-encoded PEM, as Envoy sends
-// source.certificate) is verified as for a check, with the snapshot's CAs
-// and CRLs; the verified identity is then judged by policy.AdminQuery
+// certificate chain (chain: the TLS handshake's, leaf first, with the
+// intermediates the client sent) is verified as for a check, with the
+// snapshot's CAs and CRLs; the verified identity is then judged by policy.AdminQuery
 // alone, with the short method name ("Reload" for
 // /certgate.admin.v1.AdminService/Reload). The route table is never
 // consulted, so no data-plane route or grant widens the admin API. The
@@ -35,11 +37,11 @@ var adminMethodPrefix = "/" + adminv1.AdminService_ServiceDesc.ServiceName + "/"
 // The Result is a 200 allow, a 401 (no verified identity), a 403 (the
 // policy does not allow it, does not define the rule, or the method is not
 // an admin method) or a 500 (no snapshot, a policy error).
-func (c *Checker) AuthorizeAdmin(ctx context.Context, peerCertificate, fullMethod string) Result {
+func (c *Checker) AuthorizeAdmin(ctx context.Context, chain []*x509.Certificate, fullMethod string) Result {
 	start := c.now()
 	req := &Request{
 		Method: http.MethodPost, Target: fullMethod, Scheme: "https", Protocol: "HTTP/2",
-		Headers: map[string]string{}, PeerCertificate: peerCertificate, Adapter: "admin",
+		Headers: map[string]string{}, Presented: &identity.Presented{Chain: chain, Source: identity.SourceEnvoy}, Adapter: "admin",
 	}
 	st := c.state.Load()
 	if st == nil || st.snap == nil {

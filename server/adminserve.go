@@ -3,14 +3,11 @@ package server
 import (
 	"context"
 	"crypto/tls"
-	"encoding/pem"
 	"fmt"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"google.golang.org/grpc"
@@ -119,11 +116,7 @@ func authorizeAdmin(ctx context.Context, checker *Checker, fullMethod string) er
 	if !ok || len(ti.State.PeerCertificates) == 0 {
 		return status.Error(codes.Unauthenticated, "a client certificate is required")
 	}
-	var b strings.Builder
-	for _, c := range ti.State.PeerCertificates {
-		b.Write(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw}))
-	}
-	res := checker.AuthorizeAdmin(ctx, url.PathEscape(b.String()), fullMethod)
+	res := checker.AuthorizeAdmin(ctx, ti.State.PeerCertificates, fullMethod)
 	switch {
 	case res.Allow:
 		return nil

@@ -39,9 +39,9 @@ func envoyShaped(leaf []byte, method, target string) *Request {
 		"content-type": "application/json", "x-request-id": "5f0c7a3e-2b1d-4c8e-9a6f-000000000001", "x-forwarded-for": "10.0.0.1",
 		"x-forwarded-proto": "https", "x-envoy-expected-rq-timeout-ms": "15000", "traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
 	}})
-	h := e.GetAttributes().GetRequest().GetHttp()
-	return &Request{Method: h.GetMethod(), Target: h.GetPath(), Host: h.GetHost(), Scheme: h.GetScheme(), Protocol: h.GetProtocol(),
-		Headers: h.GetHeaders(), PeerCertificate: e.GetAttributes().GetSource().GetCertificate(), Adapter: "grpc", RemovesHeaders: true}
+	req := RequestFromCheck(e)
+	req.Adapter, req.RemovesHeaders = "grpc", true
+	return req
 }
 
 // BenchmarkCheckConstantPolicy is a whole Check with cached verification and

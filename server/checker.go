@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -146,6 +147,12 @@ type Request struct {
 	Headers map[string]string
 	// PeerCertificate is Envoy's attributes.source.certificate (URL-encoded PEM).
 	PeerCertificate string
+	// Presented is a chain, leaf first, that the caller holds already
+	// parsed: a TLS handshake's (admin API), a file's (decide), an
+	// operator's question (Explain). When set it is the request's
+	// certificate, held to the chain limit of Options.Identity, and
+	// neither PeerCertificate nor a forwarded header is read.
+	Presented *identity.Presented
 	// Trust is the forwarded-header families believed for this request:
 	// its listener's, when the peer is one of the listener's trusted
 	// proxies, and none otherwise (ListenerTrust.For).
@@ -258,7 +265,7 @@ func (c *Checker) authenticate(snap *Snapshot, verdicts *verdictCache, req *Requ
 	if verdicts == nil {
 		return verify(snap.Trust, req, c.identity, now), false, false
 	}
-	key := identity.PresentedDigest(req.PeerCertificate, req.Headers, extractOptions(req, c.identity))
+	key := verdictKey(req, c.identity)
 	if v, ok := verdicts.get(key, now); ok {
 		return v, true, true
 	}
@@ -275,12 +282,34 @@ func extractOptions(req *Request, opts identity.Options) identity.Options {
 	return opts
 }
 
+// verdictKey is the digest of what presented reads of req. A parsed chain
+// and a value read from the request have digests of different domains, so
+// their verdicts never share a key.
+func verdictKey(req *Request, opts identity.Options) identity.Digest {
+	if req.Presented != nil {
+		return identity.ChainDigest(*req.Presented, opts)
+	}
+	return identity.PresentedDigest(req.PeerCertificate, req.Headers, extractOptions(req, opts))
+}
+
+// chainOf is the chain of req: the one its caller parsed, or the one
+// identity.Extract reads from the request.
+func chainOf(req *Request, opts identity.Options) (identity.Presented, error) {
+	if p := req.Presented; p != nil {
+		if err := identity.CheckChain(*p, opts); err != nil {
+			return identity.Presented{}, fmt.Errorf("presented chain: %w", err)
+		}
+		return *p, nil
+	}
+	return identity.Extract(req.PeerCertificate, req.Headers, extractOptions(req, opts))
+}
+
 // verify decodes and verifies the presented chain. Failures that cannot
 // change while the snapshot stays (a malformed header, an unknown CA, a
 // revoked serial) are remembered for failureTTL; the ones time may cure
 // (not yet valid, no current CRL) are not remembered at all.
 func verify(store *trust.Store, req *Request, opts identity.Options, now time.Time) *verdict {
-	presented, err := identity.Extract(req.PeerCertificate, req.Headers, extractOptions(req, opts))
+	presented, err := chainOf(req, opts)
 	if err != nil {
 		return &verdict{reason: "certificate: " + err.Error(), cause: causeOfCertificate(err), err: err, from: now, until: now.Add(failureTTL)}
 	}
@@ -371,6 +400,8 @@ func requestSource(req *Request, id *identity.Identity) string {
 	switch {
 	case id != nil:
 		return string(id.Source)
+	case req.Presented != nil:
+		return string(req.Presented.Source)
 	case req.PeerCertificate != "":
 		return string(identity.SourceEnvoy)
 	case req.Headers["x-forwarded-client-cert"] != "":

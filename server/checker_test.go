@@ -76,15 +76,8 @@ func BenchmarkCheck(b *testing.B) {
 				c.decisions = NewDecisionLog(io.Discard, 1)
 			}
 			leaf := inter.Leaf("jenkins", pkitest.Orgs("ci"))
-			envoy := client.EnvoyRequest(client.Check{CertPEM: leaf.CertPEM(), Method: "POST", Target: "/api/v1/vm", Host: "anka.example"})
-			req := &Request{
-				Method:          "POST",
-				Target:          "/api/v1/vm",
-				Headers:         envoy.GetAttributes().GetRequest().GetHttp().GetHeaders(),
-				PeerCertificate: envoy.GetAttributes().GetSource().GetCertificate(),
-				Adapter:         "grpc",
-				RemovesHeaders:  true, // as the gRPC adapter sets it
-			}
+			req := RequestFromCheck(client.EnvoyRequest(client.Check{CertPEM: leaf.CertPEM(), Method: "POST", Target: "/api/v1/vm", Host: "anka.example"}))
+			req.Adapter, req.RemovesHeaders = "grpc", true // as the gRPC adapter sets them
 			ctx := context.Background()
 			b.ReportAllocs()
 			for b.Loop() {

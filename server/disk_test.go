@@ -46,6 +46,8 @@ type version struct {
 	brokenRego, brokenCRL bool
 	// crlNumber, when not zero, numbers the CRL instead of the next number.
 	crlNumber int64
+	// moreCRLs follow the root's CRL in crl.pem.
+	moreCRLs []*x509.RevocationList
 }
 
 // write writes v's ca.pem and crl.pem into trustDir and the shipped policy
@@ -58,6 +60,9 @@ func (w *diskWorld) write(t *testing.T, trustDir, policyDir string, v version) {
 		number = v.crlNumber
 	}
 	crl := pki.EncodeCRLPEM(w.ca.CRLWith(pki.CRLOptions{Number: big.NewInt(number)}, v.revoked...).Raw)
+	for _, more := range v.moreCRLs {
+		crl = append(crl, pki.EncodeCRLPEM(more.Raw)...)
+	}
 	if v.brokenCRL {
 		crl = []byte("-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n")
 	}

@@ -36,8 +36,18 @@ func NewAuthorizationServer(checker *Checker, trust ListenerTrust) *Authorizatio
 // response's status, never as a gRPC error: an error would let Envoy's
 // failure_mode_allow decide instead of certgate.
 func (s *AuthorizationServer) Check(ctx context.Context, in *authv3.CheckRequest) (*authv3.CheckResponse, error) {
+	req := RequestFromCheck(in)
+	req.Trust, req.Adapter, req.RemovesHeaders = s.peerTrust(ctx), "grpc", true
+	res := s.checker.Check(ctx, req)
+	return checkResponse(&res), nil
+}
+
+// RequestFromCheck is the Request of an ext_authz CheckRequest: its HTTP
+// request and Envoy's peer certificate. What depends on who asks (Trust,
+// Adapter, RemovesHeaders) is left for the caller to set.
+func RequestFromCheck(in *authv3.CheckRequest) *Request {
 	httpReq := in.GetAttributes().GetRequest().GetHttp()
-	req := &Request{
+	return &Request{
 		Method:          httpReq.GetMethod(),
 		Target:          httpReq.GetPath(),
 		Host:            httpReq.GetHost(),
@@ -45,12 +55,7 @@ func (s *AuthorizationServer) Check(ctx context.Context, in *authv3.CheckRequest
 		Protocol:        httpReq.GetProtocol(),
 		Headers:         envoyHeaders(httpReq),
 		PeerCertificate: in.GetAttributes().GetSource().GetCertificate(),
-		Trust:           s.peerTrust(ctx),
-		Adapter:         "grpc",
-		RemovesHeaders:  true,
 	}
-	res := s.checker.Check(ctx, req)
-	return checkResponse(&res), nil
 }
 
 // peerTrust is what the listener believes from the gRPC peer of ctx: the

@@ -17,14 +17,9 @@ import (
 // envoyCheck is the Request of an Envoy check of method and target by
 // the holder of cert.
 func envoyCheck(cert *pki.Certificate, method, target string) *Request {
-	envoy := client.EnvoyRequest(client.Check{CertPEM: cert.CertPEM(), Method: method, Target: target, Host: "anka.example"})
-	return &Request{
-		Method:          method,
-		Target:          target,
-		Headers:         envoy.GetAttributes().GetRequest().GetHttp().GetHeaders(),
-		PeerCertificate: envoy.GetAttributes().GetSource().GetCertificate(),
-		Adapter:         "grpc",
-	}
+	req := RequestFromCheck(client.EnvoyRequest(client.Check{CertPEM: cert.CertPEM(), Method: method, Target: target, Host: "anka.example"}))
+	req.Adapter = "grpc"
+	return req
 }
 
 func TestCheckRefusesAmbiguousSubjects(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/certgate/certgate/client"
+	"github.com/certgate/certgate/identity"
 	"github.com/certgate/certgate/pki"
 	"github.com/certgate/certgate/pki/pkitest"
 	"github.com/certgate/certgate/policy"
@@ -54,8 +55,9 @@ func (w *cacheWorld) snapshot(t *testing.T, rev uint64, revoked ...*x509.Certifi
 }
 
 func envoyRequest(cert *pki.Certificate) *Request {
-	e := client.EnvoyRequest(client.Check{CertPEM: cert.CertPEM(), Method: "GET", Target: "/api/v1/vm"})
-	return &Request{Method: "GET", Target: "/api/v1/vm", PeerCertificate: e.GetAttributes().GetSource().GetCertificate(), Adapter: "grpc"}
+	req := RequestFromCheck(client.EnvoyRequest(client.Check{CertPEM: cert.CertPEM(), Method: "GET", Target: "/api/v1/vm"}))
+	req.Adapter = "grpc"
+	return req
 }
 
 func TestVerdictCache(t *testing.T) {
@@ -91,6 +93,43 @@ func TestVerdictCache(t *testing.T) {
 			t.Fatalf("after nextUpdate: allow %v %q, want 401 crl_unavailable", res.Allow, res.Reason)
 		}
 	})
+}
+
+// TestAParsedChainIsCachedUnderItsOwnKey: a chain a caller parsed is
+// verified once and then served from the cache, under a key that Envoy's
+// PEM of the same leaf does not share, and one over the chain limit is
+// refused as malformed.
+func TestAParsedChainIsCachedUnderItsOwnKey(t *testing.T) {
+	w := newCacheWorld(t)
+	viewer := w.inter.Leaf("vera", pkitest.Orgs("viewers"))
+	reg := prometheus.NewRegistry()
+	c := NewChecker(w.snapshot(t, 1), Options{Metrics: NewMetrics(reg), Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return w.now },
+		Identity: identity.Options{MaxChainLength: 3}})
+	hits := func() float64 { return testutil.ToFloat64(c.metrics.verdictCache.WithLabelValues("hit")) }
+	parsed := func(chain ...*x509.Certificate) *Request {
+		return &Request{Method: "GET", Target: "/api/v1/vm", Adapter: "admin", Presented: &identity.Presented{Chain: chain, Source: identity.SourceEnvoy}}
+	}
+	for i := range 2 {
+		if res := c.Check(context.Background(), parsed(viewer.Cert, w.inter.Cert)); !res.Allow || res.Identity.User != "vera" {
+			t.Fatalf("check %d of the parsed chain: %d %s", i+1, res.Status, res.Reason)
+		}
+	}
+	if hits() != 1 {
+		t.Errorf("cache hits after two checks of one parsed chain: %v, want 1", hits())
+	}
+	if res := c.Check(context.Background(), envoyRequest(viewer)); !res.Allow || hits() != 1 {
+		t.Errorf("Envoy's PEM of the same leaf: allow %v, cache hits %v; want a miss that allows", res.Allow, hits())
+	}
+	if n := c.CachedVerdicts(); n != 2 {
+		t.Errorf("%d cached verdicts, want 2: one for the parsed chain, one for Envoy's PEM", n)
+	}
+	res := c.Check(context.Background(), parsed(viewer.Cert, w.inter.Cert, w.inter.Cert, w.inter.Cert))
+	if res.Allow || res.Status != http.StatusUnauthorized || res.Cause != CauseMalformedCertificate || !strings.Contains(res.Reason, "more than 3 certificate(s)") {
+		t.Errorf("a parsed chain over the limit: %d %s %q, want 401 malformed", res.Status, res.Cause, res.Reason)
+	}
+	if res := c.Check(context.Background(), parsed()); res.Allow || res.Status != http.StatusUnauthorized || res.Cause != CauseNoCertificate {
+		t.Errorf("an empty parsed chain: %d %s %q, want 401 no certificate", res.Status, res.Cause, res.Reason)
+	}
 }
 
 func TestStaleCRLInWarnModeAllowsAndSaysSo(t *testing.T) {

@@ -12,16 +12,48 @@ import (
 )
 
 // readClientCert reads the PEM certificates (leaf first) of a --cert file
-// and returns them re-encoded, without anything else the file holds: a
-// key kept beside the certificate (as in a combined cert+key file) is never
-// sent. A file without a certificate is an error that says what it holds
-// instead, so that `--cert key.pem` is not answered with a bare 401.
+// and returns them as PEM for a request on the wire, without anything else
+// the file holds: a key kept beside the certificate (as in a combined
+// cert+key file) is never sent.
 func readClientCert(path string) ([]byte, error) {
-	data, err := os.ReadFile(path)
+	ders, err := clientCertDER(path)
 	if err != nil {
 		return nil, err
 	}
 	var certs []byte
+	for _, der := range ders {
+		certs = append(certs, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})...)
+	}
+	return certs, nil
+}
+
+// readClientChain reads the certificates (leaf first) of a --cert file,
+// parsed, for a decision made in this process.
+func readClientChain(path string) ([]*x509.Certificate, error) {
+	ders, err := clientCertDER(path)
+	if err != nil {
+		return nil, err
+	}
+	chain := make([]*x509.Certificate, 0, len(ders))
+	for i, der := range ders {
+		c, err := x509.ParseCertificate(der)
+		if err != nil {
+			return nil, fmt.Errorf("%s: certificate %d: %w", path, i+1, err)
+		}
+		chain = append(chain, c)
+	}
+	return chain, nil
+}
+
+// clientCertDER is the DER of each CERTIFICATE block of a --cert file. A
+// file without a certificate is an error that says what it holds instead,
+// so that `--cert key.pem` is not answered with a bare 401.
+func clientCertDER(path string) ([][]byte, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var certs [][]byte
 	var other string
 	for rest := data; ; {
 		var block *pem.Block
@@ -30,7 +62,7 @@ func readClientCert(path string) ([]byte, error) {
 		}
 		switch {
 		case block.Type == "CERTIFICATE":
-			certs = append(certs, pem.EncodeToMemory(&pem.Block{Type: block.Type, Bytes: block.Bytes})...)
+			certs = append(certs, block.Bytes)
 		case strings.Contains(block.Type, "PRIVATE KEY"):
 			other = "a private key"
 		case other == "":

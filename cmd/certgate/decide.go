@@ -28,7 +28,8 @@ type decision struct {
 }
 
 // runDecide runs one request through the same pipeline as the service
-// (as if Envoy sent the certificate) and prints the decision as JSON.
+// (as if Envoy sent the request, and the client its certificate and
+// intermediates) and prints the decision as JSON.
 // Exit 0 allow, 1 deny, 2 usage.
 func runDecide(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("decide", "decide --config FILE --cert FILE --method M --path P", decideExamples, stderr)
@@ -58,7 +59,7 @@ func runDecide(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			return exitUsage
 		}
 	}
-	pem, err := readClientCert(*certFile)
+	chain, err := readClientChain(*certFile)
 	if err != nil {
 		fmt.Fprintf(stderr, "certgate decide: %v\n", err)
 		return exitUsage
@@ -70,16 +71,12 @@ func runDecide(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	log := newLogger(stderr, cfg.Log)
 	checker := server.NewChecker(snap, server.Options{Logger: log, Now: func() time.Time { return now }})
-	req := client.EnvoyRequest(client.Check{CertPEM: pem, Method: *method, Target: *path, Host: "localhost"})
-	res := checker.Check(ctx, &server.Request{
-		Method:          *method,
-		Target:          *path,
-		Host:            "localhost",
-		Scheme:          "https",
-		Headers:         req.GetAttributes().GetRequest().GetHttp().GetHeaders(),
-		PeerCertificate: req.GetAttributes().GetSource().GetCertificate(),
-		Adapter:         "cli",
-	})
+	// The request Envoy would send, with the whole chain of the file as
+	// the client's, the way a TLS client presents it.
+	req := server.RequestFromCheck(client.EnvoyRequest(client.Check{Method: *method, Target: *path, Host: "localhost"}))
+	req.Presented = &identity.Presented{Chain: chain, Source: identity.SourceEnvoy}
+	req.Adapter = "cli"
+	res := checker.Check(ctx, req)
 	out := decision{Allow: res.Allow, Status: res.Status, Reason: res.Reason, Permission: res.Permission, Identity: res.Identity}
 	if len(res.UpstreamHeaders) > 0 {
 		out.Headers = map[string]string{}
