@@ -92,6 +92,9 @@ type Checker struct {
 type serving struct {
 	snap     *Snapshot
 	verdicts *verdictCache
+	// retired counts the decision cache lookups of the engines this one
+	// replaced (see decisionCounts).
+	retired decisionCounts
 }
 
 // NewChecker returns a Checker serving snap (which may be nil until the
@@ -124,7 +127,16 @@ func NewChecker(snap *Snapshot, opts Options) *Checker {
 // Swap makes snap the snapshot that new requests use, with an empty verdict
 // cache; requests in flight finish on the one they started with.
 func (c *Checker) Swap(snap *Snapshot) {
-	c.state.Store(&serving{snap: snap, verdicts: newVerdictCache(c.cacheSize, c.byteLimit)})
+	next := &serving{snap: snap, verdicts: newVerdictCache(c.cacheSize, c.byteLimit)}
+	// Compare and swap, so that a snapshot another Swap published meanwhile
+	// is retired with its counts rather than overwritten.
+	for {
+		prev := c.state.Load()
+		next.retired = retire(prev, snap)
+		if c.state.CompareAndSwap(prev, next) {
+			return
+		}
+	}
 }
 
 // Snapshot returns the snapshot in use, or nil before the first load.

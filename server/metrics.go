@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/certgate/certgate/buildinfo"
+	"github.com/certgate/certgate/trust"
 )
 
 // Metrics are the Prometheus metrics of one certgate process. A nil
@@ -149,18 +150,20 @@ var (
 		"Revision of the snapshot serving requests.", nil, nil)
 	descSnapshotAge = prometheus.NewDesc("certgate_snapshot_age_seconds",
 		"Seconds since the serving snapshot was loaded.", nil, nil)
-	descCRLNextUpdate = prometheus.NewDesc("certgate_crl_next_update_seconds",
-		"Seconds until the CRL's nextUpdate; negative when it is stale.", []string{"issuer", "file", "number"}, nil)
+	descCRLInfo = prometheus.NewDesc("certgate_crl_info",
+		"The CRL number of the newest CRL of each issuer in each file; always 1.", []string{"issuer", "file", "number"}, nil)
+	descCRLNextUpdate = prometheus.NewDesc("certgate_crl_next_update_timestamp_seconds",
+		"The nextUpdate of the newest CRL of each issuer in each file, in seconds since the epoch.", []string{"issuer", "file"}, nil)
 	descCRLRevoked = prometheus.NewDesc("certgate_crl_revoked_certificates",
-		"Entries in the CRL.", []string{"issuer", "file", "number"}, nil)
-	descCAExpiry = prometheus.NewDesc("certgate_ca_expiry_seconds",
-		"Seconds until the CA certificate's notAfter.", []string{"subject", "fingerprint_sha256"}, nil)
+		"Entries in the newest CRL of each issuer in each file.", []string{"issuer", "file"}, nil)
+	descCANotAfter = prometheus.NewDesc("certgate_ca_not_after_timestamp_seconds",
+		"The CA certificate's notAfter, in seconds since the epoch.", []string{"subject", "fingerprint_sha256"}, nil)
 	descCacheEntries = prometheus.NewDesc("certgate_verdict_cache_entries",
 		"Certificate verdicts cached for the serving snapshot.", nil, nil)
 	descCacheBytes = prometheus.NewDesc("certgate_verdict_cache_bytes",
 		"Estimated memory held by the verdicts cached for the serving snapshot.", nil, nil)
 	descDecisionCache = prometheus.NewDesc("certgate_decision_cache_requests_total",
-		"Lookups in the policy decision cache of the serving snapshot, by result (hit or miss); starts from zero with each snapshot.", []string{"result"}, nil)
+		"Lookups in the policy decision cache, by result (hit or miss), over every snapshot the process has served.", []string{"result"}, nil)
 	descDecisionCacheEntries = prometheus.NewDesc("certgate_decision_cache_entries",
 		"Policy decisions cached for the serving snapshot.", nil, nil)
 )
@@ -168,9 +171,10 @@ var (
 func (c *snapshotCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descRevision
 	ch <- descSnapshotAge
+	ch <- descCRLInfo
 	ch <- descCRLNextUpdate
 	ch <- descCRLRevoked
-	ch <- descCAExpiry
+	ch <- descCANotAfter
 	ch <- descCacheEntries
 	ch <- descCacheBytes
 	ch <- descDecisionCache
@@ -188,21 +192,15 @@ func (c *snapshotCollector) Collect(ch chan<- prometheus.Metric) {
 	entries, bytes := st.verdicts.stats()
 	ch <- prometheus.MustNewConstMetric(descCacheEntries, prometheus.GaugeValue, float64(entries))
 	ch <- prometheus.MustNewConstMetric(descCacheBytes, prometheus.GaugeValue, float64(bytes))
-	ds := snap.Policy.CacheStats()
-	ch <- prometheus.MustNewConstMetric(descDecisionCache, prometheus.CounterValue, float64(ds.Hits), "hit")
-	ch <- prometheus.MustNewConstMetric(descDecisionCache, prometheus.CounterValue, float64(ds.Misses), "miss")
-	ch <- prometheus.MustNewConstMetric(descDecisionCacheEntries, prometheus.GaugeValue, float64(ds.Entries))
+	ds := st.decisionCounts()
+	ch <- prometheus.MustNewConstMetric(descDecisionCache, prometheus.CounterValue, float64(ds.hits), "hit")
+	ch <- prometheus.MustNewConstMetric(descDecisionCache, prometheus.CounterValue, float64(ds.misses), "miss")
+	ch <- prometheus.MustNewConstMetric(descDecisionCacheEntries, prometheus.GaugeValue, float64(ds.entries))
 	ts := snap.Trust.Status()
-	seen := map[[3]string]bool{}
-	for _, crl := range ts.CRLs {
-		// Prometheus refuses two series with the same labels in one scrape.
-		if k := [3]string{crl.Issuer, crl.File, crl.Number}; seen[k] {
-			continue
-		} else {
-			seen[k] = true
-		}
-		ch <- prometheus.MustNewConstMetric(descCRLNextUpdate, prometheus.GaugeValue, crl.NextUpdate.Sub(now).Seconds(), crl.Issuer, crl.File, crl.Number)
-		ch <- prometheus.MustNewConstMetric(descCRLRevoked, prometheus.GaugeValue, float64(crl.Revoked), crl.Issuer, crl.File, crl.Number)
+	for _, crl := range newestCRLs(ts.CRLs) {
+		ch <- prometheus.MustNewConstMetric(descCRLInfo, prometheus.GaugeValue, 1, crl.Issuer, crl.File, crl.Number)
+		ch <- prometheus.MustNewConstMetric(descCRLNextUpdate, prometheus.GaugeValue, unixSeconds(crl.NextUpdate), crl.Issuer, crl.File)
+		ch <- prometheus.MustNewConstMetric(descCRLRevoked, prometheus.GaugeValue, float64(crl.Revoked), crl.Issuer, crl.File)
 	}
 	seenCA := map[string]bool{}
 	for _, ca := range ts.CAs {
@@ -210,6 +208,69 @@ func (c *snapshotCollector) Collect(ch chan<- prometheus.Metric) {
 			continue
 		}
 		seenCA[ca.FingerprintSHA256] = true
-		ch <- prometheus.MustNewConstMetric(descCAExpiry, prometheus.GaugeValue, ca.NotAfter.Sub(now).Seconds(), ca.Subject, ca.FingerprintSHA256)
+		ch <- prometheus.MustNewConstMetric(descCANotAfter, prometheus.GaugeValue, unixSeconds(ca.NotAfter), ca.Subject, ca.FingerprintSHA256)
 	}
+}
+
+// newestCRLs keeps, of the CRLs one issuer has in one file, the one with
+// the latest thisUpdate (the first of equals): Prometheus refuses two series
+// with the same labels in one scrape, and the newest CRL is the one whose
+// nextUpdate an operator must renew before.
+func newestCRLs(crls []trust.CRLStatus) []trust.CRLStatus {
+	type key struct{ issuer, file string }
+	at := map[key]int{}
+	var out []trust.CRLStatus
+	for _, crl := range crls {
+		k := key{crl.Issuer, crl.File}
+		i, ok := at[k]
+		switch {
+		case !ok:
+			at[k] = len(out)
+			out = append(out, crl)
+		case crl.ThisUpdate.After(out[i].ThisUpdate):
+			out[i] = crl
+		}
+	}
+	return out
+}
+
+// unixSeconds is t as a Prometheus timestamp value, so that an alert reads
+// `certgate_ca_not_after_timestamp_seconds - time() < 86400`.
+func unixSeconds(t time.Time) float64 {
+	return float64(t.UnixNano()) / 1e9
+}
+
+// decisionCounts are the decision cache's figures as the metrics report them.
+type decisionCounts struct {
+	hits, misses uint64
+	entries      int
+}
+
+// decisionCounts adds the serving engine's lookups to those of the engines
+// retired before it, so that certgate_decision_cache_requests_total never
+// falls on a reload. Lookups that requests in flight make on a retired engine
+// after the swap are not counted.
+func (st *serving) decisionCounts() decisionCounts {
+	d := st.retired
+	if st.snap != nil && st.snap.Policy != nil {
+		cs := st.snap.Policy.CacheStats()
+		d.hits += cs.Hits
+		d.misses += cs.Misses
+		d.entries = cs.Entries
+	}
+	return d
+}
+
+// retire returns the lookups of engines retired once next replaces prev:
+// prev's own join them unless next keeps prev's engine.
+func retire(prev *serving, next *Snapshot) decisionCounts {
+	if prev == nil {
+		return decisionCounts{}
+	}
+	if prev.snap != nil && next != nil && prev.snap.Policy == next.Policy {
+		return prev.retired
+	}
+	d := prev.decisionCounts()
+	d.entries = 0
+	return d
 }
