@@ -228,6 +228,13 @@ func TestAdminStatusExplainAndReload(t *testing.T) {
 	if !ex.GetDecision().GetAllow() || ex.GetDecision().GetUpstreamHeaders()[HeaderUser] != "viewer" {
 		t.Errorf("explain viewer GET: %v", ex)
 	}
+	// Explain decides as the ext_authz adapter does: a client's own
+	// x-certgate-* header is removed from the upstream request, not a 400.
+	withReserved, err := a.client.Explain(ctx, &adminv1.ExplainRequest{CertificatePem: string(viewer.CertPEM()), Method: "GET", Path: "/api/v1/vm",
+		Headers: map[string]string{"X-Certgate-Team": "admins"}})
+	if err != nil || !withReserved.GetDecision().GetAllow() || withReserved.GetDecision().GetStatus() != 200 {
+		t.Errorf("explain viewer GET with a client x-certgate-team header: %v, %v; want the allow the gRPC adapter gives", withReserved, err)
+	}
 	traced, err := a.client.Explain(ctx, &adminv1.ExplainRequest{CertificatePem: string(viewer.CertPEM()), Method: "GET", Path: "/api/v1/vm", Trace: true})
 	if err != nil || len(traced.GetTrace()) < 10 || !strings.Contains(strings.Join(traced.GetTrace(), "\n"), "data.certgate") {
 		t.Errorf("explain with trace: %d lines, %v", len(traced.GetTrace()), err)
