@@ -124,6 +124,10 @@ func headerField(name string, v ast.Value) (map[string]string, error) {
 			err = fmt.Errorf("decision.%s has the name %.64q, which is not an HTTP header name", name, string(key))
 			return true
 		}
+		if isFramingHeader(string(key)) {
+			err = fmt.Errorf("decision.%s sets %q, a header that frames or routes the message, which a policy may not set", name, string(key))
+			return true
+		}
 		val, ok := v.Value.(ast.String)
 		if !ok {
 			err = fmt.Errorf("decision.%s[%q] is %s, want string", name, string(key), ast.ValueName(v.Value))
@@ -136,6 +140,22 @@ func headerField(name string, v ast.Value) (map[string]string, error) {
 		return nil, err
 	}
 	return h, nil
+}
+
+// framingHeaders frame, route or carry the connection of an HTTP message
+// (RFC 9110 sections 7.2, 7.6.1, 8.6; RFC 9112 section 6.1): a policy
+// value there could split or redirect the request, so none may be set.
+var framingHeaders = []string{"content-length", "transfer-encoding", "host", "connection", "keep-alive",
+	"proxy-connection", "te", "trailer", "upgrade"}
+
+// isFramingHeader reports whether name (any case) is one of framingHeaders.
+func isFramingHeader(name string) bool {
+	for _, h := range framingHeaders {
+		if strings.EqualFold(name, h) {
+			return true
+		}
+	}
+	return false
 }
 
 // isToken reports whether s is an HTTP token (RFC 9110 section 5.6.2), the

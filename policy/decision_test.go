@@ -46,6 +46,10 @@ func TestDecodeDecision(t *testing.T) {
 		{name: "a header name with a space is refused", rego: `{"allow": true, "status": 200, "reason": "r", "permission": "p", "headers": {"x team": "a"}, "response_headers": {}}`, wantErr: `not an HTTP header name`},
 		{name: "an empty header name is refused", rego: `{"allow": true, "status": 200, "reason": "r", "permission": "p", "headers": {"": "a"}, "response_headers": {}}`, wantErr: `not an HTTP header name`},
 		{name: "a UTF-8 header name is refused", rego: `{"allow": true, "status": 200, "reason": "r", "permission": "p", "headers": {"x-zoë": "a"}, "response_headers": {}}`, wantErr: `not an HTTP header name`},
+		{name: "a policy may not set content-length upstream", rego: `{"allow": true, "status": 200, "reason": "r", "permission": "p", "headers": {"Content-Length": "0"}, "response_headers": {}}`, wantErr: `decision.headers sets "Content-Length", a header that frames or routes the message`},
+		{name: "a policy may not set transfer-encoding upstream", rego: `{"allow": true, "status": 200, "reason": "r", "permission": "p", "headers": {"transfer-encoding": "chunked"}, "response_headers": {}}`, wantErr: `frames or routes the message`},
+		{name: "a policy may not set host upstream", rego: `{"allow": true, "status": 200, "reason": "r", "permission": "p", "headers": {"host": "admin.internal"}, "response_headers": {}}`, wantErr: `frames or routes the message`},
+		{name: "a policy may not set connection on a deny", rego: `{"allow": false, "status": 403, "reason": "r", "permission": "p", "headers": {}, "response_headers": {"Connection": "close, x-certgate-user"}}`, wantErr: `decision.response_headers sets "Connection"`},
 		{name: "an unknown field", rego: `{"allow": true, "status": 200, "extra": 1, ` + base + `}`, wantErr: `unknown field "extra"`},
 		{name: "a missing field", rego: `{"allow": true, "status": 200, "reason": "r", "permission": "p", "headers": {}}`, wantErr: "want all"},
 	}
