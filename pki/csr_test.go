@@ -21,6 +21,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/certgate/certgate/pki"
+	"github.com/certgate/certgate/pki/pkitest"
 )
 
 // csrPEM makes a CSR for key the way a client host would.
@@ -162,9 +163,9 @@ func TestParseCSRReadsPEMOldPEMAndDER(t *testing.T) {
 }
 
 func TestSignReadsAnOpenSSLCSR(t *testing.T) {
-	bin := needOpenSSL(t)
+	bin := pkitest.NeedOpenSSL(t)
 	dir := t.TempDir()
-	mustOpenSSL(t, bin, dir, "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+	pkitest.MustOpenSSL(t, bin, dir, "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
 		"-keyout", "jenkins-key.pem", "-subj", "/O=ci/OU=build/O=builders/CN=jenkins", "-out", "jenkins.csr")
 	data, err := os.ReadFile(filepath.Join(dir, "jenkins.csr"))
 	if err != nil {
@@ -186,13 +187,13 @@ func TestSignReadsAnOpenSSLCSR(t *testing.T) {
 	if err := os.WriteFile(ca, a.CA.CertPEM(), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	out := mustOpenSSL(t, bin, dir, "verify", "-purpose", "sslclient", "-CAfile", ca, iss.CertPath)
+	out := pkitest.MustOpenSSL(t, bin, dir, "verify", "-purpose", "sslclient", "-CAfile", ca, iss.CertPath)
 	if !strings.Contains(out, ": OK") {
 		t.Errorf("openssl verify: %s", out)
 	}
 	// The certificate and the key that never left the client's host belong together.
-	certMod := mustOpenSSL(t, bin, dir, "x509", "-noout", "-pubkey", "-in", iss.CertPath)
-	keyMod := mustOpenSSL(t, bin, dir, "pkey", "-pubout", "-in", "jenkins-key.pem")
+	certMod := pkitest.MustOpenSSL(t, bin, dir, "x509", "-noout", "-pubkey", "-in", iss.CertPath)
+	keyMod := pkitest.MustOpenSSL(t, bin, dir, "pkey", "-pubout", "-in", "jenkins-key.pem")
 	if certMod != keyMod {
 		t.Errorf("the signed certificate's key is not the openssl key:\n%s\n%s", certMod, keyMod)
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/certgate/certgate/pki"
+	"github.com/certgate/certgate/pki/pkitest"
 )
 
 type testATV struct {
@@ -55,7 +56,7 @@ func bmp(s string) []byte {
 // RFC 2253 escapes, non-ASCII and control characters, other string types
 // and attribute types.
 func TestFormatNameIsWhatOpenSSLPrints(t *testing.T) {
-	bin := needOpenSSL(t)
+	bin := pkitest.NeedOpenSSL(t)
 	dir := t.TempDir()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -104,7 +105,7 @@ func TestFormatNameIsWhatOpenSSLPrints(t *testing.T) {
 			if err := os.WriteFile(file, pki.EncodeCertsPEM(cert), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			want := strings.TrimSuffix(mustOpenSSL(t, bin, dir, "x509", "-noout", "-subject", "-in", file), "\n")
+			want := strings.TrimSuffix(pkitest.MustOpenSSL(t, bin, dir, "x509", "-noout", "-subject", "-in", file), "\n")
 			if got := "subject=" + pki.SubjectString(cert); got != want {
 				t.Errorf("FormatName:\n got %s\nwant %s (openssl)\n(pkix.Name.String: %s)", got, want, cert.Subject.String())
 			}

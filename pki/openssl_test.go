@@ -1,63 +1,25 @@
 package pki_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/certgate/certgate/identity"
 	"github.com/certgate/certgate/pki"
+	"github.com/certgate/certgate/pki/pkitest"
 	"github.com/certgate/certgate/trust"
 )
 
-// needOpenSSL returns the openssl binary. Without one the test is skipped
-// on a developer's machine and fails in CI, where interop must be checked.
-func needOpenSSL(t *testing.T) string {
-	t.Helper()
-	path, err := exec.LookPath("openssl")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("openssl not found, and CI must run the interop tests: %v", err)
-		}
-		t.Skipf("openssl not found: %v", err)
-	}
-	return path
-}
-
-// openssl runs openssl in dir and returns its combined output.
-func openssl(t *testing.T, bin, dir string, args ...string) (string, error) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Dir = dir
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
-	return out.String(), err
-}
-
-func mustOpenSSL(t *testing.T, bin, dir string, args ...string) string {
-	t.Helper()
-	out, err := openssl(t, bin, dir, args...)
-	if err != nil {
-		t.Fatalf("openssl %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return out
-}
-
 func TestOpenSSLAcceptsWhatCertgatePKIIssues(t *testing.T) {
-	bin := needOpenSSL(t)
+	bin := pkitest.NeedOpenSSL(t)
 	ctx := context.Background()
 	tmp := t.TempDir()
 	root, err := pki.Init(ctx, filepath.Join(tmp, "root"), pki.InitOptions{Subject: pkix.Name{CommonName: "Root CA"}, KeyAlgorithm: pki.RSA3072})
@@ -119,7 +81,7 @@ func TestOpenSSLAcceptsWhatCertgatePKIIssues(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out, err := openssl(t, bin, tmp, "verify", "-crl_check_all", "-purpose", tt.purpose,
+			out, err := pkitest.OpenSSL(t, bin, tmp, "verify", "-crl_check_all", "-purpose", tt.purpose,
 				"-CAfile", caFile, "-untrusted", chainFile, "-CRLfile", crls, tt.cert)
 			if (err == nil) != tt.ok || !strings.Contains(out, tt.wantOut) {
 				t.Errorf("openssl verify: err=%v, want ok=%v and output containing %q\n%s", err, tt.ok, tt.wantOut, out)
@@ -127,7 +89,7 @@ func TestOpenSSLAcceptsWhatCertgatePKIIssues(t *testing.T) {
 		})
 	}
 	t.Run("openssl reads the DER CRL with its number and reason", func(t *testing.T) {
-		out := mustOpenSSL(t, bin, tmp, "crl", "-inform", "DER", "-in", filepath.Join(root.Dir, pki.CRLDER), "-noout", "-text")
+		out := pkitest.MustOpenSSL(t, bin, tmp, "crl", "-inform", "DER", "-in", filepath.Join(root.Dir, pki.CRLDER), "-noout", "-text")
 		for _, want := range []string{"X509v3 CRL Number", "Key Compromise", "Issuer: CN = Root CA"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("openssl crl -text lacks %q:\n%s", want, out)
@@ -136,58 +98,20 @@ func TestOpenSSLAcceptsWhatCertgatePKIIssues(t *testing.T) {
 	})
 }
 
-// opensslCnf is the minimal openssl ca configuration vendor guides (Anka,
-// Mender, MSR) have people write next to index.txt, serial and crlnumber.
-const opensslCnf = `[ ca ]
-default_ca = CA_default
-
-[ CA_default ]
-database         = ./index.txt
-new_certs_dir    = ./newcerts
-certificate      = ./ca.pem
-private_key      = ./ca.key
-serial           = ./serial
-crlnumber        = ./crlnumber
-default_md       = sha256
-default_days     = 365
-default_crl_days = 30
-preserve         = yes
-unique_subject   = no
-policy           = policy_any
-x509_extensions  = client_ext
-
-[ policy_any ]
-organizationName       = optional
-organizationalUnitName = optional
-commonName             = supplied
-
-[ client_ext ]
-basicConstraints = CA:FALSE
-keyUsage         = critical, digitalSignature, keyEncipherment
-extendedKeyUsage = clientAuth
-`
-
 func TestCertgateReadsWhatTheOpenSSLRecipesMake(t *testing.T) {
-	bin := needOpenSSL(t)
+	bin := pkitest.NeedOpenSSL(t)
 	dir := t.TempDir()
-	for name, content := range map[string]string{"openssl.cnf": opensslCnf, "index.txt": "", "serial": "1000\n", "crlnumber": "1000\n"} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.Mkdir(filepath.Join(dir, "newcerts"), 0o700); err != nil {
-		t.Fatal(err)
-	}
+	pkitest.WriteOpenSSLCA(t, dir)
 	// The recipe: an RSA 4096 CA, CSRs with -subj, openssl ca to sign,
 	// revoke and generate the CRL.
-	mustOpenSSL(t, bin, dir, "genrsa", "-out", "ca.key", "4096")
-	mustOpenSSL(t, bin, dir, "req", "-x509", "-new", "-key", "ca.key", "-sha256", "-days", "3650", "-subj", "/O=Example/CN=Example Root CA", "-out", "ca.pem")
+	pkitest.MustOpenSSL(t, bin, dir, "genrsa", "-out", "ca.key", "4096")
+	pkitest.MustOpenSSL(t, bin, dir, "req", "-x509", "-new", "-key", "ca.key", "-sha256", "-days", "3650", "-subj", "/O=Example/CN=Example Root CA", "-out", "ca.pem")
 	for _, c := range []struct{ name, subj string }{{"jenkins", "/O=ci/OU=build/CN=jenkins"}, {"viewer", "/O=viewers/O=ci/CN=viewer"}} {
-		mustOpenSSL(t, bin, dir, "req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", c.name+".key", "-subj", c.subj, "-out", c.name+".csr")
-		mustOpenSSL(t, bin, dir, "ca", "-config", "openssl.cnf", "-batch", "-notext", "-in", c.name+".csr", "-out", c.name+".pem")
+		pkitest.MustOpenSSL(t, bin, dir, "req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", c.name+".key", "-subj", c.subj, "-out", c.name+".csr")
+		pkitest.MustOpenSSL(t, bin, dir, "ca", "-config", "openssl.cnf", "-batch", "-notext", "-in", c.name+".csr", "-out", c.name+".pem")
 	}
-	mustOpenSSL(t, bin, dir, "ca", "-config", "openssl.cnf", "-revoke", "jenkins.pem", "-crl_reason", "keyCompromise")
-	mustOpenSSL(t, bin, dir, "ca", "-config", "openssl.cnf", "-gencrl", "-out", "crl.pem")
+	pkitest.MustOpenSSL(t, bin, dir, "ca", "-config", "openssl.cnf", "-revoke", "jenkins.pem", "-crl_reason", "keyCompromise")
+	pkitest.MustOpenSSL(t, bin, dir, "ca", "-config", "openssl.cnf", "-gencrl", "-out", "crl.pem")
 
 	read := func(name string) *pki.Contents {
 		data, err := os.ReadFile(filepath.Join(dir, name))
@@ -247,7 +171,7 @@ func TestCertgateReadsWhatTheOpenSSLRecipesMake(t *testing.T) {
 }
 
 func TestOpenSSLReadsTheExportedPKCS12(t *testing.T) {
-	bin := needOpenSSL(t)
+	bin := pkitest.NeedOpenSSL(t)
 	a := newAuthority(t, "p12 CA")
 	iss, err := a.Issue(context.Background(), pki.IssueRequest{CommonName: "alice"})
 	if err != nil {
@@ -272,7 +196,7 @@ func TestOpenSSLReadsTheExportedPKCS12(t *testing.T) {
 			}
 			// Legacy is 3DES, which OpenSSL 3 reads without its legacy provider.
 			args := []string{"pkcs12", "-in", file, "-passin", "pass:pw", "-nodes"}
-			out := mustOpenSSL(t, bin, dir, args...)
+			out := pkitest.MustOpenSSL(t, bin, dir, args...)
 			for _, want := range []string{"subject=CN = alice", "subject=CN = p12 CA", "BEGIN PRIVATE KEY"} {
 				if !strings.Contains(out, want) {
 					t.Errorf("openssl pkcs12 output lacks %q:\n%s", want, out)

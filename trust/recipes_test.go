@@ -1,79 +1,23 @@
 package trust_test
 
 import (
-	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/certgate/certgate/pki"
+	"github.com/certgate/certgate/pki/pkitest"
 	"github.com/certgate/certgate/trust"
 )
-
-// recipeCnf is the openssl ca configuration of the vendor guides (see
-// pki/openssl_test.go): index.txt, serial, crlnumber, a client section
-// without key identifiers.
-const recipeCnf = `[ ca ]
-default_ca = CA_default
-
-[ CA_default ]
-database         = ./index.txt
-new_certs_dir    = ./newcerts
-certificate      = ./ca.pem
-private_key      = ./ca.key
-serial           = ./serial
-crlnumber        = ./crlnumber
-default_md       = sha256
-default_days     = 365
-default_crl_days = 30
-preserve         = yes
-unique_subject   = no
-policy           = policy_any
-x509_extensions  = client_ext
-
-[ policy_any ]
-organizationName       = optional
-commonName             = supplied
-
-[ client_ext ]
-basicConstraints = CA:FALSE
-keyUsage         = critical, digitalSignature, keyEncipherment
-extendedKeyUsage = clientAuth
-`
 
 // TestTheVendorRecipesPassCompatibleAndFailStrict: what the vendor guides'
 // openssl recipes make keeps working in the default profile, and the
 // strict profile refuses it with a named reason.
 func TestTheVendorRecipesPassCompatibleAndFailStrict(t *testing.T) {
-	bin, err := exec.LookPath("openssl")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("openssl not found, and CI must run the recipes: %v", err)
-		}
-		t.Skipf("openssl not found: %v", err)
-	}
+	bin := pkitest.NeedOpenSSL(t)
 	dir := t.TempDir()
-	run := func(args ...string) {
-		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, bin, args...)
-		cmd.Dir = dir
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("openssl %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-	}
-	for name, content := range map[string]string{"openssl.cnf": recipeCnf, "index.txt": "", "serial": "1000\n", "crlnumber": "1000\n"} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.Mkdir(filepath.Join(dir, "newcerts"), 0o700); err != nil {
-		t.Fatal(err)
-	}
+	run := func(args ...string) { t.Helper(); pkitest.MustOpenSSL(t, bin, dir, args...) }
+	pkitest.WriteOpenSSLCA(t, dir)
 	run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-sha256", "-days", "3650", "-subj", "/O=Example/CN=Example Root CA", "-out", "ca.pem")
 	run("req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", "v1.key", "-subj", "/O=ci/CN=jenkins", "-out", "v1.csr")
 	// Recipe one: openssl x509 -req without -extfile, a version 1

@@ -1,38 +1,24 @@
 package main
 
 import (
-	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/certgate/certgate/pki"
+	"github.com/certgate/certgate/pki/pkitest"
 )
 
 // opensslCSR makes a key and a CSR with openssl, as on a client's host, and
 // returns the CSR's path.
 func opensslCSR(t *testing.T, name, subj string, extra ...string) string {
 	t.Helper()
-	bin, err := exec.LookPath("openssl")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("openssl not found, and CI must run the interop tests: %v", err)
-		}
-		t.Skipf("openssl not found: %v", err)
-	}
+	bin := pkitest.NeedOpenSSL(t)
 	dir := t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
 	args := append([]string{"req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
 		"-keyout", name + "-key.pem", "-subj", subj, "-out", name + ".csr"}, extra...)
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Dir = dir
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("openssl %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
+	pkitest.MustOpenSSL(t, bin, dir, args...)
 	return filepath.Join(dir, name+".csr")
 }
 

@@ -1,11 +1,12 @@
 package main
 
 import (
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/certgate/certgate/pki/pkitest"
 )
 
 // TestInspectPrintsSubjectsAsOpenSSLDoes: a certificate with two O values
@@ -13,13 +14,7 @@ import (
 // prints its subject and issuer as `openssl x509 -noout -subject -issuer`
 // does, not as one multi-valued RDN.
 func TestInspectPrintsSubjectsAsOpenSSLDoes(t *testing.T) {
-	bin, err := exec.LookPath("openssl")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("openssl not found, and CI must run the interop tests: %v", err)
-		}
-		t.Skipf("openssl not found: %v", err)
-	}
+	bin := pkitest.NeedOpenSSL(t)
 	dir := newPKIDir(t)
 	pkiCLI(t, "issue", "--dir", dir, "--cn", "alice", "--o", "admins", "--o", "viewers", "--ou", "ops")
 	cert := filepath.Join(dir, "certs", "alice.pem")
