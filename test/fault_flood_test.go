@@ -4,10 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -62,55 +58,11 @@ func floodHeaderTrust() string {
 }
 
 // startFloodCertgate runs `certgate serve` for w with forwarded headers
-// believed, the shipped policy, a decision log file, no admin API and no
-// file watching (a reload would drop the verdict cache and hide what it
-// keeps).
+// believed, no admin API and no file watching (a reload would drop the
+// verdict cache and hide what it keeps).
 func startFloodCertgate(t *testing.T, w *world) *certgateProc {
 	t.Helper()
-	dir := t.TempDir()
-	p := &certgateProc{
-		t: t, bin: certgateBinary(t),
-		configPath:  filepath.Join(dir, "certgate.yaml"),
-		grpcAddr:    anyPort,
-		httpAddr:    anyPort,
-		metricsAddr: anyPort,
-		decisionLog: filepath.Join(dir, "decisions.jsonl"),
-		logPath:     filepath.Join(dir, "certgate.log"),
-	}
-	list := func(paths ...string) string {
-		q := make([]string, len(paths))
-		for i, p := range paths {
-			q[i] = strconv.Quote(p)
-		}
-		return "[" + strings.Join(q, ", ") + "]"
-	}
-	p.writeConfig = func() {
-		conf := fmt.Sprintf(`listen:
-  grpc: %q
-  http: %q
-  metrics: %q
-  shutdown_grace: 5s
-trust:
-  ca_files: %s
-  intermediate_files: %s
-  crl_files: %s
-  crl_mode: full_chain
-%slog:
-  level: info
-  format: json
-decision_log:
-  output: %q
-reload:
-  watch: false
-admin:
-  listen: ""
-`, p.grpcAddr, p.httpAddr, p.metricsAddr, list(w.caFile), list(w.inters), list(w.crls...), floodHeaderTrust(), p.decisionLog)
-		if err := os.WriteFile(p.configPath, []byte(conf), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	p.start()
-	return p
+	return startFaultCertgate(t, w, faultConfig{headers: floodHeaderTrust(), noAdmin: true, noWatch: true})
 }
 
 // TestFaultFloodOfJunkCertificateHeaders sends certgate, in its own

@@ -78,7 +78,23 @@ type faultConfig struct {
 	// adminListen replaces the admin Unix socket (a TCP host:port, say);
 	// adminCert and adminKey are admin.cert_file and key_file.
 	adminListen, adminCert, adminKey string
+	// headers replaces the headers: section (the default believes
+	// Ssl-Client-Cert on HTTP from loopback, nothing on gRPC).
+	headers string
+	// noAdmin turns the admin API off; noWatch turns file watching off
+	// (a reload empties the verdict cache).
+	noAdmin, noWatch bool
 }
+
+// defaultFaultHeaders is the headers: section of a fault test's certgate:
+// what certgate serve believes by default.
+const defaultFaultHeaders = `headers:
+  http:
+    trust: [ssl_client_cert]
+    trusted_proxies: [127.0.0.1/32, "::1/128"]
+  grpc:
+    trust: []
+`
 
 // certgateProc is one `certgate serve` process and the files around it.
 type certgateProc struct {
@@ -135,6 +151,9 @@ func writeFaultConfig(t testing.TB, w *world, fc faultConfig) *certgateProc {
 	if fc.onStaleCRL == "" {
 		fc.onStaleCRL = "deny"
 	}
+	if fc.headers == "" {
+		fc.headers = defaultFaultHeaders
+	}
 	logDir := t.TempDir()
 	p := &certgateProc{
 		t: t, bin: certgateBinary(t),
@@ -148,7 +167,10 @@ func writeFaultConfig(t testing.TB, w *world, fc faultConfig) *certgateProc {
 		policyDir:   policyDir,
 	}
 	p.adminAddr = "unix:" + p.adminSock
-	if fc.adminListen != "" {
+	switch {
+	case fc.noAdmin:
+		p.adminAddr = ""
+	case fc.adminListen != "":
 		p.adminAddr = fc.adminListen
 	}
 	quoted := func(paths ...string) string {
@@ -170,13 +192,7 @@ trust:
   crl_files: %s
   crl_mode: full_chain
   on_stale_crl: %s
-headers:
-  http:
-    trust: [ssl_client_cert]
-    trusted_proxies: [127.0.0.1/32, "::1/128"]
-  grpc:
-    trust: []
-policy:
+%spolicy:
   dir: %q
 log:
   level: info
@@ -185,14 +201,14 @@ decision_log:
   output: %q
   sample_allowed: 1
 reload:
-  watch: true
+  watch: %t
   debounce: 100ms
 admin:
   listen: %q
   cert_file: %q
   key_file: %q
 `, p.grpcAddr, p.httpAddr, p.metricsAddr, quoted(w.caFile), quoted(w.inters), quoted(w.crls...), fc.onStaleCRL,
-			policyDir, p.decisionLog, p.adminAddr, fc.adminCert, fc.adminKey)
+			fc.headers, policyDir, p.decisionLog, !fc.noWatch, p.adminAddr, fc.adminCert, fc.adminKey)
 		if err := os.WriteFile(p.configPath, []byte(conf), 0o600); err != nil {
 			t.Fatal(err)
 		}
