@@ -34,18 +34,19 @@ type AdminService struct {
 // GetStatus reports the serving snapshot and the last reload.
 func (a *AdminService) GetStatus(context.Context, *adminv1.GetStatusRequest) (*adminv1.GetStatusResponse, error) {
 	resp := &adminv1.GetStatusResponse{Version: a.Version}
+	// One load: the reload record and the snapshot it left serving are
+	// published together, so a reload finishing meanwhile cannot show its
+	// result beside the snapshot it replaced.
 	st := a.Checker.state.Load()
-	if a.Reloader != nil {
-		// Read together, so that a reload finishing in between cannot show
-		// its result beside the snapshot it replaced.
-		var rs ReloadStatus
-		rs, st = a.Reloader.servingStatus()
-		resp.ReloadSuccesses, resp.ReloadFailures = rs.Successes, rs.Failures
-		if !rs.Last.At.IsZero() {
-			resp.LastReload = reloadAttempt(rs.Last)
-		}
+	if st == nil {
+		return resp, nil
 	}
-	if st != nil && st.snap != nil {
+	rs := st.reload
+	resp.ReloadSuccesses, resp.ReloadFailures = rs.Successes, rs.Failures
+	if !rs.Last.At.IsZero() {
+		resp.LastReload = reloadAttempt(rs.Last)
+	}
+	if st.snap != nil {
 		resp.Snapshot = a.snapshotStatus(st)
 	}
 	return resp, nil

@@ -558,10 +558,11 @@ func tlsPair(t *testing.T, c *pki.Certificate) tls.Certificate {
 }
 
 // TestAdminStatusShowsTheSnapshotOfTheLastReload asks for the status
-// while reloads run back to back: the snapshot GetStatus shows is always
-// the one its last reload left serving. Found by the fault tests, where a
-// status read during a reload showed the new result beside the old
-// snapshot.
+// while reloads, some of them failing, run back to back: the snapshot
+// GetStatus shows is always the one its last reload left serving, and the
+// successes counted are exactly the swaps that made its revision. Found by
+// the fault tests, where a status read during a reload showed the new
+// result beside the old snapshot. Run it with -race.
 func TestAdminStatusShowsTheSnapshotOfTheLastReload(t *testing.T) {
 	w := newDiskWorld(t)
 	dir := t.TempDir()
@@ -571,9 +572,13 @@ func TestAdminStatusShowsTheSnapshotOfTheLastReload(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Each load is a new generation of the same files, and takes a moment,
-	// as a real one does.
+	// as a real one does; every third one fails.
+	var loads int
 	load := func(_ context.Context, rev uint64) (*Snapshot, error) {
 		time.Sleep(100 * time.Microsecond)
+		if loads++; loads%3 == 0 {
+			return nil, fmt.Errorf("load %d fails", loads)
+		}
 		s := *base
 		s.Revision, s.Digest = rev, fmt.Sprint("generation ", rev)
 		return &s, nil
@@ -595,10 +600,17 @@ func TestAdminStatusShowsTheSnapshotOfTheLastReload(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if lr := st.GetLastReload(); lr != nil && lr.GetRevision() != st.GetSnapshot().GetRevision() {
-			t.Fatalf("GetStatus shows revision %d serving, but its last reload left revision %d serving", st.GetSnapshot().GetRevision(), lr.GetRevision())
+		serving := st.GetSnapshot().GetRevision()
+		if lr := st.GetLastReload(); lr != nil && lr.GetRevision() != serving {
+			t.Fatalf("GetStatus shows revision %d serving, but its last reload left revision %d serving", serving, lr.GetRevision())
+		}
+		if st.GetReloadSuccesses() != serving-1 {
+			t.Fatalf("GetStatus shows revision %d serving after %d successful reloads from revision 1", serving, st.GetReloadSuccesses())
 		}
 	}
 	cancel()
 	<-done
+	if st := svc.Reloader.Status(); st.Failures == 0 || st.Successes == 0 {
+		t.Errorf("after the reloads: %d successes, %d failures; want both", st.Successes, st.Failures)
+	}
 }

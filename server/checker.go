@@ -87,14 +87,21 @@ type Checker struct {
 	namePermission bool
 }
 
-// serving pairs a snapshot with the verdict cache that belongs to it, so
-// that a swap replaces both at once.
+// serving is everything a Checker publishes, in one atomic value: the
+// snapshot, the verdict cache that belongs to it, the decision cache
+// lookups of the engines it replaced, and what reloads have done so far.
+// A request, a scrape and GetStatus each load it once, so none of them can
+// see a reload's result beside the snapshot that reload replaced, and no
+// lock is held across a swap to keep them consistent.
 type serving struct {
 	snap     *Snapshot
 	verdicts *verdictCache
 	// retired counts the decision cache lookups of the engines this one
 	// replaced (see decisionCounts).
 	retired decisionCounts
+	// reload is the Reloader's record up to and including the attempt
+	// that left snap serving.
+	reload ReloadStatus
 }
 
 // NewChecker returns a Checker serving snap (which may be nil until the
@@ -119,20 +126,42 @@ func NewChecker(snap *Snapshot, opts Options) *Checker {
 	}
 	c.metrics.watch(c)
 	if snap != nil {
-		c.Swap(snap)
+		c.swap(snap)
 	}
 	return c
 }
 
-// Swap makes snap the snapshot that new requests use, with an empty verdict
-// cache; requests in flight finish on the one they started with.
-func (c *Checker) Swap(snap *Snapshot) {
-	next := &serving{snap: snap, verdicts: newVerdictCache(c.cacheSize, c.byteLimit)}
-	// Compare and swap, so that a snapshot another Swap published meanwhile
-	// is retired with its counts rather than overwritten.
+// swap makes snap the snapshot that new requests use, with an empty
+// verdict cache; requests in flight finish on the one they started with.
+func (c *Checker) swap(snap *Snapshot) { c.publish(snap, nil) }
+
+// publish replaces the serving state in one step: with snap set, by snap
+// and an empty verdict cache (else the serving snapshot and its cache
+// stay), and with attempt set, with attempt added to the reload record.
+// Only the Reloader (and NewChecker) publish.
+func (c *Checker) publish(snap *Snapshot, attempt *ReloadAttempt) {
+	var verdicts *verdictCache
+	if snap != nil {
+		verdicts = newVerdictCache(c.cacheSize, c.byteLimit)
+	}
+	// Compare and swap, so that a state another publish stored meanwhile
+	// is built upon (its snapshot retired with its counts, its reload
+	// record kept) rather than overwritten.
 	for {
 		prev := c.state.Load()
-		next.retired = retire(prev, snap)
+		next := &serving{snap: snap, verdicts: verdicts}
+		switch {
+		case snap != nil:
+			next.retired = retire(prev, snap)
+		case prev != nil:
+			next.snap, next.verdicts, next.retired = prev.snap, prev.verdicts, prev.retired
+		}
+		if prev != nil {
+			next.reload = prev.reload
+		}
+		if attempt != nil {
+			next.reload.add(*attempt)
+		}
 		if c.state.CompareAndSwap(prev, next) {
 			return
 		}

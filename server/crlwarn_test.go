@@ -44,7 +44,7 @@ func TestCRLWarnerWarnsAheadOfNextUpdateOncePerPeriod(t *testing.T) {
 		t.Fatalf("after nextUpdate: %v warnings, log %s", n, logs.String())
 	}
 	// Renewed CRLs replace the old ones: what was remembered of those goes.
-	checker.Swap(w.snapshot(t, 2))
+	checker.swap(w.snapshot(t, 2))
 	warner.check(warned)
 	if len(warned) != 0 {
 		t.Errorf("%d warnings remembered for CRLs no longer loaded", len(warned))

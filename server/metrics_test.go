@@ -78,7 +78,7 @@ func TestDecisionCacheRequestsNeverFallOnAReload(t *testing.T) {
 	t.Run("a snapshot with a new engine keeps the counts of the one it replaces", func(t *testing.T) {
 		snap := w.snapshot(t, 2)
 		snap.Policy = newEngine()
-		c.Swap(snap)
+		c.swap(snap)
 		want(counts{Hit: 2, Miss: 1})
 		check(2)
 		want(counts{Hit: 3, Miss: 2})
@@ -86,7 +86,7 @@ func TestDecisionCacheRequestsNeverFallOnAReload(t *testing.T) {
 	t.Run("a snapshot that keeps the engine does not count its lookups twice", func(t *testing.T) {
 		snap := w.snapshot(t, 3)
 		snap.Policy = c.Snapshot().Policy
-		c.Swap(snap)
+		c.swap(snap)
 		want(counts{Hit: 3, Miss: 2})
 		check(1)
 		want(counts{Hit: 4, Miss: 2})

@@ -34,6 +34,17 @@ type ReloadStatus struct {
 	Successes, Failures uint64
 }
 
+// add records a in s.
+func (s *ReloadStatus) add(a ReloadAttempt) {
+	switch {
+	case a.Result == ReloadSuccess:
+		s.Successes++
+	case a.Err != nil:
+		s.Failures++
+	}
+	s.Last = a
+}
+
 // Reloader swaps in new snapshots one at a time. A failed load, or one whose
 // CRLs go back from the serving ones (trust.Store.CheckSuccessor), keeps the
 // current snapshot serving and is logged, counted and remembered; a load
@@ -50,13 +61,11 @@ type Reloader struct {
 	// OnSwap, when set, runs after a new snapshot is swapped in.
 	OnSwap func(*Snapshot)
 
-	// mu makes attempts take turns; statusMu guards status and is held
-	// across a swap, so that status and the serving snapshot are read
-	// together and never disagree (and reading them does not wait for a
-	// load in progress).
-	mu       sync.Mutex
-	statusMu sync.Mutex
-	status   ReloadStatus
+	// mu makes attempts take turns. Their record is not kept here but
+	// published by the Checker with the snapshot each attempt left
+	// serving (serving.reload), so reading the status never waits for a
+	// load in progress and never disagrees with the snapshot.
+	mu sync.Mutex
 }
 
 // Attempt loads a new snapshot and, if that succeeds and differs from the
@@ -85,7 +94,7 @@ func (r *Reloader) Attempt(ctx context.Context, trigger string) ReloadAttempt {
 			err = snap.Trust.CheckSuccessor(cur.Trust)
 		}
 	}
-	swap := false
+	var swap *Snapshot // nil keeps the serving snapshot
 	switch {
 	case unchanged:
 		attempt.Result, attempt.Revision = ReloadUnchanged, cur.Revision
@@ -97,19 +106,12 @@ func (r *Reloader) Attempt(ctx context.Context, trigger string) ReloadAttempt {
 		}
 		log.ErrorContext(ctx, "reload failed; the serving snapshot stays", "trigger", trigger, "revision", attempt.Revision, "error", err.Error())
 	default:
-		swap = true
+		swap = snap
 		attempt.Result, attempt.Revision = ReloadSuccess, snap.Revision
 	}
-	r.statusMu.Lock()
-	if swap {
-		r.Checker.Swap(snap)
-		r.status.Successes++
-	} else if attempt.Err != nil {
-		r.status.Failures++
-	}
-	r.status.Last = attempt
-	r.statusMu.Unlock()
-	if swap {
+	// The attempt is recorded in the same step as the swap it makes.
+	r.Checker.publish(swap, &attempt)
+	if swap != nil {
 		log.InfoContext(ctx, "reloaded", "trigger", trigger, "revision", snap.Revision, "digest", snap.Digest)
 		if r.OnSwap != nil {
 			r.OnSwap(snap)
@@ -132,15 +134,8 @@ func (r *Reloader) sameInputs(cur *Snapshot) bool {
 
 // Status returns what the Reloader has done so far.
 func (r *Reloader) Status() ReloadStatus {
-	r.statusMu.Lock()
-	defer r.statusMu.Unlock()
-	return r.status
-}
-
-// servingStatus returns the status and what the Checker serves, read
-// together: the snapshot is the one the last attempt left serving.
-func (r *Reloader) servingStatus() (ReloadStatus, *serving) {
-	r.statusMu.Lock()
-	defer r.statusMu.Unlock()
-	return r.status, r.Checker.state.Load()
+	if st := r.Checker.state.Load(); st != nil {
+		return st.reload
+	}
+	return ReloadStatus{}
 }

@@ -65,7 +65,7 @@ func TestVerdictCache(t *testing.T) {
 	viewer := w.inter.Leaf("vera", pkitest.Orgs("viewers"))
 	reg := prometheus.NewRegistry()
 	c := NewChecker(nil, Options{Metrics: NewMetrics(reg), Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return w.now }})
-	c.Swap(w.snapshot(t, 1))
+	c.swap(w.snapshot(t, 1))
 	hits := func() float64 { return testutil.ToFloat64(c.metrics.verdictCache.WithLabelValues("hit")) }
 	check := func() Result { return c.Check(context.Background(), envoyRequest(viewer)) }
 
@@ -78,13 +78,13 @@ func TestVerdictCache(t *testing.T) {
 		}
 	})
 	t.Run("a new snapshot that revokes the certificate takes effect at once", func(t *testing.T) {
-		c.Swap(w.snapshot(t, 2, viewer.Cert))
+		c.swap(w.snapshot(t, 2, viewer.Cert))
 		if res := check(); res.Allow || res.Status != http.StatusUnauthorized || !strings.Contains(res.Reason, "revoked") {
 			t.Fatalf("after the swap: allow %v %d %q, want 401 revoked", res.Allow, res.Status, res.Reason)
 		}
 	})
 	t.Run("a cached verdict ends at the CRL's nextUpdate", func(t *testing.T) {
-		c.Swap(w.snapshot(t, 3))
+		c.swap(w.snapshot(t, 3))
 		if res := check(); !res.Allow {
 			t.Fatalf("fresh snapshot: %d %s", res.Status, res.Reason)
 		}
@@ -141,7 +141,7 @@ func TestStaleCRLInWarnModeAllowsAndSaysSo(t *testing.T) {
 	c := NewChecker(nil, Options{Metrics: NewMetrics(prometheus.NewRegistry()), DecisionLog: NewDecisionLog(&logs, 1),
 		Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return w.now }})
 
-	c.Swap(snap)
+	c.swap(snap)
 	if res := c.Check(context.Background(), envoyRequest(viewer)); res.Allow || res.Status != http.StatusUnauthorized {
 		t.Fatalf("deny mode: allow %v %d, want 401", res.Allow, res.Status)
 	}
@@ -149,7 +149,7 @@ func TestStaleCRLInWarnModeAllowsAndSaysSo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.Swap(&Snapshot{Trust: warn, Policy: snap.Policy, Revision: 2})
+	c.swap(&Snapshot{Trust: warn, Policy: snap.Policy, Revision: 2})
 	for range 2 {
 		if res := c.Check(context.Background(), envoyRequest(viewer)); !res.Allow || !res.StaleCRL {
 			t.Fatalf("warn mode: allow %v stale %v (%s), want an allow marked stale", res.Allow, res.StaleCRL, res.Reason)
