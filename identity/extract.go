@@ -113,36 +113,61 @@ var ForwardedCertHeaders = []string{
 //
 // headers has lower-case names. A certificate header sent twice arrives
 // comma-joined and is malformed. The error wraps ErrNoCertificate,
-// ErrProxyVerifyFailed or ErrMalformed.
+// ErrProxyVerifyFailed or ErrMalformed. Presented.Source is set on failure
+// too, to what SourceOf says: the source that failed, or SourceNone or
+// SourceUntrustedHeader when nothing was read.
 func Extract(envoyCert string, headers map[string]string, opts Options) (Presented, error) {
 	r := read(envoyCert, headers, opts.Trust)
+	src := r.source(headers, opts.Trust)
+	var chain []*x509.Certificate
+	var err error
 	switch r.from {
 	case readEnvoy:
-		chain, err := decodeValue(r.value, opts, 1)
-		if err != nil {
-			return Presented{}, fmt.Errorf("envoy source.certificate: %w", err)
+		if chain, err = decodeValue(r.value, opts, 1); err != nil {
+			err = fmt.Errorf("envoy source.certificate: %w", err)
 		}
-		return Presented{Chain: chain, Source: SourceEnvoy}, nil
 	case readSSLClientCert:
-		chain, err := fromSSLClientCert(r.value, r.second, r.secondSet, opts)
-		if err != nil {
-			return Presented{}, err
-		}
-		return Presented{Chain: chain, Source: SourceHeader}, nil
+		chain, err = fromSSLClientCert(r.value, r.second, r.secondSet, opts)
 	case readXFCC:
-		chain, err := fromXFCC(r.value, opts)
-		if err != nil {
-			return Presented{}, fmt.Errorf("x-forwarded-client-cert: %w", err)
+		if chain, err = fromXFCC(r.value, opts); err != nil {
+			err = fmt.Errorf("x-forwarded-client-cert: %w", err)
 		}
-		return Presented{Chain: chain, Source: SourceXFCC}, nil
 	case readClientCert:
-		chain, err := fromRFC9440(r.value, r.second, opts)
-		if err != nil {
-			return Presented{}, err
-		}
-		return Presented{Chain: chain, Source: SourceHeader}, nil
+		chain, err = fromRFC9440(r.value, r.second, opts)
+	default:
+		err = ErrNoCertificate
 	}
-	return Presented{}, ErrNoCertificate
+	if err != nil {
+		return Presented{Source: src}, err
+	}
+	return Presented{Chain: chain, Source: src}, nil
+}
+
+// SourceOf names where Extract takes the certificate of a request from
+// under trust, without decoding anything: SourceEnvoy, SourceHeader or
+// SourceXFCC for the value it reads, SourceUntrustedHeader when it reads
+// none but the request carries a forwarded certificate header that trust
+// does not believe, SourceNone otherwise.
+func SourceOf(envoyCert string, headers map[string]string, trust Families) Source {
+	return read(envoyCert, headers, trust).source(headers, trust)
+}
+
+// source is SourceOf of the request r was read from.
+func (r reading) source(headers map[string]string, trust Families) Source {
+	switch r.from {
+	case readEnvoy:
+		return SourceEnvoy
+	case readSSLClientCert, readClientCert:
+		return SourceHeader
+	case readXFCC:
+		return SourceXFCC
+	}
+	for _, name := range ForwardedCertHeaders {
+		if _, sent := headers[name]; sent && !trust.Believes(name) {
+			return SourceUntrustedHeader
+		}
+	}
+	return SourceNone
 }
 
 // Where read found the certificate.

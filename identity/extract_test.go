@@ -132,6 +132,49 @@ func TestExtract(t *testing.T) {
 	}
 }
 
+// TestExtractNamesTheSourceItUsed: the source Extract reports, failing or
+// not, is what it read, and SourceOf agrees; a certificate header that is
+// not believed is never reported as the source it would have been.
+func TestExtractNamesTheSourceItUsed(t *testing.T) {
+	f := newFixture(t)
+	alice := escapeNGINX(f.alice.CertPEM())
+	nginx := map[string]string{"ssl-client-cert": alice, "ssl-client-verify": "SUCCESS"}
+	tests := []struct {
+		name    string
+		envoy   string
+		headers map[string]string
+		trust   identity.Families
+		want    identity.Source
+		wantErr error
+	}{
+		{name: "nothing presented is none", want: identity.SourceNone, wantErr: identity.ErrNoCertificate},
+		{name: "headers that carry no certificate are none", headers: map[string]string{"user-agent": "curl"}, want: identity.SourceNone, wantErr: identity.ErrNoCertificate},
+		{name: "an ssl-client-cert no family believes is an untrusted header", headers: nginx, want: identity.SourceUntrustedHeader, wantErr: identity.ErrNoCertificate},
+		{name: "an x-forwarded-client-cert where only ssl_client_cert is believed is an untrusted header",
+			headers: map[string]string{"x-forwarded-client-cert": `Cert="` + alice + `"`}, trust: identity.SSLClientCert, want: identity.SourceUntrustedHeader, wantErr: identity.ErrNoCertificate},
+		{name: "a certificate header of no family is an untrusted header", headers: map[string]string{"x-amzn-mtls-clientcert": alice}, trust: identity.AllFamilies, want: identity.SourceUntrustedHeader, wantErr: identity.ErrNoCertificate},
+		{name: "a believed ssl-client-verify without a certificate is none", headers: map[string]string{"ssl-client-verify": "NONE"}, trust: identity.SSLClientCert, want: identity.SourceNone, wantErr: identity.ErrNoCertificate},
+		{name: "a believed ssl-client-cert the proxy did not verify is a header", headers: map[string]string{"ssl-client-cert": alice, "ssl-client-verify": "FAILED"}, trust: identity.SSLClientCert, want: identity.SourceHeader, wantErr: identity.ErrProxyVerifyFailed},
+		{name: "a malformed believed x-forwarded-client-cert is xfcc", headers: map[string]string{"x-forwarded-client-cert": `Cert="junk"`}, trust: identity.XFCC, want: identity.SourceXFCC, wantErr: identity.ErrMalformed},
+		{name: "a malformed Envoy certificate is envoy", envoy: "junk", headers: nginx, trust: identity.AllFamilies, want: identity.SourceEnvoy, wantErr: identity.ErrMalformed},
+		{name: "a believed ssl-client-cert is a header", headers: nginx, trust: identity.SSLClientCert, want: identity.SourceHeader},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := identity.Extract(tt.envoy, tt.headers, identity.Options{Trust: tt.trust})
+			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
+				t.Fatalf("Extract error %v, want %v", err, tt.wantErr)
+			}
+			if got.Source != tt.want {
+				t.Errorf("Extract's Source = %q, want %q", got.Source, tt.want)
+			}
+			if src := identity.SourceOf(tt.envoy, tt.headers, tt.trust); src != tt.want {
+				t.Errorf("SourceOf = %q, want %q", src, tt.want)
+			}
+		})
+	}
+}
+
 func TestExtractErrorsAreDistinct(t *testing.T) {
 	// The server maps each sentinel on its own; none may imply another.
 	sentinels := []error{identity.ErrNoCertificate, identity.ErrMalformed, identity.ErrProxyVerifyFailed}

@@ -8,19 +8,39 @@ import (
 	"time"
 )
 
-// Source names where a certificate was read from. It is part of the Rego input
-// (input.identity.source) and of every decision log line.
+// Source names where a certificate was read from: what was actually used,
+// never merely what a request carried. It is part of the Rego input
+// (input.identity.source), of every decision log line and of the source
+// label of certgate_decisions_total.
 type Source string
 
 // The sources certgate reads certificates from.
 const (
 	// SourceEnvoy is Envoy's CheckRequest.attributes.source.certificate.
 	SourceEnvoy Source = "envoy"
-	// SourceHeader is a forwarded certificate header: NGINX's Ssl-Client-Cert or
-	// the RFC 9440 Client-Cert / Client-Cert-Chain pair.
+	// SourceHeader is a believed forwarded certificate header: NGINX's
+	// Ssl-Client-Cert or the RFC 9440 Client-Cert / Client-Cert-Chain pair.
 	SourceHeader Source = "header"
-	// SourceXFCC is Envoy's x-forwarded-client-cert header.
+	// SourceXFCC is a believed x-forwarded-client-cert header (Envoy's).
 	SourceXFCC Source = "xfcc"
+	// SourceAdminTLS is the chain of the admin API's TLS handshake.
+	SourceAdminTLS Source = "admin_tls"
+	// SourceCertFile is the chain of a file `certgate decide` was given.
+	SourceCertFile Source = "cert_file"
+	// SourceExplain is the chain of an operator's Explain request.
+	SourceExplain Source = "explain"
+)
+
+// The sources of a request of which no certificate was read: for the
+// decision log and metrics only, never an Identity's.
+const (
+	// SourceNone: the request carries no certificate at all.
+	SourceNone Source = "none"
+	// SourceUntrustedHeader: the request carries forwarded certificate
+	// headers (ForwardedCertHeaders), but none that its listener believes
+	// from its peer, so none was read (a client's own copy, a proxy that
+	// is not in trusted_proxies, a family the listener does not trust).
+	SourceUntrustedHeader Source = "untrusted_header"
 )
 
 // SANs holds the subject alternative names of a certificate, as strings.

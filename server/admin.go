@@ -143,7 +143,7 @@ func (a *AdminService) Explain(ctx context.Context, req *adminv1.ExplainRequest)
 	}
 	r := &Request{
 		Method: req.GetMethod(), Target: req.GetPath(), Host: headers["host"], Scheme: "https", Protocol: "HTTP/1.1",
-		Headers: headers, Presented: &identity.Presented{Chain: chain, Source: identity.SourceEnvoy}, Adapter: "admin",
+		Headers: headers, Presented: &identity.Presented{Chain: chain, Source: identity.SourceExplain}, Adapter: "admin",
 		// Explained as the ext_authz adapter decides, whose proxy removes
 		// what the Result lists.
 		RemovesHeaders: true,

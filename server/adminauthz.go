@@ -41,7 +41,7 @@ func (c *Checker) AuthorizeAdmin(ctx context.Context, chain []*x509.Certificate,
 	start := c.now()
 	req := &Request{
 		Method: http.MethodPost, Target: fullMethod, Scheme: "https", Protocol: "HTTP/2",
-		Headers: map[string]string{}, Presented: &identity.Presented{Chain: chain, Source: identity.SourceEnvoy}, Adapter: "admin",
+		Headers: map[string]string{}, Presented: &identity.Presented{Chain: chain, Source: identity.SourceAdminTLS}, Adapter: "admin",
 	}
 	st := c.state.Load()
 	if st == nil || st.snap == nil {

@@ -435,22 +435,18 @@ func (c *Checker) decided(d policy.Decision, err error, v *verdict, req *Request
 	return res
 }
 
-// requestSource names where the certificate came from, for metrics and the
-// decision log, even when it never became an identity.
+// requestSource names where the certificate was taken from, for metrics
+// and the decision log, even when it never became an identity: what was
+// used, so a forwarded header the listener does not believe from this peer
+// is identity.SourceUntrustedHeader, never the family it would have been.
 func requestSource(req *Request, id *identity.Identity) string {
 	switch {
 	case id != nil:
 		return string(id.Source)
 	case req.Presented != nil:
 		return string(req.Presented.Source)
-	case req.PeerCertificate != "":
-		return string(identity.SourceEnvoy)
-	case req.Headers["x-forwarded-client-cert"] != "":
-		return string(identity.SourceXFCC)
-	case req.Headers["ssl-client-cert"] != "" || req.Headers["client-cert"] != "":
-		return string(identity.SourceHeader)
 	}
-	return "none"
+	return string(identity.SourceOf(req.PeerCertificate, req.Headers, req.Trust))
 }
 
 // result turns a policy decision into a Result. A decision that allows with

@@ -74,7 +74,7 @@ func runDecide(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	// The request Envoy would send, with the whole chain of the file as
 	// the client's, the way a TLS client presents it.
 	req := server.RequestFromCheck(client.EnvoyRequest(client.Check{Method: *method, Target: *path, Host: "localhost"}))
-	req.Presented = &identity.Presented{Chain: chain, Source: identity.SourceEnvoy}
+	req.Presented = &identity.Presented{Chain: chain, Source: identity.SourceCertFile}
 	req.Adapter = "cli"
 	res := checker.Check(ctx, req)
 	out := decision{Allow: res.Allow, Status: res.Status, Reason: res.Reason, Permission: res.Permission, Identity: res.Identity}

@@ -203,7 +203,7 @@ func verifyWithConfig(ctx context.Context, file string, chain []*x509.Certificat
 		}
 		return rep, nil
 	}
-	id, err := identity.New(chain[0], identity.SourceEnvoy)
+	id, err := identity.New(chain[0], identity.SourceCertFile)
 	if err != nil {
 		// A valid chain whose identity the service refuses all the same.
 		rep.Reason, rep.Detail = string(server.CauseOfCertificate(err)), err.Error()
