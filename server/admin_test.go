@@ -386,10 +386,13 @@ func TestAdminOverTLSIsGuardedByTheAdminRule(t *testing.T) {
 	// Each call is a decision in the log, with the admin adapter.
 	logged := a.decisions.String()
 	for _, want := range []string{`"adapter":"admin"`, `"path":"/certgate.admin.v1.AdminService/Reload"`,
-		`"cause":"admin_granted"`, `"cause":"admin_denied"`, `"user":"viewer"`} {
+		`"cause":"admin_granted"`, `"cause":"admin_denied"`, `"user":"viewer"`, `"source":"admin_tls"`} {
 		if !strings.Contains(logged, want) {
 			t.Errorf("decision log lacks %s:\n%s", want, logged)
 		}
+	}
+	if strings.Contains(logged, `"source":"envoy"`) {
+		t.Errorf("an admin call over TLS is logged as Envoy's:\n%s", logged)
 	}
 
 	// A revoked admin is no longer an admin once the CRL is loaded.

@@ -32,7 +32,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{reg: reg,
 		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "certgate_decisions_total",
-			Help: "Decisions made, by result (allow or deny), HTTP status, certificate source (envoy, header, xfcc or none) and reason (a short code: granted, revoked, ambiguous_path, …).",
+			Help: "Decisions made, by result (allow or deny), HTTP status, certificate source (envoy, header, xfcc, admin_tls, cert_file; none or untrusted_header when none was read) and reason (a short code: granted, revoked, ambiguous_path, …).",
 		}, []string{"result", "status", "source", "reason"}),
 		duration: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "certgate_decision_duration_seconds",

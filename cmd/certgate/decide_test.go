@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/certgate/certgate/identity"
 	"github.com/certgate/certgate/pki"
 	"github.com/certgate/certgate/pki/pkitest"
 )
@@ -36,5 +38,42 @@ func TestDecideReadsALeafWithItsIntermediate(t *testing.T) {
 	}
 	if !got.Allow || got.Status != 200 || got.Permission != "list_vms" || got.Identity == nil || got.Identity.User != "viewer" {
 		t.Errorf("decision = %+v, want viewer allowed list_vms", got)
+	}
+}
+
+// TestDecideLogsItsDecisionAsACertificateFile: the decision line of
+// `certgate decide` (on stderr) and the identity it prints name the
+// source as what it is, the --cert file, never Envoy.
+func TestDecideLogsItsDecisionAsACertificateFile(t *testing.T) {
+	dir := t.TempDir()
+	root := pkitest.New(t, "decide root")
+	leaf := root.Leaf("viewer", pkitest.Orgs("viewers"))
+	ca, cert := filepath.Join(dir, "ca.pem"), filepath.Join(dir, "viewer.pem")
+	if err := os.WriteFile(ca, pki.EncodeCertsPEM(root.Cert), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cert, leaf.CertPEM(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCLI("decide", "--ca", ca, "--cert", cert, "--method", "GET", "--path", "/api/v1/vm")
+	if code != exitOK {
+		t.Fatalf("exit code %d, want %d\nstdout: %s\nstderr: %s", code, exitOK, stdout, stderr)
+	}
+	var lines []map[string]any
+	for _, raw := range strings.Split(strings.TrimSpace(stderr), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(raw), &m); err == nil && m["msg"] == "decision" {
+			lines = append(lines, m)
+		}
+	}
+	if len(lines) != 1 || lines[0]["source"] != "cert_file" || lines[0]["adapter"] != "cli" {
+		t.Errorf("decision lines %v, want one with source cert_file and adapter cli\nstderr: %s", lines, stderr)
+	}
+	var got decision
+	if err := json.Unmarshal([]byte(stdout), &got); err != nil {
+		t.Fatalf("output is not the decision JSON: %v\n%s", err, stdout)
+	}
+	if got.Identity == nil || got.Identity.Source != identity.SourceCertFile {
+		t.Errorf("identity %+v, want source cert_file", got.Identity)
 	}
 }
