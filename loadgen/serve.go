@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"math/big"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -32,23 +31,31 @@ type ServeConfig struct {
 	// Logger receives the service log; nil discards it.
 	Logger *slog.Logger
 	// DecisionLog receives one JSON line per decision, every allow
-	// included, as with the default configuration; nil discards them
-	// after formatting, so their cost is still paid.
+	// included, as with the default configuration (batched, as certgate
+	// serve writes stdout); nil discards them after formatting, so their
+	// cost is still paid.
 	DecisionLog io.Writer
 }
 
 // Certgate is certgate serving the shipped policy in this process, on
-// 127.0.0.1 with fresh ports, for `certgate bench --serve` and tests.
+// 127.0.0.1 with fresh ports, for `certgate bench --serve` and tests: the
+// server.Service that `certgate serve` runs, with its metrics listener, its
+// admin API on a Unix socket, file watching and reloads.
 type Certgate struct {
 	GRPCAddr, HTTPAddr string
-	Checker            *server.Checker
-	cancel             context.CancelFunc
-	done               chan error
+	// MetricsAddr serves /metrics; AdminAddr ("unix:PATH") the admin API.
+	MetricsAddr, AdminAddr string
+	Service                *server.Service
+	Checker                *server.Checker
+	cancel                 context.CancelFunc
+	done                   chan error
+	cleanup                func()
 }
 
 // StartCertgate creates or reuses the demo PKI in cfg.Dir, writes a padded
-// CRL next to it (crl-bench.pem), loads the shipped policy and serves both
-// the gRPC and the HTTP check endpoint until Close.
+// CRL next to it (crl-bench.pem), and runs the server.Service of the
+// configuration `certgate dev` would write for it, on fresh ports, until
+// Close.
 func StartCertgate(ctx context.Context, cfg ServeConfig) (*Certgate, error) {
 	demo, err := pki.EnsureDemo(cfg.Dir, time.Now)
 	if err != nil {
@@ -58,11 +65,21 @@ func StartCertgate(ctx context.Context, cfg ServeConfig) (*Certgate, error) {
 	if err := WritePaddedCRL(demo, crlFile, cfg.CRLEntries); err != nil {
 		return nil, fmt.Errorf("start certgate: %w", err)
 	}
-	tc := trust.Config{CAFiles: []string{demo.Path("ca.pem")}, CRLFiles: []string{crlFile}, CRLMode: trust.CRLModeFullChain}
-	snap, err := server.LoadSnapshot(ctx, tc, cfg.PolicyDir, 1)
+	// A short directory of its own: Unix socket names are limited to
+	// about 100 bytes, and --pki may name a long path.
+	sockDir, err := os.MkdirTemp("", "cgbench")
 	if err != nil {
 		return nil, fmt.Errorf("start certgate: %w", err)
 	}
+	c := &Certgate{done: make(chan error, 1), cleanup: func() { _ = os.RemoveAll(sockDir) }}
+	// The configuration of `certgate serve` with its defaults (header
+	// trust, decision log every allow and limited denials, reload on
+	// file changes), on fresh loopback ports.
+	sc := config.Default()
+	sc.Listen.GRPC, sc.Listen.HTTP, sc.Listen.Metrics = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	sc.Trust.CAFiles, sc.Trust.CRLFiles, sc.Trust.CRLMode = []string{demo.Path("ca.pem")}, []string{crlFile}, trust.CRLModeFullChain
+	sc.Policy.Dir = cfg.PolicyDir
+	sc.Admin.Listen = "unix:" + filepath.Join(sockDir, "admin.sock")
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -71,36 +88,32 @@ func StartCertgate(ctx context.Context, cfg ServeConfig) (*Certgate, error) {
 	if decisions == nil {
 		decisions = io.Discard
 	}
-	checker := server.NewChecker(snap, server.Options{
-		Logger:      log,
-		DecisionLog: server.NewDecisionLog(decisions, 1),
-	})
-	// Header trust as `certgate serve` has it by default: the HTTP
-	// endpoint believes Ssl-Client-Cert from this host, gRPC no header.
-	var httpTrust server.ListenerTrust
-	if httpTrust.Families, httpTrust.Proxies, err = config.Default().Headers.HTTP.Parse(); err != nil {
-		return nil, fmt.Errorf("start certgate: %w", err)
-	}
-	gl, err := net.Listen("tcp", "127.0.0.1:0")
+	ready := make(chan server.Addrs, 1)
+	svc, err := server.NewService(ctx, sc, server.ServiceOptions{Logger: log, Stdout: decisions, Ready: func(a server.Addrs) { ready <- a }})
 	if err != nil {
+		c.cleanup()
 		return nil, fmt.Errorf("start certgate: %w", err)
 	}
-	hl, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		_ = gl.Close()
+	ctx, c.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	go func() { c.done <- svc.Run(ctx) }()
+	select {
+	case a := <-ready:
+		c.GRPCAddr, c.HTTPAddr, c.MetricsAddr, c.AdminAddr = a.GRPC, a.HTTP, a.Metrics, a.Admin
+	case err := <-c.done:
+		c.cancel()
+		c.cleanup()
 		return nil, fmt.Errorf("start certgate: %w", err)
 	}
-	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	c := &Certgate{GRPCAddr: gl.Addr().String(), HTTPAddr: hl.Addr().String(), Checker: checker, cancel: cancel, done: make(chan error, 1)}
-	servers := &server.Servers{Checker: checker, Logger: log, GRPC: gl, HTTP: hl, HTTPTrust: httpTrust}
-	go func() { c.done <- servers.Run(ctx) }()
+	c.Service, c.Checker = svc, svc.Checker()
 	return c, nil
 }
 
-// Close stops the servers gracefully and returns their serving error.
+// Close stops the service gracefully and returns its serving error.
 func (c *Certgate) Close() error {
 	c.cancel()
-	if err := <-c.done; err != nil {
+	err := <-c.done
+	c.cleanup()
+	if err != nil {
 		return fmt.Errorf("certgate: %w", err)
 	}
 	return nil

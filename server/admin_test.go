@@ -80,7 +80,7 @@ func startAdminIn(t *testing.T, w *diskWorld, serverCert *tls.Certificate, dial 
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	srv := &Servers{Checker: a.checker, Logger: log, Admin: lis, AdminService: svc, AdminTLS: tlsCfg, ShutdownGrace: time.Second}
+	srv := &servers{Checker: a.checker, Logger: log, Admin: lis, AdminService: svc, AdminTLS: tlsCfg, ShutdownGrace: time.Second}
 	go func() { done <- srv.Run(ctx) }()
 	t.Cleanup(func() {
 		cancel()
@@ -539,7 +539,7 @@ func TestAdminOnTCPWithoutTLSIsRefused(t *testing.T) {
 	defer func() { _ = lis.Close() }()
 	log := slog.New(slog.DiscardHandler)
 	checker := NewChecker(nil, Options{Logger: log})
-	srv := &Servers{Checker: checker, Logger: log, Admin: lis, AdminService: &AdminService{Checker: checker}}
+	srv := &servers{Checker: checker, Logger: log, Admin: lis, AdminService: &AdminService{Checker: checker}}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := srv.Run(ctx); err == nil || !strings.Contains(err.Error(), "TLS") {

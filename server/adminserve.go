@@ -66,7 +66,7 @@ func ListenAdmin(network, address string) (net.Listener, error) {
 // own CAs and CRLs, and the identity judged by the policy's admin rule
 // (policy.AdminQuery, data.certgate.admin.allow), never by the route table
 // of the checks. Without tlsCfg, access is governed by the Unix socket's
-// file permissions; Servers.Run refuses to serve it on TCP.
+// file permissions; servers.Run refuses to serve it on TCP.
 func NewAdminGRPCServer(svc *AdminService, tlsCfg *tls.Config) *grpc.Server {
 	opts := []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(MaxGRPCMessageBytes),

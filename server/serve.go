@@ -55,7 +55,7 @@ const (
 )
 
 // DefaultShutdownGrace is how long in-flight calls may take after a stop
-// is asked for when Servers.ShutdownGrace is zero.
+// is asked for when servers.ShutdownGrace is zero.
 const DefaultShutdownGrace = 10 * time.Second
 
 // newGRPCServer returns a gRPC server with the ext_authz v3 service, the
@@ -99,8 +99,10 @@ func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
 	}
 }
 
-// Servers are the listeners of one certgate process and what they serve.
-type Servers struct {
+// servers are the bound listeners of one Service and what they serve;
+// Service.Run is the only production caller, so that every certgate (serve,
+// dev, bench --serve, the end-to-end tests) serves the same way.
+type servers struct {
 	Checker *Checker
 	Logger  *slog.Logger
 	// GRPC (ext_authz, health, reflection when GRPCReflection is set),
@@ -130,7 +132,7 @@ type Servers struct {
 // not-ready (/readyz 503, gRPC health NOT_SERVING), stops accepting, lets
 // in-flight calls finish within ShutdownGrace and closes what is left.
 // It returns the serving error, or nil after a requested stop.
-func (s *Servers) Run(ctx context.Context) error {
+func (s *servers) Run(ctx context.Context) error {
 	log := s.Logger
 	if log == nil {
 		log = slog.Default()

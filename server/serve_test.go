@@ -34,7 +34,7 @@ type running struct {
 	done                            chan error
 }
 
-func startServers(t *testing.T, opts ...func(*Servers)) *running {
+func startServers(t *testing.T, opts ...func(*servers)) *running {
 	t.Helper()
 	r := &running{w: newDiskWorld(t), trustDir: t.TempDir(), policyDir: t.TempDir(), done: make(chan error, 1)}
 	r.w.write(t, r.trustDir, r.policyDir, version{})
@@ -65,7 +65,7 @@ func startServers(t *testing.T, opts ...func(*Servers)) *running {
 	r.grpcAddr, r.httpAddr, r.metricsAddr = grpcLis.Addr().String(), httpLis.Addr().String(), metricsLis.Addr().String()
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
-	srv := &Servers{Checker: r.checker, Logger: log, GRPC: grpcLis, HTTP: httpLis, MetricsListener: metricsLis, HTTPTrust: loopbackTrust,
+	srv := &servers{Checker: r.checker, Logger: log, GRPC: grpcLis, HTTP: httpLis, MetricsListener: metricsLis, HTTPTrust: loopbackTrust,
 		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), ShutdownGrace: 2 * time.Second}
 	for _, o := range opts {
 		o(srv)
@@ -224,7 +224,7 @@ func TestMetricsHaveTheirOwnListener(t *testing.T) {
 // client of the ext_authz listener, so it is served only when asked for.
 func TestGRPCReflectionIsOffByDefault(t *testing.T) {
 	for _, on := range []bool{false, true} {
-		r := startServers(t, func(s *Servers) { s.GRPCReflection = on })
+		r := startServers(t, func(s *servers) { s.GRPCReflection = on })
 		conn, err := grpc.NewClient(r.grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 		if err != nil {
 			t.Fatal(err)

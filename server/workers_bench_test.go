@@ -137,7 +137,7 @@ func benchGRPCClient(b *testing.B, c *Checker, workers int) authv3.Authorization
 // on 127.0.0.1, one at a time, every one a decision cache miss: with a new
 // connection each (auth_request without upstream keepalive) or one kept
 // alive, and the check run on net/http's connection goroutine (pool=false)
-// or, as Servers.Run does, handed to a warmPool on a connection's first
+// or, as servers.Run does, handed to a warmPool on a connection's first
 // request.
 func BenchmarkHTTPCheckMiss(b *testing.B) {
 	for _, keepAlive := range []bool{false, true} {
@@ -158,7 +158,7 @@ func benchHTTPCheckMiss(b *testing.B, keepAlive, pooled bool) {
 		b.Cleanup(pool.close)
 	}
 	srv := httptest.NewUnstartedServer(newHTTPMux(c, loopbackTrust, nil, pool))
-	srv.Config.ConnContext = countRequests // as Servers.Run sets it
+	srv.Config.ConnContext = countRequests // as servers.Run sets it
 	srv.Start()
 	b.Cleanup(srv.Close)
 	cl := &http.Client{Transport: &http.Transport{DisableKeepAlives: !keepAlive}}

@@ -5,7 +5,6 @@ import (
 	"crypto/x509"
 	"log/slog"
 	"net"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"testing"
@@ -40,7 +39,7 @@ type world struct {
 	// revokedCA is the intermediate the root revoked.
 	revokedCA *pkitest.CA
 	// bindings are the trust.ca_bindings certgate is started with.
-	bindings []trust.Binding
+	bindings []config.CABinding
 }
 
 func newWorld(t testing.TB) *world {
@@ -91,77 +90,68 @@ func (w *world) writeCRL(t testing.TB, name string, crl *x509.RevocationList) st
 	return w.write(t, name, pki.EncodeCRLPEM(crl.Raw))
 }
 
-func (w *world) trustConfig() trust.Config {
-	return trust.Config{CAFiles: []string{w.caFile}, IntermediateFiles: []string{w.inters}, CRLFiles: w.crls, CRLMode: trust.CRLModeFullChain, Bindings: w.bindings}
+// config is the configuration of a certgate serving w's PKI with the
+// shipped policy on ephemeral loopback ports, believing forwarded headers
+// as headers says, without file watching (a test reloads when it means to)
+// or admin API.
+func (w *world) config(headers config.Headers) config.Config {
+	cfg := config.Default()
+	cfg.Listen.GRPC, cfg.Listen.HTTP, cfg.Listen.Metrics = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	cfg.Trust.CAFiles, cfg.Trust.IntermediateFiles, cfg.Trust.CRLFiles = []string{w.caFile}, []string{w.inters}, w.crls
+	cfg.Trust.CRLMode, cfg.Trust.CABindings = trust.CRLModeFullChain, w.bindings
+	cfg.Headers = headers
+	cfg.Reload.Watch = false
+	cfg.Admin.Listen = ""
+	return cfg
 }
 
 // running is a certgate serving on real 127.0.0.1 listeners.
 type running struct {
-	grpcAddr, httpAddr string
-	checker            *server.Checker
-	logs               *testlog.Buffer
+	grpcAddr, httpAddr, metricsAddr string
+	svc                             *server.Service
+	logs                            *testlog.Buffer
 }
-
-// headerTrust is what each listener of a test certgate believes of
-// forwarded certificate headers.
-type headerTrust struct{ grpc, http server.ListenerTrust }
 
 // thisProxy is the peer address the tests' requests come from as the
 // trusted proxy; otherPeer (127.0.0.2, also this host) is not one.
 var (
-	thisProxy = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
+	thisProxy = []string{"127.0.0.1/32"}
 	otherPeer = &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}
 )
 
 var (
 	// trustNone believes no header: only Envoy's peer certificate counts.
-	trustNone = headerTrust{}
+	trustNone = config.Headers{HTTP: config.ListenerHeaders{Trust: []string{}}, GRPC: config.ListenerHeaders{Trust: []string{}}}
 	// trustAll believes every family on both listeners from 127.0.0.1,
 	// so that the hostile table reaches every parser over both adapters.
-	trustAll = headerTrust{
-		grpc: server.ListenerTrust{Families: identity.AllFamilies, Proxies: thisProxy},
-		http: server.ListenerTrust{Families: identity.AllFamilies, Proxies: thisProxy},
+	trustAll = config.Headers{
+		HTTP: config.ListenerHeaders{Trust: identity.FamilyNames(), TrustedProxies: thisProxy},
+		GRPC: config.ListenerHeaders{Trust: identity.FamilyNames(), TrustedProxies: thisProxy},
 	}
 	// trustDev is what `certgate dev` and `certgate serve` believe by
 	// default: ssl_client_cert on HTTP from this host, nothing on gRPC.
-	trustDev = defaultHeaderTrust()
+	trustDev = config.Default().Headers
 )
 
-func defaultHeaderTrust() headerTrust {
-	var h headerTrust
-	var err error
-	if h.grpc.Families, h.grpc.Proxies, err = config.Default().Headers.GRPC.Parse(); err != nil {
-		panic(err) // the defaults are tested in package config
-	}
-	if h.http.Families, h.http.Proxies, err = config.Default().Headers.HTTP.Parse(); err != nil {
-		panic(err)
-	}
-	return h
-}
-
-// startCertgate serves the shipped policy for w on ephemeral ports until the
-// test ends, believing forwarded headers as trust says.
-func startCertgate(t testing.TB, w *world, trust headerTrust) *running {
+// startCertgate runs the server.Service that `certgate serve` runs, for w
+// with the shipped policy on ephemeral ports, until the test ends,
+// believing forwarded headers as headers says. Every decision line is
+// written at once to logs, beside the service log.
+func startCertgate(t testing.TB, w *world, headers config.Headers) *running {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	snap, err := server.LoadSnapshot(ctx, w.trustConfig(), "", 1)
-	if err != nil {
-		t.Fatalf("load snapshot: %v", err)
-	}
 	logs := &testlog.Buffer{}
-	log := slog.New(slog.NewJSONHandler(logs, nil))
-	checker := server.NewChecker(snap, server.Options{Logger: log})
-	grpcLis, err := net.Listen("tcp", "127.0.0.1:0")
+	ready := make(chan server.Addrs, 1)
+	svc, err := server.NewService(context.Background(), w.config(headers), server.ServiceOptions{
+		Logger:      slog.New(slog.NewJSONHandler(logs, nil)),
+		DecisionLog: server.NewDecisionLog(logs, 1, server.DenyRate(0, 0)),
+		Ready:       func(a server.Addrs) { ready <- a },
+	})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("start certgate: %v", err)
 	}
-	httpLis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	servers := &server.Servers{Checker: checker, Logger: log, GRPC: grpcLis, HTTP: httpLis, GRPCTrust: trust.grpc, HTTPTrust: trust.http}
-	go func() { done <- servers.Run(ctx) }()
+	go func() { done <- svc.Run(ctx) }()
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -173,7 +163,14 @@ func startCertgate(t testing.TB, w *world, trust headerTrust) *running {
 			t.Error("server did not stop within 15s")
 		}
 	})
-	return &running{grpcAddr: grpcLis.Addr().String(), httpAddr: httpLis.Addr().String(), checker: checker, logs: logs}
+	select {
+	case a := <-ready:
+		return &running{grpcAddr: a.GRPC, httpAddr: a.HTTP, metricsAddr: a.Metrics, svc: svc, logs: logs}
+	case err := <-done:
+		done <- err
+		t.Fatalf("serve: %v", err)
+		return nil
+	}
 }
 
 // authzClient dials the ext_authz service over a real gRPC connection, from

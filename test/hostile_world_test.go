@@ -10,9 +10,9 @@ import (
 	"testing"
 
 	"github.com/certgate/certgate/client"
+	"github.com/certgate/certgate/config"
 	"github.com/certgate/certgate/pki"
 	"github.com/certgate/certgate/pki/pkitest"
-	"github.com/certgate/certgate/trust"
 )
 
 // hostileWorld is the test world plus the certificates of the hostile-input
@@ -83,7 +83,7 @@ func newHostileWorld(t *testing.T) *hostileWorld {
 	add("inside-constraints", constrained.Leaf("good", pkitest.Orgs("viewers"), pkitest.With(func(o *pki.Options) { o.DNSNames = []string{"api.example.com"} })))
 	// The constrained CA is bound to the users and groups of its team:
 	// name constraints alone would let it issue "CN=admin, O=admins".
-	w.bindings = []trust.Binding{{CAFile: w.write(t, "constrained-ca.pem", constrained.CertPEM()), AllowedUsers: []string{"good", "team-*"}, AllowedGroups: []string{"viewers"}}}
+	w.bindings = []config.CABinding{{CAFile: w.write(t, "constrained-ca.pem", constrained.CertPEM()), AllowedUsers: []string{"good", "team-*"}, AllowedGroups: []string{"viewers"}}}
 	inside := pkitest.With(func(o *pki.Options) { o.DNSNames = []string{"api.example.com"} })
 	add("constrained-admin", constrained.Leaf("admin", pkitest.Orgs("admins"), inside))
 	add("constrained-extra-group", constrained.Leaf("good", pkitest.Orgs("viewers", "admins"), inside))

@@ -381,10 +381,7 @@ func TestACRLUpdateTakesEffectWithoutRestartingNGINX(t *testing.T) {
 	}
 	crl := w.issuing.CRLWith(pki.CRLOptions{Number: big.NewInt(2)}, keys["revoked"].Cert, keys["viewer"].Cert)
 	w.writeCRL(t, "issuing.crl", crl)
-	reloader := &server.Reloader{Checker: r.checker, Load: func(ctx context.Context, rev uint64) (*server.Snapshot, error) {
-		return server.LoadSnapshot(ctx, w.trustConfig(), "", rev)
-	}}
-	if a := reloader.Attempt(context.Background(), "test"); a.Result != server.ReloadSuccess {
+	if a := r.svc.Reload(context.Background(), "test"); a.Result != server.ReloadSuccess {
 		t.Fatalf("reload: %s %v", a.Result, a.Err)
 	}
 	if status, _ := n.do(t, "viewer", "GET", "/api/v1/vm", nil); status != http.StatusUnauthorized {

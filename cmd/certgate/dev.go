@@ -13,6 +13,7 @@ import (
 
 	"github.com/certgate/certgate/config"
 	"github.com/certgate/certgate/pki"
+	"github.com/certgate/certgate/server"
 	"github.com/certgate/certgate/trust"
 )
 
@@ -61,8 +62,8 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "certgate dev: %v\n", err)
 		return exitFail
 	}
-	return serve(ctx, cfg, serveIO{stdout: stdout, log: newLogger(stderr, cfg.Log), ready: func(grpcAddr, httpAddr, metricsAddr, adminAddr string) {
-		printDevHelp(stdout, demo, grpcAddr, httpAddr, metricsAddr, adminAddr)
+	return serve(ctx, cfg, serveIO{stdout: stdout, log: newLogger(stderr, cfg.Log), ready: func(a server.Addrs) {
+		printDevHelp(stdout, demo, a.GRPC, a.HTTP, a.Metrics, a.Admin)
 	}})
 }
 
