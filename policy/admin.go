@@ -36,8 +36,8 @@ func (e *Engine) AllowAdmin(ctx context.Context, id *identity.Identity, method s
 	}
 	in := &Input{Identity: id}
 	input := ast.NewObject(
-		field("identity", in.identityTerm(identityFields)),
-		field("method", ast.StringTerm(method)),
+		[2]*ast.Term{ast.InternedTerm("identity"), in.identityTerm()},
+		[2]*ast.Term{ast.InternedTerm("method"), ast.StringTerm(method)},
 	)
 	v, err := evalValue(ctx, e.admin.pq, rego.EvalParsedInput(input), rego.EvalExternalCancel(cancelOf(ctx)))
 	if err != nil {

@@ -3,6 +3,7 @@ package policy
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"testing"
 	"testing/fstest"
 
@@ -33,6 +34,14 @@ func BenchmarkDecide(b *testing.B) {
 		if st := e.CacheStats(); st.Hits != 0 && b.N > len(ins) {
 			b.Logf("CacheStats = %+v", st)
 		}
+	})
+	b.Run("fresh-id", func(b *testing.B) {
+		// A new id on every call, as a fleet pulling images sends them: the
+		// cost a request pays when its path's variable part was never seen.
+		e := loadShipped(b)
+		benchDecide(b, e, func(i int) *Input {
+			return request("runner", []string{"ci", "builders"}, "GET", "/registry/pull/"+strconv.Itoa(i))
+		})
 	})
 	b.Run("uncached", func(b *testing.B) {
 		e, err := Load(b.Context(), "", WithDecisionCache(0))

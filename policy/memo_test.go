@@ -58,7 +58,7 @@ func TestMemoKeysDoNotCollide(t *testing.T) {
 	in := func(user string, groups ...string) *Input {
 		return &Input{Identity: &identity.Identity{User: user, Groups: groups}, Request: Request{Method: "GET", Path: "/"}}
 	}
-	fields := fieldUser | fieldGroups | fieldRouteCandidates
+	fields := fieldsNamed("identity.user", "identity.groups") | fieldRouteCandidates
 	pairs := [][2]*Input{
 		{in("u", "a,b"), in("u", "a", "b")},
 		{in("u", "ab"), in("u", "a", "b")},

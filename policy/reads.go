@@ -4,53 +4,6 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 )
 
-// fieldSet names fields of the input document. A policy is given only the
-// fields it reads, and its decisions are memoized on those fields alone.
-type fieldSet uint32
-
-const (
-	fieldUser fieldSet = 1 << iota
-	fieldGroups
-	fieldOrgUnits
-	fieldSubject
-	fieldIssuer
-	fieldSerial
-	fieldFingerprint
-	fieldSANs
-	fieldSPIFFEID
-	fieldNotBefore
-	fieldNotAfter
-	fieldSource
-	fieldMethod
-	fieldPath
-	fieldRawPath
-	fieldQuery
-	fieldHeaders
-	fieldHost
-	fieldScheme
-	fieldProtocol
-	// fieldRouteCandidates is input.route_candidates, which the engine
-	// computes from the method and the path.
-	fieldRouteCandidates
-
-	identityFields = fieldUser | fieldGroups | fieldOrgUnits | fieldSubject | fieldIssuer | fieldSerial |
-		fieldFingerprint | fieldSANs | fieldSPIFFEID | fieldNotBefore | fieldNotAfter | fieldSource
-	requestFields = fieldMethod | fieldPath | fieldRawPath | fieldQuery | fieldHeaders | fieldHost |
-		fieldScheme | fieldProtocol
-	allFields = identityFields | requestFields | fieldRouteCandidates
-)
-
-var identityFieldNames = map[string]fieldSet{
-	"user": fieldUser, "groups": fieldGroups, "org_units": fieldOrgUnits, "subject": fieldSubject,
-	"issuer": fieldIssuer, "serial": fieldSerial, "fingerprint_sha256": fieldFingerprint, "sans": fieldSANs,
-	"spiffe_id": fieldSPIFFEID, "not_before": fieldNotBefore, "not_after": fieldNotAfter, "source": fieldSource,
-}
-
-var requestFieldNames = map[string]fieldSet{
-	"method": fieldMethod, "path": fieldPath, "raw_path": fieldRawPath, "query": fieldQuery,
-	"headers": fieldHeaders, "host": fieldHost, "scheme": fieldScheme, "protocol": fieldProtocol,
-}
-
 // policyReads is what analysing the compiled modules found out about the
 // input a policy depends on.
 type policyReads struct {
@@ -150,10 +103,6 @@ func refFields(ref ast.Ref) fieldSet {
 		return allFields
 	}
 	switch string(top) {
-	case "identity":
-		return subField(ref, identityFields, identityFieldNames)
-	case "request":
-		return subField(ref, requestFields, requestFieldNames)
 	case "route_candidates":
 		return fieldRouteCandidates
 	case "method":
@@ -161,18 +110,22 @@ func refFields(ref ast.Ref) fieldSet {
 		// never has it, so reading it cannot make two decisions differ.
 		return 0
 	}
+	if p := partNamed(string(top)); p != nil {
+		return subField(ref, p)
+	}
 	return allFields
 }
 
-func subField(ref ast.Ref, whole fieldSet, names map[string]fieldSet) fieldSet {
+// subField maps a reference below input.<part> to the fields it reads.
+func subField(ref ast.Ref, p *inputPart) fieldSet {
 	if len(ref) < 3 {
-		return whole
+		return p.fields
 	}
 	name, ok := ref[2].Value.(ast.String)
 	if !ok {
-		return whole
+		return p.fields
 	}
-	if f, ok := names[string(name)]; ok {
+	if f, ok := p.byName[string(name)]; ok {
 		return f
 	}
 	return allFields
