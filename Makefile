@@ -21,13 +21,18 @@ FUZZ_TARGETS := \
 	./server:FuzzHeaderValue \
 	./server:FuzzHTTPCheck
 
-.PHONY: build test fuzz unit rego lint proto fmt-check vet generate check-generate bench bench-load dev clean
+# The deploy module (deploy/go.mod): tests of the Kubernetes manifests, the
+# Helm chart, the Dockerfile and the systemd unit, with the Kubernetes and
+# Helm modules kept out of certgate's go.mod.
+DEPLOY_LINT := $(GO) tool -modfile=../tools/lint/go.mod golangci-lint
+
+.PHONY: build test fuzz unit rego lint proto fmt-check vet generate check-generate bench bench-load dev clean deploy-test
 
 build:
 	$(GO) build -o bin/certgate ./cmd/certgate
 
-## test: everything CI checks — formatting, vet, lint, buf lint/breaking, generated code, Go tests, Rego tests, fuzzing.
-test: fmt-check vet lint proto check-generate rego unit fuzz
+## test: everything CI checks — formatting, vet, lint, buf lint/breaking, generated code, Go tests, Rego tests, deploy tests, fuzzing.
+test: fmt-check vet lint proto check-generate rego unit deploy-test fuzz
 
 unit:
 	$(GO) test -race -count=1 $(PKGS)
@@ -39,6 +44,12 @@ fuzz:
 		echo "fuzz $$pkg $$name for $(FUZZTIME)"; \
 		$(GO) test -run='^$$' -fuzz="^$$name$$" -fuzztime=$(FUZZTIME) $$pkg; \
 	done
+
+## deploy-test: vet, lint and test the deploy module (manifests, Helm chart, Dockerfile, systemd unit).
+deploy-test:
+	cd deploy && $(GO) vet ./...
+	cd deploy && $(DEPLOY_LINT) run ./...
+	cd deploy && $(GO) test -count=1 ./...
 
 rego:
 	$(TOOL) opa test rego/ -v

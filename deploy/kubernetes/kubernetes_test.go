@@ -1,12 +1,11 @@
+// Package kubernetes_test checks the raw manifests in nginx/kubernetes. It
+// lives in the deploy module so that the Kubernetes API modules stay out of
+// certgate's own go.mod.
 package kubernetes_test
 
 import (
-	"bytes"
-	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -15,69 +14,30 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/yaml"
 
 	"github.com/certgate/certgate/config"
+	"github.com/certgate/certgate/deploy/k8sdecode"
 )
 
-var separator = regexp.MustCompile(`(?m)^---[ \t]*$`)
+// repoRoot is the certgate repository; the manifests are where the NGINX
+// documentation points.
+const repoRoot = "../.."
+
+var manifests = filepath.Join(repoRoot, "nginx", "kubernetes")
 
 // decode reads every document of a manifest into its typed Kubernetes
-// object, strictly: a misspelt or misplaced field is an error, as it
-// would be for `kubectl apply --validate=strict`.
+// object, strictly (see k8sdecode).
 func decode(t *testing.T, name string) []any {
 	t.Helper()
-	data, err := os.ReadFile(name)
+	data, err := os.ReadFile(filepath.Join(manifests, name))
 	if err != nil {
 		t.Fatal(err)
 	}
-	objs, err := decodeAll(data)
+	objs, err := k8sdecode.All(data)
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
 	return objs
-}
-
-func decodeAll(data []byte) ([]any, error) {
-	var objs []any
-	for i, doc := range separator.Split(string(data), -1) {
-		js, err := yaml.YAMLToJSON([]byte(doc))
-		if err != nil {
-			return nil, fmt.Errorf("document %d: %w", i, err)
-		}
-		if string(js) == "null" {
-			continue // comments only
-		}
-		var tm metav1.TypeMeta
-		if err := json.Unmarshal(js, &tm); err != nil {
-			return nil, fmt.Errorf("document %d: %w", i, err)
-		}
-		var obj any
-		switch tm.APIVersion + "/" + tm.Kind {
-		case "v1/Namespace":
-			obj = &corev1.Namespace{}
-		case "v1/ConfigMap":
-			obj = &corev1.ConfigMap{}
-		case "v1/Service":
-			obj = &corev1.Service{}
-		case "apps/v1/Deployment":
-			obj = &appsv1.Deployment{}
-		case "policy/v1/PodDisruptionBudget":
-			obj = &policyv1.PodDisruptionBudget{}
-		case "networking.k8s.io/v1/Ingress":
-			obj = &networkingv1.Ingress{}
-		default:
-			return nil, fmt.Errorf("document %d: unexpected %s %s", i, tm.APIVersion, tm.Kind)
-		}
-		dec := json.NewDecoder(bytes.NewReader(js))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(obj); err != nil {
-			return nil, fmt.Errorf("document %d (%s): %w", i, tm.Kind, err)
-		}
-		objs = append(objs, obj)
-	}
-	return objs, nil
 }
 
 func TestATypoFailsTheManifest(t *testing.T) {
@@ -89,14 +49,14 @@ func TestATypoFailsTheManifest(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			data, err := os.ReadFile(tc.file)
+			data, err := os.ReadFile(filepath.Join(manifests, tc.file))
 			if err != nil {
 				t.Fatal(err)
 			}
 			if !strings.Contains(string(data), tc.from) {
 				t.Fatalf("%s no longer contains %q", tc.file, tc.from)
 			}
-			_, err = decodeAll([]byte(strings.Replace(string(data), tc.from, tc.to, 1)))
+			_, err = k8sdecode.All([]byte(strings.Replace(string(data), tc.from, tc.to, 1)))
 			if err == nil {
 				t.Fatalf("%s with %q -> %q decoded without error", tc.file, tc.from, tc.to)
 			}
@@ -105,25 +65,10 @@ func TestATypoFailsTheManifest(t *testing.T) {
 	}
 }
 
-func only[T any](t *testing.T, objs []any, match func(T) bool) T {
-	t.Helper()
-	var found []T
-	for _, o := range objs {
-		if v, ok := o.(T); ok && (match == nil || match(v)) {
-			found = append(found, v)
-		}
-	}
-	if len(found) != 1 {
-		var zero T
-		t.Fatalf("want exactly one %T, found %d", zero, len(found))
-	}
-	return found[0]
-}
-
 func TestCertgateManifest(t *testing.T) {
 	objs := decode(t, "certgate.yaml")
 
-	d := only[*appsv1.Deployment](t, objs, nil)
+	d := k8sdecode.Only[*appsv1.Deployment](t, objs, nil)
 	if d.Spec.Replicas == nil || *d.Spec.Replicas != 2 {
 		t.Errorf("replicas = %v, want 2", d.Spec.Replicas)
 	}
@@ -194,7 +139,7 @@ func TestCertgateManifest(t *testing.T) {
 		t.Errorf("volumes (-want +got):\n%s", diff)
 	}
 
-	svc := only[*corev1.Service](t, objs, nil)
+	svc := k8sdecode.Only[*corev1.Service](t, objs, nil)
 	svcPorts := map[string]string{}
 	for _, p := range svc.Spec.Ports {
 		svcPorts[p.Name] = p.TargetPort.String()
@@ -209,7 +154,7 @@ func TestCertgateManifest(t *testing.T) {
 		t.Errorf("selectors %v / %v do not match pod labels %v", svc.Spec.Selector, d.Spec.Selector.MatchLabels, d.Spec.Template.Labels)
 	}
 
-	pdb := only[*policyv1.PodDisruptionBudget](t, objs, nil)
+	pdb := k8sdecode.Only[*policyv1.PodDisruptionBudget](t, objs, nil)
 	if pdb.Spec.MinAvailable == nil || pdb.Spec.MinAvailable.IntValue() != 1 {
 		t.Errorf("PDB minAvailable = %v, want 1", pdb.Spec.MinAvailable)
 	}
@@ -218,7 +163,7 @@ func TestCertgateManifest(t *testing.T) {
 	}
 
 	t.Run("the embedded config.yaml is a valid certgate config", func(t *testing.T) {
-		cm := only(t, objs, func(cm *corev1.ConfigMap) bool { return cm.Name == "certgate-config" })
+		cm := k8sdecode.Only(t, objs, func(cm *corev1.ConfigMap) bool { return cm.Name == "certgate-config" })
 		cfg := config.Default()
 		if err := config.Parse([]byte(cm.Data["config.yaml"]), &cfg); err != nil {
 			t.Fatal(err)
@@ -241,9 +186,9 @@ func TestCertgateManifest(t *testing.T) {
 	})
 
 	t.Run("the policy ConfigMap is the shipped policy", func(t *testing.T) {
-		cm := only(t, objs, func(cm *corev1.ConfigMap) bool { return cm.Name == "certgate-policy" })
+		cm := k8sdecode.Only(t, objs, func(cm *corev1.ConfigMap) bool { return cm.Name == "certgate-policy" })
 		for _, name := range []string{"authz.rego", "admin.rego", "data.json"} {
-			want, err := os.ReadFile(filepath.Join("..", "..", "rego", name))
+			want, err := os.ReadFile(filepath.Join(repoRoot, "rego", name))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -299,7 +244,7 @@ func TestIngresses(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.file, func(t *testing.T) {
-			ing := only[*networkingv1.Ingress](t, decode(t, tc.file), nil)
+			ing := k8sdecode.Only[*networkingv1.Ingress](t, decode(t, tc.file), nil)
 			want := map[string]string{}
 			for k, v := range common {
 				want[prefix+k] = v
