@@ -62,7 +62,7 @@ vet:
 	$(GO) vet $(PKGS)
 
 lint:
-	$(LINT) run $(PKGS)
+	$(LINT) run --allow-parallel-runners $(PKGS)
 
 ## proto: buf lint, and buf breaking against the main branch when there is one to compare with.
 proto:
