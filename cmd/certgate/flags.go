@@ -18,6 +18,9 @@ import (
 type listFlag []string
 
 func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+// Type is the value's name in help, for a flag whose usage names none.
+func (l *listFlag) Type() string { return "strings" }
 func (l *listFlag) Set(v string) error {
 	*l = append(*l, config.SplitList(v)...)
 	return nil
@@ -142,24 +145,30 @@ func newLogger(w io.Writer, c config.Log) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, opts))
 }
 
-// newFlagSet returns a flag set that reports errors instead of exiting and
-// prints its usage with a synopsis and examples.
+// newFlagSet returns a flag set that reports errors instead of exiting.
+// Its usage, printed after a usage error the command finds itself, is the
+// synopsis and where the full help is; cobra prints the help (cli.go).
+// Run with a *flagProbe as stderr, it records the set, synopsis and
+// examples in it.
 func newFlagSet(name, synopsis, examples string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: certgate %s\n\nFlags:\n", synopsis)
-		fs.PrintDefaults()
-		if examples != "" {
-			fmt.Fprintf(stderr, "\nExamples:\n%s", examples)
-		}
+		fmt.Fprintf(stderr, "Usage: certgate %s\nRun 'certgate %s --help' for the flags and examples.\n", synopsis, name)
+	}
+	if p, ok := stderr.(*flagProbe); ok {
+		p.fs, p.synopsis, p.examples = fs, synopsis, examples
 	}
 	return fs
 }
 
 // parseFlags parses args and maps -h to exit 0 and other errors to exit 2;
-// ok is false when the caller should return code.
+// ok is false when the caller should return code. Under a *flagProbe it
+// parses nothing and returns ok false: the command ends there.
 func parseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
+	if _, probing := fs.Output().(*flagProbe); probing {
+		return exitOK, false
+	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK, false

@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"os"
 	"os/signal"
@@ -25,60 +24,37 @@ func main() {
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
 
+// command is one subcommand: it runs with its arguments, or (subcommands
+// set) holds others.
 type command struct {
 	name, summary string
 	run           func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+	// subcommands and long describe a command that only holds others.
+	subcommands func() []command
+	long        string
+	// group is the heading the command is listed under in the help.
+	group string
 }
 
 func commands() []command {
 	return []command{
-		{"serve", "run the authorization service from a config file", runServe},
-		{"dev", "create a demo PKI in .certgate-dev/ and serve the shipped policy", runDev},
-		{"verify", "verify a certificate chain against CAs and CRLs", runVerify},
-		{"decide", "print the decision for one certificate, method and path", runDecide},
-		{"check", "ask a running certgate about one request, as Envoy or NGINX would", runCheck},
-		{"status", "show a running certgate's snapshot, CAs, CRLs and last reload (admin API)", runStatus},
-		{"reload", "make a running certgate reload its files now (admin API)", runReload},
-		{"explain", "show why a running certgate allows or denies a request from a certificate (admin API)", runExplain},
-		{"permissions", "list every permission of a running certgate's policy with routes and holders (admin API)", runPermissions},
-		{"pki", "run your own CA: init, issue, sign, revoke, crl, export, inspect", runPKI},
-		{"bench", "load certgate with a realistic request mix and report throughput and latency", runBench},
-		{"version", "print the version, VCS revision and time, and Go version of this binary (also --version)", runVersion},
+		{name: "serve", summary: "run the authorization service from a config file", run: runServe, group: "run"},
+		{name: "dev", summary: "create a demo PKI in .certgate-dev/ and serve the shipped policy", run: runDev, group: "run"},
+		{name: "verify", summary: "verify a certificate chain against CAs and CRLs", run: runVerify, group: "tools"},
+		{name: "decide", summary: "print the decision for one certificate, method and path", run: runDecide, group: "tools"},
+		{name: "check", summary: "ask a running certgate about one request, as Envoy or NGINX would", run: runCheck, group: "admin"},
+		{name: "status", summary: "show a running certgate's snapshot, CAs, CRLs and last reload (admin API)", run: runStatus, group: "admin"},
+		{name: "reload", summary: "make a running certgate reload its files now (admin API)", run: runReload, group: "admin"},
+		{name: "explain", summary: "show why a running certgate allows or denies a request from a certificate (admin API)", run: runExplain, group: "admin"},
+		{name: "permissions", summary: "list every permission of a running certgate's policy with routes and holders (admin API)", run: runPermissions, group: "admin"},
+		{name: "pki", summary: "run your own CA: init, issue, sign, revoke, crl, export, inspect", subcommands: pkiCommands, long: pkiLong, group: "tools"},
+		{name: "bench", summary: "load certgate with a realistic request mix and report throughput and latency", run: runBench, group: "tools"},
+		{name: "version", summary: "print the version, VCS revision and time, and Go version of this binary (also --version)", run: runVersion},
 	}
 }
 
+// run runs the command line args (without the program name) and returns
+// the exit code: see cli.go.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) > 1 && args[0] == "help" {
-		// certgate help X [Y] is certgate X [Y] --help.
-		return run(ctx, append(append([]string{}, args[1:]...), "--help"), stdout, stderr)
-	}
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		usage(stderr)
-		if len(args) == 0 {
-			return exitUsage
-		}
-		return exitOK
-	}
-	if args[0] == "--version" || args[0] == "-version" {
-		return runVersion(ctx, args[1:], stdout, stderr)
-	}
-	for _, c := range commands() {
-		if c.name == args[0] {
-			return c.run(ctx, args[1:], stdout, stderr)
-		}
-	}
-	fmt.Fprintf(stderr, "certgate: unknown command %q\n\n", args[0])
-	usage(stderr)
-	return exitUsage
-}
-
-func usage(w io.Writer) {
-	fmt.Fprintln(w, "Usage: certgate <command> [flags]")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Commands:")
-	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
-	}
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Run 'certgate <command> -h' or 'certgate help <command>' for a command's flags.")
+	return execute(ctx, args, stdout, stderr)
 }

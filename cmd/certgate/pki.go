@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -13,48 +12,19 @@ import (
 // pkiCommands are the subcommands of `certgate pki`.
 func pkiCommands() []command {
 	return []command{
-		{"init", "create a root CA, or an intermediate below --ca, in a PKI directory", runPKIInit},
-		{"issue", "issue a client (default) or --server certificate", runPKIIssue},
-		{"sign", "sign a CSR made where its key stays, with the rules of issue", runPKISign},
-		{"revoke", "revoke a certificate by file or --serial, with an RFC 5280 reason", runPKIRevoke},
-		{"crl", "sign the next CRL (crl.pem, crl.der), or --check how long one stays valid", runPKICRL},
-		{"export", "bundle a certificate, its key and chain as PKCS #12 for browsers and keychains", runPKIExport},
-		{"inspect", "show a certificate, chain or CRL the way certgate sees it", runPKIInspect},
+		{name: "init", summary: "create a root CA, or an intermediate below --ca, in a PKI directory", run: runPKIInit},
+		{name: "issue", summary: "issue a client (default) or --server certificate", run: runPKIIssue},
+		{name: "sign", summary: "sign a CSR made where its key stays, with the rules of issue", run: runPKISign},
+		{name: "revoke", summary: "revoke a certificate by file or --serial, with an RFC 5280 reason", run: runPKIRevoke},
+		{name: "crl", summary: "sign the next CRL (crl.pem, crl.der), or --check how long one stays valid", run: runPKICRL},
+		{name: "export", summary: "bundle a certificate, its key and chain as PKCS #12 for browsers and keychains", run: runPKIExport},
+		{name: "inspect", summary: "show a certificate, chain or CRL the way certgate sees it", run: runPKIInspect},
 	}
 }
 
-// runPKI dispatches `certgate pki <sub>`.
-func runPKI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		pkiUsage(stderr)
-		if len(args) == 0 {
-			return exitUsage
-		}
-		return exitOK
-	}
-	for _, c := range pkiCommands() {
-		if c.name == args[0] {
-			return c.run(ctx, args[1:], stdout, stderr)
-		}
-	}
-	fmt.Fprintf(stderr, "certgate pki: unknown command %q\n\n", args[0])
-	pkiUsage(stderr)
-	return exitUsage
-}
-
-func pkiUsage(w io.Writer) {
-	fmt.Fprintln(w, "Usage: certgate pki <command> [flags]")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Run your own small CA for mTLS clients and servers: one command per step")
-	fmt.Fprintln(w, "instead of openssl recipes. Everything lives in one directory (--dir, default ./ca).")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Commands:")
-	for _, c := range pkiCommands() {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
-	}
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Run 'certgate pki <command> -h' for a command's flags and examples.")
-}
+// pkiLong is the help of `certgate pki`.
+const pkiLong = `Run your own small CA for mTLS clients and servers: one command per step
+instead of openssl recipes. Everything lives in one directory (--dir, default ./ca).`
 
 // defaultPKIDir is where `certgate pki` keeps its CA unless --dir says otherwise.
 const defaultPKIDir = "ca"

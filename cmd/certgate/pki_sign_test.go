@@ -81,7 +81,7 @@ func TestPKISignRefuses(t *testing.T) {
 			}
 		})
 	}
-	if _, _, stderr := runCLI("pki", "sign", "-h"); !strings.Contains(stderr, "openssl x509 -req -in jenkins.csr -CA ca.pem") {
-		t.Errorf("sign -h does not name the openssl command it replaces:\n%s", stderr)
+	if _, stdout, _ := runCLI("pki", "sign", "-h"); !strings.Contains(stdout, "openssl x509 -req -in jenkins.csr -CA ca.pem") {
+		t.Errorf("sign -h does not name the openssl command it replaces:\n%s", stdout)
 	}
 }

@@ -207,9 +207,9 @@ func TestPKIErrorsAreClear(t *testing.T) {
 func TestPKIHelpShowsExamples(t *testing.T) {
 	for _, c := range pkiCommands() {
 		t.Run(c.name, func(t *testing.T) {
-			code, _, stderr := runCLI("pki", c.name, "-h")
-			if code != 0 || !strings.Contains(stderr, "Usage: certgate pki "+c.name) || !strings.Contains(stderr, "Examples:\n  ") || !strings.Contains(stderr, "certgate pki "+c.name+" ") {
-				t.Errorf("exit %d, help:\n%s", code, stderr)
+			code, stdout, _ := runCLI("pki", c.name, "-h")
+			if code != 0 || !strings.Contains(stdout, "Usage:\n  certgate pki "+c.name) || !strings.Contains(stdout, "Examples:\n  ") || !strings.Contains(stdout, "certgate pki "+c.name+" ") {
+				t.Errorf("exit %d, help:\n%s", code, stdout)
 			}
 		})
 	}
