@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 
-	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
 	adminv1 "github.com/certgate/certgate/gen/certgate/admin/v1"
@@ -71,7 +70,7 @@ func (c *adminCommand) call(ctx context.Context, fn func(ctx context.Context, cl
 // print writes m as JSON with --json, else with text.
 func (c *adminCommand) print(m proto.Message, text func(io.Writer)) {
 	if c.flags.json {
-		out, err := protojson.MarshalOptions{Multiline: true, Indent: "  ", EmitUnpopulated: false}.Marshal(m)
+		out, err := adminJSON(m)
 		if err != nil {
 			fmt.Fprintf(c.stderr, "certgate %s: %v\n", c.fs.Name(), err)
 			return

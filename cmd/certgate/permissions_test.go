@@ -37,7 +37,7 @@ func TestPermissionsListsAuthenticatedOnceAsHeldByEveryone(t *testing.T) {
 		Permissions []struct {
 			Name                       string   `json:"name"`
 			Groups                     []string `json:"groups"`
-			EveryAuthenticatedIdentity bool     `json:"everyAuthenticatedIdentity"`
+			EveryAuthenticatedIdentity bool     `json:"every_authenticated_identity"`
 		} `json:"permissions"`
 	}
 	if err := json.Unmarshal([]byte(stdout), &got); err != nil {
