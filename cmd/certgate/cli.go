@@ -60,12 +60,16 @@ func probe(c command) *flagProbe {
 }
 
 // recordedValue passes a flag's value on and keeps it, as --name=value, for
-// the command's own parse.
+// the command's own parse. Its type is the placeholder of the flag's help
+// (`file` in "CA certificate `file`"), so that the usage itself, which
+// completion shows, holds no backquotes.
 type recordedValue struct {
 	pflag.Value
-	name string
-	args *[]string
+	name, typ string
+	args      *[]string
 }
+
+func (v recordedValue) Type() string { return v.typ }
 
 func (v recordedValue) Set(s string) error {
 	if err := v.Value.Set(s); err != nil {
@@ -174,7 +178,11 @@ func newCommand(c command, stdout, stderr io.Writer) *cobra.Command {
 	var parsed []string
 	p.fs.VisitAll(func(gf *flag.Flag) {
 		pf := pflag.PFlagFromGoFlag(gf)
-		pf.Value = recordedValue{Value: pf.Value, name: gf.Name, args: &parsed}
+		typ, usage := pflag.UnquoteUsage(pf)
+		if typ == "" {
+			typ = pf.Value.Type() // bool
+		}
+		pf.Value, pf.Usage = recordedValue{Value: pf.Value, name: gf.Name, typ: typ, args: &parsed}, usage
 		cmd.Flags().AddFlag(pf)
 	})
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
