@@ -102,7 +102,6 @@ func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(flagError)
-	root.CompletionOptions.HiddenDefaultCmd = false
 	for _, c := range commands() {
 		cmd := newCommand(c, stdout, stderr)
 		cmd.GroupID = c.group
@@ -163,13 +162,10 @@ func newCommand(c command, stdout, stderr io.Writer) *cobra.Command {
 		return cmd
 	}
 	p := probe(c)
-	_, params, _ := strings.Cut(strings.TrimPrefix(p.synopsis, c.name), " ")
-	// A pki subcommand's synopsis starts with "pki NAME".
-	if rest, ok := strings.CutPrefix(p.synopsis, "pki "+c.name); ok {
-		params = strings.TrimPrefix(rest, " ")
-	}
+	// The synopsis is "NAME PARAMS", or "pki NAME PARAMS".
+	params := strings.TrimPrefix(strings.TrimPrefix(p.synopsis, "pki "), c.name)
 	cmd := &cobra.Command{
-		Use:                   strings.TrimSpace(c.name + " " + params),
+		Use:                   c.name + params,
 		Short:                 c.summary,
 		Long:                  strings.ToUpper(c.summary[:1]) + c.summary[1:] + ".",
 		Example:               strings.TrimRight(p.examples, "\n"),
