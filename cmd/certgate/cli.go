@@ -214,12 +214,18 @@ func unknownCommand(cmd *cobra.Command, name string) error {
 	return errors.New(msg)
 }
 
-// flagError adds the flags the user may have meant to an unknown flag.
+// flagError adds the flags the user may have meant to an unknown flag,
+// also to a long flag given with one dash.
 func flagError(cmd *cobra.Command, err error) error {
 	usage := &usageError{cmd: cmd, err: err}
 	var unknown *pflag.NotExistError
 	if errors.As(err, &unknown) {
-		if s := suggestFlags(cmd, unknown.GetSpecifiedName()); len(s) > 0 {
+		name := unknown.GetSpecifiedName()
+		if short := unknown.GetSpecifiedShortnames(); len(short) > 1 {
+			// -ca, as Go's flag package took it, is -c -a to pflag.
+			name = short
+		}
+		if s := suggestFlags(cmd, name); len(s) > 0 {
 			usage.hint = "Did you mean this?\n\t--" + strings.Join(s, "\n\t--") + "\n"
 		}
 	}

@@ -70,6 +70,8 @@ func TestUnknownCommandsAndFlagsAreUsageErrors(t *testing.T) {
 		{"help of an unknown pki command", []string{"help", "pki", "frob"}, []string{`unknown command "frob" for "certgate pki"`}},
 		{"an unknown flag", []string{"verify", "--cx", "x.pem"}, []string{"certgate verify: unknown flag: --cx", "Did you mean this?\n\t--ca\n", "Run 'certgate verify --help' for usage."}},
 		{"a misspelt flag", []string{"status", "--jsno"}, []string{"certgate status: unknown flag: --jsno", "\t--json\n"}},
+		{"a long flag with one dash", []string{"verify", "-ca", "ca.pem", "x.pem"}, []string{"unknown shorthand flag: 'c' in -ca", "Did you mean this?\n\t--ca\n"}},
+		{"-version", []string{"-version"}, []string{"Did you mean this?\n\t--version\n"}},
 		{"a flag of another command", []string{"pki", "inspect", "--cn", "x"}, []string{"certgate pki inspect: unknown flag: --cn"}},
 		{"a bad flag value", []string{"verify", "--max-chain-depth", "two", "x.pem"}, []string{`invalid argument "two" for "--max-chain-depth"`}},
 		{"a flag without its value", []string{"pki", "inspect", "x.pem", "--config"}, []string{"flag needs an argument: --config"}},
