@@ -181,6 +181,7 @@ func newCommand(c command, stdout, stderr io.Writer) *cobra.Command {
 		pf.Value, pf.Usage = recordedValue{Value: pf.Value, name: gf.Name, typ: typ, args: &parsed}, usage
 		cmd.Flags().AddFlag(pf)
 	})
+	registerFlagValues(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		argv := append(append(slices.Clone(parsed), "--"), args...)
 		if code := c.run(cmd.Context(), argv, stdout, stderr); code != exitOK {

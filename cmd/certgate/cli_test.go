@@ -126,6 +126,9 @@ func TestCompletionScriptsGenerate(t *testing.T) {
 		{[]string{"__complete", "pki", "i"}, []string{"init\t", "inspect\t", "issue\t"}},
 		{[]string{"__complete", "help", "pki", "s"}, []string{"sign\t"}},
 		{[]string{"__complete", "st"}, []string{"status\t"}},
+		{[]string{"__complete", "verify", "--purpose", ""}, []string{"client\n", "server\n", "any\n"}},
+		{[]string{"__complete", "serve", "--crl-mode", ""}, []string{"full_chain\n", "leaf\n", "off\n"}},
+		{[]string{"__complete", "pki", "revoke", "--reason", "key"}, []string{"keyCompromise\n"}},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args[1:], " "), func(t *testing.T) {
