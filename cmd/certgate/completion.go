@@ -22,7 +22,6 @@ func flagValues() map[string][]string {
 		"grpc-trust": families,
 		"log-level":  {"debug", "info", "warn", "error"},
 		"log-format": {"json", "text"},
-		"mode":       {"grpc", "http"},
 	}
 }
 
