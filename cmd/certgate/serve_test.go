@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -28,5 +29,21 @@ func TestServeRefusesATCPAdminListenerWithoutTLS(t *testing.T) {
 	code, _, stderr = runCLI("serve", "--ca", d.Path("ca.pem"))
 	if code != exitUsage || !strings.Contains(stderr, "admin.listen") {
 		t.Errorf("serve with %s=localhost:0: exit %d, stderr %s; want %d naming admin.listen", config.EnvAdminListen, code, stderr, exitUsage)
+	}
+}
+
+// TestServeExitsWhenAListenerCannotBind: a taken address is exit 1 with
+// the address named, before anything is served.
+func TestServeExitsWhenAListenerCannotBind(t *testing.T) {
+	d := demo(t)
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	code, _, stderr := runCLI("serve", "--ca", d.Path("ca.pem"), "--crl", d.Path("crl.pem"), "--grpc-listen", "127.0.0.1:0",
+		"--http-listen", taken.Addr().String(), "--metrics-listen", "off", "--admin-listen", "off")
+	if code != exitFail || !strings.Contains(stderr, "listen for HTTP on "+taken.Addr().String()) || strings.Contains(stderr, `"msg":"serving"`) {
+		t.Errorf("serve on a taken HTTP address: exit %d, stderr %s; want %d naming the address, never serving", code, stderr, exitFail)
 	}
 }
