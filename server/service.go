@@ -71,6 +71,7 @@ type Service struct {
 // NewService validates cfg, loads the first snapshot and builds everything
 // Run serves with; nothing listens yet. A configuration or first snapshot
 // that cannot be used is an error: certgate never starts without a policy.
+// The decision log it opens is flushed and closed when Run returns.
 func NewService(ctx context.Context, cfg config.Config, opts ServiceOptions) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
