@@ -44,7 +44,7 @@ func FuzzLoadCRL(f *testing.F) {
 		if len(crls) == 0 {
 			t.Fatal("no CRL and no error")
 		}
-		store, err := newStore([]*x509.Certificate{root.Cert}, []*x509.Certificate{inter.Cert}, append(crls, rootCRL), make([]string, len(crls)+1), CRLModeFullChain)
+		store, err := newStore([]*x509.Certificate{root.Cert}, []*x509.Certificate{inter.Cert}, append(crls, rootCRL), make([]string, len(crls)+1), CRLModeFullChain, false)
 		if err != nil {
 			return
 		}

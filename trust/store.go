@@ -69,14 +69,24 @@ func Load(cfg Config) (*Store, error) {
 			files = append(files, f)
 		}
 	}
+	for _, d := range cfg.CRLDocuments {
+		list, err := ParseCRLs(d.Data)
+		if err != nil {
+			return nil, fmt.Errorf("CRL %s: %w", d.Name, err)
+		}
+		for _, c := range list {
+			crls = append(crls, c)
+			files = append(files, d.Name)
+		}
+	}
 	mode := cfg.CRLMode
 	if mode == "" {
 		mode = CRLModeOff
-		if len(crls) > 0 {
+		if len(crls) > 0 || cfg.FetchesCRLs {
 			mode = CRLModeFullChain
 		}
 	}
-	s, err := newStore(roots, inters, crls, files, mode)
+	s, err := newStore(roots, inters, crls, files, mode, cfg.FetchesCRLs)
 	if err != nil {
 		return nil, err
 	}
@@ -125,17 +135,19 @@ func (s *Store) WithStaleCRLPolicy(p StaleCRLPolicy) (*Store, error) {
 
 // NewStore builds a Store from parsed values.
 func NewStore(roots, intermediates []*x509.Certificate, crls []*x509.RevocationList, mode CRLMode) (*Store, error) {
-	return newStore(roots, intermediates, crls, make([]string, len(crls)), mode)
+	return newStore(roots, intermediates, crls, make([]string, len(crls)), mode, false)
 }
 
-func newStore(roots, inters []*x509.Certificate, crls []*x509.RevocationList, files []string, mode CRLMode) (*Store, error) {
+// newStore builds a Store; fetched says CRLs may still be on their way, so
+// that a CRL mode without any CRL yet is no error.
+func newStore(roots, inters []*x509.Certificate, crls []*x509.RevocationList, files []string, mode CRLMode, fetched bool) (*Store, error) {
 	if err := mode.Validate(); err != nil {
 		return nil, err
 	}
 	if len(roots) == 0 {
 		return nil, errors.New("no CA certificate configured")
 	}
-	if mode != CRLModeOff && len(crls) == 0 {
+	if mode != CRLModeOff && len(crls) == 0 && !fetched {
 		return nil, fmt.Errorf("crl_mode %s needs at least one CRL file", mode)
 	}
 	s := &Store{roots: x509.NewCertPool(), inters: x509.NewCertPool(), crls: map[string][]*crlEntry{}, mode: mode, rootCerts: roots, interCerts: inters}

@@ -67,6 +67,23 @@ type Config struct {
 	// MaxChainDepth is the most intermediate CAs allowed between a leaf
 	// and its trust anchor, like OpenSSL's verify depth; nil: no limit.
 	MaxChainDepth *int
+	// CRLDocuments are CRLs read elsewhere than from CRLFiles (fetched
+	// over HTTP), parsed and checked exactly as a file is; each one's Name
+	// (its URL) stands where a file name would.
+	CRLDocuments []CRLDocument
+	// FetchesCRLs says that CRLs arrive from somewhere else than files
+	// (trust.crl_urls): crl_mode then defaults to full_chain as with CRL
+	// files, and a mode that checks CRLs is allowed while none has
+	// arrived yet: every certificate it covers is crl_unavailable (401)
+	// until one has.
+	FetchesCRLs bool
+}
+
+// CRLDocument is the content of one CRL source: a DER CRL, or PEM holding
+// X509 CRL blocks, as a CRL file holds.
+type CRLDocument struct {
+	Name string
+	Data []byte
 }
 
 // Purpose is the extended key usage a chain must allow.

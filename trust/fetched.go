@@ -1,0 +1,85 @@
+package trust
+
+import (
+	"crypto/x509"
+	"errors"
+	"fmt"
+)
+
+// LoadCAs reads the CA and intermediate files of cfg, as Load does: the
+// certificates a fetched CRL must be signed by (CheckCRLDocument).
+func LoadCAs(cfg Config) ([]*x509.Certificate, error) {
+	roots, err := loadCerts(cfg.CAFiles)
+	if err != nil {
+		return nil, err
+	}
+	inters, err := loadCerts(cfg.IntermediateFiles)
+	if err != nil {
+		return nil, err
+	}
+	return append(roots, inters...), nil
+}
+
+// CheckCRLDocument checks doc, a CRL document fetched from doc.Name, before
+// anything uses it, by the rules a CRL file is held to and two more:
+//
+//   - it parses as a CRL file does (ParseCRLs: strict, one DER CRL or PEM of
+//     X509 CRL blocks only);
+//   - every CRL in it is signed by one of cas, the configured CAs and
+//     intermediates. A file may hold the CRL of an intermediate that only
+//     clients present; a fetched CRL may not, since nothing then vouches
+//     for the bytes a server sent;
+//   - its CRLs have a newest per issuer key, as at load;
+//   - it does not go back (CheckSuccessor) from prev, the last good
+//     document of the same source (nil at first), nor from serving, the
+//     store serving now (nil before the first snapshot).
+//
+// It returns the CRLs, for their thisUpdate and nextUpdate. A document it
+// refuses must not replace the last good one.
+func CheckCRLDocument(cas []*x509.Certificate, doc CRLDocument, prev *CRLDocument, serving *Store) ([]*x509.RevocationList, error) {
+	if len(cas) == 0 {
+		return nil, errors.New("no CA certificate configured")
+	}
+	crls, err := ParseCRLs(doc.Data)
+	if err != nil {
+		return nil, fmt.Errorf("CRL %s: %w", doc.Name, err)
+	}
+	for _, crl := range crls {
+		signers, named, err := crlSigners(crl, cas)
+		if err != nil {
+			return nil, fmt.Errorf("CRL %s: signature does not verify with CA %q: %w", doc.Name, named.Subject, err)
+		}
+		if len(signers) == 0 {
+			return nil, fmt.Errorf("CRL %s: issuer %q is not a configured CA or intermediate, so its signature cannot be checked", doc.Name, crl.Issuer)
+		}
+	}
+	next, err := documentStore(cas, doc.Name, crls)
+	if err != nil {
+		return nil, err
+	}
+	if prev != nil {
+		// The last good document was checked when it arrived; if it no
+		// longer is (the CAs changed), there is nothing to compare with.
+		if old, perr := ParseCRLs(prev.Data); perr == nil {
+			if prevStore, serr := documentStore(cas, prev.Name, old); serr == nil {
+				if err := next.CheckSuccessor(prevStore); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	if err := next.CheckSuccessor(serving); err != nil {
+		return nil, err
+	}
+	return crls, nil
+}
+
+// documentStore is a Store holding only the CRLs of one document, for
+// CheckSuccessor.
+func documentStore(cas []*x509.Certificate, name string, crls []*x509.RevocationList) (*Store, error) {
+	names := make([]string, len(crls))
+	for i := range names {
+		names[i] = name
+	}
+	return newStore(cas, nil, crls, names, CRLModeOff, false)
+}
