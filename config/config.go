@@ -75,6 +75,8 @@ type Trust struct {
 	// certificate and a configured CA, as NGINX's ssl_verify_depth
 	// counts them; unset means no limit.
 	MaxChainDepth *int `yaml:"max_chain_depth"`
+	// CRLFetch: crl_urls, crl_refresh, crl_cache_dir, … (crlfetch.go).
+	CRLFetch `yaml:",inline"`
 }
 
 // Policy locates the Rego policy and its data.
@@ -134,7 +136,7 @@ const DefaultMetricsListen = "127.0.0.1:9193"
 func Default() Config {
 	return Config{
 		Listen: Listen{GRPC: "127.0.0.1:9191", HTTP: "127.0.0.1:9192", Metrics: DefaultMetricsListen, ShutdownGrace: duration.Duration(10 * time.Second)},
-		Trust:  Trust{OnStaleCRL: trust.StaleCRLDeny, CRLWarnBefore: duration.Duration(duration.Day)},
+		Trust:  Trust{OnStaleCRL: trust.StaleCRLDeny, CRLWarnBefore: duration.Duration(duration.Day), CRLFetch: defaultCRLFetch()},
 		// The check endpoint reads nothing but Ssl-Client-Cert: it believes
 		// it from a proxy on this host, the one the default 127.0.0.1
 		// listener can be reached from. gRPC believes no header.
@@ -189,6 +191,7 @@ const (
 	EnvCAFiles       = "CERTGATE_CA_FILES"
 	EnvIntermediates = "CERTGATE_INTERMEDIATE_FILES"
 	EnvCRLFiles      = "CERTGATE_CRL_FILES"
+	EnvCRLURLs       = "CERTGATE_CRL_URLS"
 	EnvCRLMode       = "CERTGATE_CRL_MODE"
 	EnvPolicyDir     = "CERTGATE_POLICY_DIR"
 	EnvHTTPTrust     = "CERTGATE_HTTP_TRUST"
@@ -227,6 +230,7 @@ func ApplyEnv(cfg *Config, lookup func(string) (string, bool)) error {
 		EnvCAFiles:       &cfg.Trust.CAFiles,
 		EnvIntermediates: &cfg.Trust.IntermediateFiles,
 		EnvCRLFiles:      &cfg.Trust.CRLFiles,
+		EnvCRLURLs:       &cfg.Trust.URLs,
 		EnvHTTPTrust:     &cfg.Headers.HTTP.Trust,
 		EnvHTTPProxies:   &cfg.Headers.HTTP.TrustedProxies,
 		EnvGRPCTrust:     &cfg.Headers.GRPC.Trust,
@@ -296,6 +300,7 @@ func (c Config) Validate() error {
 	if d := c.Trust.MaxChainDepth; d != nil && *d < 0 {
 		errs = append(errs, fmt.Errorf("trust.max_chain_depth %d: must not be negative", *d))
 	}
+	errs = append(errs, c.Trust.validateFetch()...)
 	if c.Trust.CRLWarnBefore < 0 {
 		errs = append(errs, errors.New("trust.crl_warn_before: must not be negative"))
 	}
@@ -345,6 +350,7 @@ func (c Config) TrustConfig() trust.Config {
 		Bindings:          c.Trust.bindings(),
 		Profile:           c.Trust.Profile,
 		MaxChainDepth:     c.Trust.MaxChainDepth,
+		FetchesCRLs:       c.Trust.Fetches(),
 	}
 }
 

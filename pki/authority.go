@@ -38,7 +38,12 @@ type InitOptions struct {
 	// MaxPathLenZero) means no limit.
 	MaxPathLen     int
 	MaxPathLenZero bool
-	Now            func() time.Time
+	// CRLURLs are where the new CA will publish its CRL: recorded in the
+	// state, and named as the CRL distribution points of everything it
+	// issues. ParentCRLURLs are the parent's, named by the new
+	// intermediate's own certificate (its parent's CRL covers it).
+	CRLURLs, ParentCRLURLs []string
+	Now                    func() time.Time
 }
 
 // Init creates a CA in dir (made if missing): its key, its certificate, a
@@ -66,6 +71,9 @@ func Init(ctx context.Context, dir string, opts InitOptions) (*Authority, error)
 		now = time.Now
 	}
 	copts := Options{Subject: opts.Subject, KeyAlgorithm: opts.KeyAlgorithm, Validity: opts.Validity, MaxPathLen: opts.MaxPathLen, MaxPathLenZero: opts.MaxPathLenZero, Now: now}
+	if opts.Parent != nil {
+		copts.CRLDistributionPoints = opts.ParentCRLURLs
+	}
 	if copts.Validity == 0 {
 		copts.Validity = DefaultCAValidity
 	}
@@ -108,6 +116,7 @@ func Init(ctx context.Context, dir string, opts InitOptions) (*Authority, error)
 		CA:      StateCA{Subject: ca.Cert.Subject.String(), Serial: FormatSerial(ca.Cert.SerialNumber), NotAfter: ca.Cert.NotAfter},
 		Issued:  []IssuedEntry{},
 		Revoked: []RevokedEntry{},
+		CRLURLs: opts.CRLURLs,
 	}
 	if opts.Parent != nil {
 		st.CA.Parent = opts.Parent.Cert.Subject.String()

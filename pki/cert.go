@@ -94,6 +94,10 @@ type Options struct {
 	// ExtraExtensions are added verbatim.
 	ExtraExtensions []pkix.Extension
 
+	// CRLDistributionPoints are the URLs where the issuer publishes the
+	// CRL that covers this certificate (RFC 5280 4.2.1.13).
+	CRLDistributionPoints []string
+
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -242,6 +246,7 @@ func template(opts Options, isCA bool, pub crypto.PublicKey) (*x509.Certificate,
 		ExtraExtensions:       opts.ExtraExtensions,
 		PermittedDNSDomains:   opts.PermittedDNSDomains,
 		ExcludedDNSDomains:    opts.ExcludedDNSDomains,
+		CRLDistributionPoints: opts.CRLDistributionPoints,
 	}
 	if isCA {
 		tmpl.MaxPathLen = opts.MaxPathLen

@@ -162,7 +162,7 @@ func (a *Authority) issue(ctx context.Context, op string, req IssueRequest, pub 
 				}
 			}
 		}
-		cert, err := a.signLeaf(req, pub)
+		cert, err := a.signLeaf(req, pub, st.CRLURLs)
 		if err != nil {
 			return err
 		}
@@ -211,8 +211,9 @@ func (a *Authority) refuseOwnFiles(paths []string) error {
 	return nil
 }
 
-// signLeaf signs the certificate req describes, for pub or a new key.
-func (a *Authority) signLeaf(req IssueRequest, pub crypto.PublicKey) (*Certificate, error) {
+// signLeaf signs the certificate req describes, for pub or a new key,
+// naming crlURLs as its CRL distribution points.
+func (a *Authority) signLeaf(req IssueRequest, pub crypto.PublicKey, crlURLs []string) (*Certificate, error) {
 	usage := ClientAuth
 	if req.Server {
 		usage = ServerAuth
@@ -231,6 +232,8 @@ func (a *Authority) signLeaf(req IssueRequest, pub crypto.PublicKey) (*Certifica
 		KeyAlgorithm:   req.KeyAlgorithm,
 		PublicKey:      pub,
 		Usage:          usage,
+		// The CA's CRL covers what it issues: say where it is.
+		CRLDistributionPoints: crlURLs,
 	})
 	if err != nil {
 		return nil, err

@@ -40,7 +40,11 @@ type State struct {
 	// CRLNumber+1, so CRL numbers only ever increase.
 	CRLNumber int64 `json:"crl_number"`
 	// LastCRL is when the last CRL was signed (zero before the first).
-	LastCRL time.Time      `json:"last_crl,omitzero"`
+	LastCRL time.Time `json:"last_crl,omitzero"`
+	// CRLURLs are where this CA's CRL is published (`pki init --crl-url`):
+	// every certificate it issues names them as its CRL distribution
+	// points, so a relying party knows where to fetch the CRL.
+	CRLURLs []string       `json:"crl_urls,omitempty"`
 	Issued  []IssuedEntry  `json:"issued"`
 	Revoked []RevokedEntry `json:"revoked"`
 }

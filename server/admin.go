@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/certgate/certgate/crlfetch"
 	adminv1 "github.com/certgate/certgate/gen/certgate/admin/v1"
 	"github.com/certgate/certgate/identity"
 	"github.com/certgate/certgate/trust"
@@ -29,11 +30,17 @@ type AdminService struct {
 	CRLWarnBefore time.Duration
 	// Version is the certgate version GetStatus reports.
 	Version string
+	// CRLFetcher, when set, is the fetcher of CRLs over HTTP whose
+	// sources GetStatus reports.
+	CRLFetcher *crlfetch.Fetcher
 }
 
 // GetStatus reports the serving snapshot and the last reload.
 func (a *AdminService) GetStatus(context.Context, *adminv1.GetStatusRequest) (*adminv1.GetStatusResponse, error) {
 	resp := &adminv1.GetStatusResponse{Version: a.Version}
+	if a.CRLFetcher != nil {
+		resp.CrlFetch = crlFetchStatus(a.CRLFetcher)
+	}
 	// One load: the reload record and the snapshot it left serving are
 	// published together, so a reload finishing meanwhile cannot show its
 	// result beside the snapshot it replaced.

@@ -70,6 +70,11 @@ type Options struct {
 	// client cannot map the route table; the decision log names the
 	// permission either way.
 	NameMissingPermission bool
+	// LearnCRLURLs, when set, is given the CRL distribution points of each
+	// client certificate whose chain verified to a configured CA: on
+	// success, and when only its CRL was missing (crl_unavailable). It
+	// must not block. Never the URLs of a certificate that did not verify.
+	LearnCRLURLs func(urls []string)
 }
 
 // Checker runs the decision pipeline for both adapters.
@@ -85,6 +90,7 @@ type Checker struct {
 	now       func() time.Time
 	// namePermission is Options.NameMissingPermission.
 	namePermission bool
+	learnCRLURLs   func([]string)
 }
 
 // serving is everything a Checker publishes, in one atomic value: the
@@ -108,7 +114,7 @@ type serving struct {
 // first successful load; requests are then denied with 500).
 func NewChecker(snap *Snapshot, opts Options) *Checker {
 	c := &Checker{identity: opts.Identity, log: opts.Logger, decisions: opts.DecisionLog, metrics: opts.Metrics,
-		ids: newDecisionIDs(), cacheSize: opts.VerdictCacheSize, byteLimit: opts.VerdictCacheBytes, now: opts.Now, namePermission: opts.NameMissingPermission}
+		ids: newDecisionIDs(), cacheSize: opts.VerdictCacheSize, byteLimit: opts.VerdictCacheBytes, now: opts.Now, namePermission: opts.NameMissingPermission, learnCRLURLs: opts.LearnCRLURLs}
 	if c.log == nil {
 		c.log = slog.Default()
 	}
@@ -304,13 +310,13 @@ func (c *Checker) record(ctx context.Context, snap *Snapshot, req *Request, res 
 // with the same trust, before.
 func (c *Checker) authenticate(snap *Snapshot, verdicts *verdictCache, req *Request, now time.Time) (v *verdict, hit, cacheUsed bool) {
 	if verdicts == nil {
-		return verify(snap.Trust, req, c.identity, now), false, false
+		return verify(snap.Trust, req, c.identity, now, c.learnCRLURLs), false, false
 	}
 	key := verdictKey(req, c.identity)
 	if v, ok := verdicts.get(key, now); ok {
 		return v, true, true
 	}
-	v = verify(snap.Trust, req, c.identity, now)
+	v = verify(snap.Trust, req, c.identity, now, c.learnCRLURLs)
 	if v.until.After(now) {
 		verdicts.put(key, v)
 	}
@@ -348,8 +354,9 @@ func chainOf(req *Request, opts identity.Options) (identity.Presented, error) {
 // verify decodes and verifies the presented chain. Failures that cannot
 // change while the snapshot stays (a malformed header, an unknown CA, a
 // revoked serial) are remembered for failureTTL; the ones time may cure
-// (not yet valid, no current CRL) are not remembered at all.
-func verify(store *trust.Store, req *Request, opts identity.Options, now time.Time) *verdict {
+// (not yet valid, no current CRL) are not remembered at all. learn, when
+// set, gets the CRL distribution points of a leaf whose chain verified.
+func verify(store *trust.Store, req *Request, opts identity.Options, now time.Time, learn func([]string)) *verdict {
 	presented, err := chainOf(req, opts)
 	if err != nil {
 		return &verdict{reason: "certificate: " + err.Error(), cause: causeOfCertificate(err), err: err, from: now, until: now.Add(failureTTL)}
@@ -363,7 +370,15 @@ func verify(store *trust.Store, req *Request, opts identity.Options, now time.Ti
 		if errors.As(err, &te) && (te.Reason == trust.ReasonNotYetValid || te.Reason == trust.ReasonCRLUnavailable) {
 			v.until = now // not cached
 		}
+		// crl_unavailable comes only after a path to a configured CA
+		// verified: the leaf's URLs are the CA's word, not the client's.
+		if learn != nil && te != nil && te.Reason == trust.ReasonCRLUnavailable && len(presented.Chain[0].CRLDistributionPoints) > 0 {
+			learn(presented.Chain[0].CRLDistributionPoints)
+		}
 		return v
+	}
+	if learn != nil && len(verified.Chain[0].CRLDistributionPoints) > 0 {
+		learn(verified.Chain[0].CRLDistributionPoints)
 	}
 	id, err := identity.New(presented.Chain[0], presented.Source)
 	if err != nil {

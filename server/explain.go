@@ -46,7 +46,7 @@ func (c *Checker) Explain(ctx context.Context, req *Request, trace bool) Explana
 	if snap == nil {
 		return Explanation{Result: Result{Status: http.StatusInternalServerError, Reason: "no policy snapshot loaded"}}
 	}
-	v := verify(snap.Trust, req, c.identity, c.now())
+	v := verify(snap.Trust, req, c.identity, c.now(), nil)
 	ex := Explanation{Revision: snap.Revision, Identity: v.id, Chain: chainVerdict(v)}
 	if v.id == nil {
 		ex.Identity = v.claimed

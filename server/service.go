@@ -16,6 +16,7 @@ import (
 
 	"github.com/certgate/certgate/buildinfo"
 	"github.com/certgate/certgate/config"
+	"github.com/certgate/certgate/crlfetch"
 )
 
 // ServiceOptions are what a Service takes besides its configuration: where
@@ -66,6 +67,9 @@ type Service struct {
 	ready                func(Addrs)
 	closeDecisions       func()
 	ran                  atomic.Bool
+	// fetcher keeps trust.crl_urls (and learned distribution points)
+	// current; nil when none is configured.
+	fetcher *crlfetch.Fetcher
 }
 
 // NewService validates cfg, loads the first snapshot and builds everything
@@ -84,10 +88,19 @@ func NewService(ctx context.Context, cfg config.Config, opts ServiceOptions) (*S
 	if s.grpcTrust, s.httpTrust, err = listenerTrust(cfg.Headers); err != nil {
 		return nil, err
 	}
+	// CRLs over HTTP are fetched (or read from the cache) before the
+	// first snapshot, which they are part of; each new one reloads.
+	if s.fetcher, err = newCRLFetcher(cfg, s.log, s.servingStore, func(ctx context.Context) { s.Reload(ctx, "CRL fetch") }); err != nil {
+		return nil, err
+	}
+	if s.fetcher != nil {
+		s.fetcher.Start(ctx)
+	}
 	snap, err := s.load(ctx, 1)
 	if err != nil {
 		return nil, err
 	}
+	s.learnFromCAs(snap)
 	logRevocation(s.log, cfg.Trust.CRLMode, snap.Trust)
 	if s.adminTLS, err = adminTLSConfig(cfg.Admin); err != nil {
 		return nil, err
@@ -107,17 +120,25 @@ func NewService(ctx context.Context, cfg config.Config, opts ServiceOptions) (*S
 		Metrics:     metrics,
 		// Whether a 403 body names the missing permission.
 		NameMissingPermission: cfg.Listen.NameMissingPermission,
+		LearnCRLURLs:          s.learnCRLURLs(),
 	})
 	crlLead := time.Duration(cfg.Trust.CRLWarnBefore)
 	s.warner = &CRLWarner{Checker: s.checker, Lead: crlLead, Every: time.Hour, Logger: s.log, Metrics: metrics}
 	s.reloader = &Reloader{Checker: s.checker, Load: s.load, Logger: s.log, Metrics: metrics,
-		Digest: func() (string, error) { return InputDigest(cfg.TrustConfig(), cfg.Policy.Dir) },
-		OnSwap: func(next *Snapshot) { s.warner.Poke(); logRevocation(s.log, cfg.Trust.CRLMode, next.Trust) }}
+		Digest: func() (string, error) { return InputDigest(s.trustConfig(), cfg.Policy.Dir) },
+		OnSwap: func(next *Snapshot) {
+			s.warner.Poke()
+			logRevocation(s.log, cfg.Trust.CRLMode, next.Trust)
+			s.learnFromCAs(next)
+		}}
+	if s.fetcher != nil {
+		registry.MustRegister(s.fetcher)
+	}
 	version := opts.Version
 	if version == "" {
 		version = buildinfo.Read().String()
 	}
-	s.admin = &AdminService{Checker: s.checker, Reloader: s.reloader, CRLWarnBefore: crlLead, Version: version}
+	s.admin = &AdminService{Checker: s.checker, Reloader: s.reloader, CRLWarnBefore: crlLead, Version: version, CRLFetcher: s.fetcher}
 	s.warnAtStart(snap)
 	return s, nil
 }
@@ -125,7 +146,7 @@ func NewService(ctx context.Context, cfg config.Config, opts ServiceOptions) (*S
 // load builds a snapshot of the configured files; the Reloader calls it
 // for every later one.
 func (s *Service) load(ctx context.Context, revision uint64) (*Snapshot, error) {
-	snap, err := LoadSnapshot(ctx, s.cfg.TrustConfig(), s.cfg.Policy.Dir, revision)
+	snap, err := LoadSnapshot(ctx, s.trustConfig(), s.cfg.Policy.Dir, revision)
 	if err != nil {
 		return nil, err
 	}
@@ -184,6 +205,9 @@ func (s *Service) Run(ctx context.Context) error {
 		}()
 	}
 	go s.warner.Run(ctx)
+	if s.fetcher != nil {
+		go s.fetcher.Run(ctx)
+	}
 	addrs := lis.addrs()
 	s.logServing(addrs)
 	if s.ready != nil {

@@ -41,7 +41,7 @@ func LoadSnapshot(ctx context.Context, tc trust.Config, policyDir string, revisi
 	// The digest is taken first: should a file change while it is loaded,
 	// the snapshot may be newer than its digest, and the change's own
 	// reload then sees a different digest and loads again.
-	digest, err := inputDigest(files, policyDir)
+	digest, err := inputDigest(files, tc.CRLDocuments, policyDir)
 	if err != nil {
 		return nil, err
 	}
@@ -60,17 +60,18 @@ func LoadSnapshot(ctx context.Context, tc trust.Config, policyDir string, revisi
 // InputDigest is the Digest a snapshot loaded now from tc and policyDir
 // would have, computed without loading anything.
 func InputDigest(tc trust.Config, policyDir string) (string, error) {
-	return inputDigest(inputFiles(tc), policyDir)
+	return inputDigest(inputFiles(tc), tc.CRLDocuments, policyDir)
 }
 
 func inputFiles(tc trust.Config) []string {
 	return slices.Concat(tc.CAFiles, tc.IntermediateFiles, tc.CRLFiles, tc.BindingFiles())
 }
 
-// inputDigest hashes every named file and every file below policyDir that
-// is not hidden (Kubernetes keeps its volume generations in "..*" entries;
-// the visible names point into the current one).
-func inputDigest(files []string, policyDir string) (string, error) {
+// inputDigest hashes every named file, every fetched CRL document (by its
+// URL, in a domain of its own) and every file below policyDir that is not
+// hidden (Kubernetes keeps its volume generations in "..*" entries; the
+// visible names point into the current one).
+func inputDigest(files []string, docs []trust.CRLDocument, policyDir string) (string, error) {
 	h := sha256.New()
 	add := func(name string) error {
 		data, err := os.ReadFile(name)
@@ -85,6 +86,10 @@ func inputDigest(files []string, policyDir string) (string, error) {
 		if err := add(f); err != nil {
 			return "", err
 		}
+	}
+	for _, d := range docs {
+		fmt.Fprintf(h, "url\x00%s\x00%d\x00", d.Name, len(d.Data))
+		h.Write(d.Data)
 	}
 	if policyDir != "" {
 		err := filepath.WalkDir(policyDir, func(name string, d fs.DirEntry, err error) error {

@@ -171,7 +171,7 @@ func TestVerdictSizeEstimates(t *testing.T) {
 			// the snapshot; only the verdicts after them are measured.
 			before = heap()
 		}
-		v := verify(snap.Trust, req, identity.Options{}, w.now)
+		v := verify(snap.Trust, req, identity.Options{}, w.now, nil)
 		if v.id == nil {
 			t.Fatalf("verify: %s", v.reason)
 		}

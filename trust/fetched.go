@@ -83,3 +83,20 @@ func documentStore(cas []*x509.Certificate, name string, crls []*x509.Revocation
 	}
 	return newStore(cas, nil, crls, names, CRLModeOff, false)
 }
+
+// CRLDistributionPoints returns the CRL distribution point URLs that the
+// configured CA and intermediate certificates name, each once, in the
+// order of the files: where the CRLs that cover them are published.
+func (s *Store) CRLDistributionPoints() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, c := range s.configured {
+		for _, u := range c.CRLDistributionPoints {
+			if !seen[u] {
+				seen[u] = true
+				out = append(out, u)
+			}
+		}
+	}
+	return out
+}

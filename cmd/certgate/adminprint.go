@@ -52,6 +52,7 @@ func printStatus(w io.Writer, st *adminv1.GetStatusResponse) {
 		}
 		fmt.Fprintf(w, "policy     %s\n", strings.Join(snap.GetPolicyFiles(), ", "))
 	}
+	printCRLFetch(w, st.GetCrlFetch())
 	fmt.Fprintf(w, "reloads    %d succeeded, %d failed\n", st.GetReloadSuccesses(), st.GetReloadFailures())
 	if st.GetLastReload() != nil {
 		fmt.Fprint(w, "last       ")

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/certgate/certgate/crlfetch"
 	"github.com/certgate/certgate/pki"
 )
 
@@ -20,11 +21,15 @@ const pkiInitExamples = `  # A root CA (replaces: openssl genrsa -out ca.key 409
 
   # An intermediate signed by an existing (for example offline) root
   certgate pki init --dir pki-issuing --cn "Build Cloud Issuing CA" --ca ca/ca.pem --ca-key ca/ca-key.pem
+
+  # A CA whose certificates say where its CRL is published (trust.crl_urls,
+  # trust.crl_distribution_points); publish ca/crl.der there after each pki crl
+  certgate pki init --dir ca --cn "Build Cloud CA" --crl-url http://crl.example.com/ca.crl
 `
 
 // runPKIInit creates a CA in a PKI directory. Exit 0 created, 1 failed, 2 usage.
 func runPKIInit(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("pki init", "pki init [--dir DIR] --cn NAME [--o ORG]... [--key TYPE] [--days N] [--ca FILE --ca-key FILE]", pkiInitExamples, stderr)
+	fs := newFlagSet("pki init", "pki init [--dir DIR] --cn NAME [--o ORG]... [--key TYPE] [--days N] [--ca FILE --ca-key FILE] [--crl-url URL]...", pkiInitExamples, stderr)
 	dir := fs.String("dir", defaultPKIDir, "PKI `dir`ectory to create the CA in")
 	cn := fs.String("cn", "certgate CA", "common `name` of the CA")
 	var orgs, ous listFlag
@@ -35,6 +40,8 @@ func runPKIInit(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	parent := fs.String("ca", "", "parent CA certificate `file`: create an intermediate signed by it")
 	parentKey := fs.String("ca-key", "", "parent CA private key `file` (with --ca)")
 	pathLen := fs.Int("path-len", -1, "how many CA levels may follow below this CA (-1: no limit)")
+	var crlURLs listFlag
+	fs.Var(&crlURLs, "crl-url", "http(s) `URL` where this CA's CRL will be published, named as the CRL distribution point of every certificate it issues (repeatable)")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -53,7 +60,13 @@ func runPKIInit(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if (*parent == "") != (*parentKey == "") {
 		return pkiFail(stderr, "init", exitUsage, fmt.Errorf("--ca and --ca-key go together"))
 	}
+	for _, u := range crlURLs {
+		if err := crlfetch.CheckURL(u); err != nil {
+			return pkiFail(stderr, "init", exitUsage, fmt.Errorf("--crl-url: %w", err))
+		}
+	}
 	opts := pki.InitOptions{
+		CRLURLs:        crlURLs,
 		Subject:        pkix.Name{CommonName: *cn, Organization: orgs, OrganizationalUnit: ous},
 		KeyAlgorithm:   alg,
 		Validity:       days(*nDays),
@@ -64,6 +77,10 @@ func runPKIInit(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if *parent != "" {
 		if opts.Parent, opts.ParentChain, err = pki.LoadCA(*parent, *parentKey); err != nil {
 			return pkiFail(stderr, "init", exitFail, err)
+		}
+		// A parent kept by certgate pki names its CRL in what it issues.
+		if st, err := pki.ReadState(filepath.Dir(*parent)); err == nil && st.CA.Serial == pki.FormatSerial(opts.Parent.Cert.SerialNumber) {
+			opts.ParentCRLURLs = st.CRLURLs
 		}
 	}
 	a, err := pki.Init(ctx, *dir, opts)
@@ -82,5 +99,8 @@ func runPKIInit(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	fmt.Fprintf(stdout, "  state        %s\n", filepath.Join(*dir, pki.StateFile))
 	fmt.Fprintf(stdout, "  valid until  %s\n", a.CA.Cert.NotAfter.Format(time.RFC3339))
+	for _, u := range crlURLs {
+		fmt.Fprintf(stdout, "  CRL URL      %s (named in every certificate it issues; publish crl.der there after each pki crl)\n", u)
+	}
 	return exitOK
 }

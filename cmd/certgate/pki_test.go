@@ -289,3 +289,42 @@ func TestPKIInitIntermediateAndInspectItsChain(t *testing.T) {
 		})
 	}
 }
+
+// TestPKIInitCRLURLNamesTheCRLInWhatTheCAIssues: pki init --crl-url makes
+// every leaf the CA issues, and an intermediate it signs, carry the URL as
+// its CRL distribution point; the CA's own certificate does not.
+func TestPKIInitCRLURLNamesTheCRLInWhatTheCAIssues(t *testing.T) {
+	root := newPKIDir(t, "--crl-url", "http://crl.example.com/root.crl")
+	pkiCLI(t, "issue", "--dir", root, "--cn", "jenkins", "--o", "ci")
+	issuing := filepath.Join(t.TempDir(), "issuing")
+	pkiCLI(t, "init", "--dir", issuing, "--cn", "Issuing CA", "--ca", filepath.Join(root, "ca.pem"), "--ca-key", filepath.Join(root, "ca-key.pem"),
+		"--crl-url", "http://crl.example.com/issuing.crl")
+	pkiCLI(t, "issue", "--dir", issuing, "--cn", "bob")
+	plain := newPKIDir(t)
+	pkiCLI(t, "issue", "--dir", plain, "--cn", "carol")
+	for _, tt := range []struct {
+		file string
+		want []string
+	}{
+		{filepath.Join(root, "certs", "jenkins.pem"), []string{"http://crl.example.com/root.crl"}},
+		{filepath.Join(issuing, "ca.pem"), []string{"http://crl.example.com/root.crl"}},
+		{filepath.Join(issuing, "certs", "bob.pem"), []string{"http://crl.example.com/issuing.crl"}},
+		{filepath.Join(root, "ca.pem"), nil},
+		{filepath.Join(plain, "certs", "carol.pem"), nil},
+	} {
+		data, err := os.ReadFile(tt.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		certs, err := pki.ParseCertsPEM(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(tt.want, certs[0].CRLDistributionPoints); diff != "" {
+			t.Errorf("%s: CRL distribution points (-want +got):\n%s", tt.file, diff)
+		}
+	}
+	if code, _, stderr := runCLI("pki", "init", "--dir", filepath.Join(t.TempDir(), "x"), "--cn", "x", "--crl-url", "file:///crl.pem"); code != exitUsage {
+		t.Errorf("--crl-url file:///: exit %d, want %d (%s)", code, exitUsage, stderr)
+	}
+}

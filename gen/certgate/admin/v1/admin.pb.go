@@ -190,7 +190,10 @@ type GetStatusResponse struct {
 	ReloadSuccesses uint64 `protobuf:"varint,3,opt,name=reload_successes,json=reloadSuccesses,proto3" json:"reload_successes,omitempty"`
 	ReloadFailures  uint64 `protobuf:"varint,4,opt,name=reload_failures,json=reloadFailures,proto3" json:"reload_failures,omitempty"`
 	// The certgate build version.
-	Version       string `protobuf:"bytes,5,opt,name=version,proto3" json:"version,omitempty"`
+	Version string `protobuf:"bytes,5,opt,name=version,proto3" json:"version,omitempty"`
+	// CRLs fetched over HTTP (trust.crl_urls, learned distribution points);
+	// absent when none is configured.
+	CrlFetch      *CRLFetchStatus `protobuf:"bytes,20,opt,name=crl_fetch,json=crlFetch,proto3" json:"crl_fetch,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -260,6 +263,231 @@ func (x *GetStatusResponse) GetVersion() string {
 	return ""
 }
 
+func (x *GetStatusResponse) GetCrlFetch() *CRLFetchStatus {
+	if x != nil {
+		return x.CrlFetch
+	}
+	return nil
+}
+
+// CRLFetchStatus describes every CRL URL certgate fetches.
+type CRLFetchStatus struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Sources []*CRLSource           `protobuf:"bytes,1,rep,name=sources,proto3" json:"sources,omitempty"`
+	// Distribution points not learned: outside the allowed prefixes (or not
+	// a usable URL), and past trust.crl_distribution_points.max_urls.
+	LearnedRefused uint64 `protobuf:"varint,2,opt,name=learned_refused,json=learnedRefused,proto3" json:"learned_refused,omitempty"`
+	LearnedDropped uint64 `protobuf:"varint,3,opt,name=learned_dropped,json=learnedDropped,proto3" json:"learned_dropped,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *CRLFetchStatus) Reset() {
+	*x = CRLFetchStatus{}
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CRLFetchStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CRLFetchStatus) ProtoMessage() {}
+
+func (x *CRLFetchStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CRLFetchStatus.ProtoReflect.Descriptor instead.
+func (*CRLFetchStatus) Descriptor() ([]byte, []int) {
+	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *CRLFetchStatus) GetSources() []*CRLSource {
+	if x != nil {
+		return x.Sources
+	}
+	return nil
+}
+
+func (x *CRLFetchStatus) GetLearnedRefused() uint64 {
+	if x != nil {
+		return x.LearnedRefused
+	}
+	return 0
+}
+
+func (x *CRLFetchStatus) GetLearnedDropped() uint64 {
+	if x != nil {
+		return x.LearnedDropped
+	}
+	return 0
+}
+
+// CRLSource is one CRL URL.
+type CRLSource struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Url   string                 `protobuf:"bytes,1,opt,name=url,proto3" json:"url,omitempty"`
+	// Learned from a certificate's CRL distribution points, not configured.
+	Learned bool `protobuf:"varint,2,opt,name=learned,proto3" json:"learned,omitempty"`
+	// A good CRL of this URL is held and served.
+	Available bool `protobuf:"varint,3,opt,name=available,proto3" json:"available,omitempty"`
+	// That CRL was read from trust.crl_cache_dir and not fetched since start.
+	FromCache bool `protobuf:"varint,4,opt,name=from_cache,json=fromCache,proto3" json:"from_cache,omitempty"`
+	// The last fetch that brought a CRL or a 304, the last fetch, the next one.
+	LastSuccess  *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=last_success,json=lastSuccess,proto3" json:"last_success,omitempty"`
+	LastAttempt  *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=last_attempt,json=lastAttempt,proto3" json:"last_attempt,omitempty"`
+	NextAttempt  *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=next_attempt,json=nextAttempt,proto3" json:"next_attempt,omitempty"`
+	Etag         string                 `protobuf:"bytes,8,opt,name=etag,proto3" json:"etag,omitempty"`
+	LastModified string                 `protobuf:"bytes,9,opt,name=last_modified,json=lastModified,proto3" json:"last_modified,omitempty"`
+	// Of the good CRL: its CRL number (decimal), thisUpdate and nextUpdate.
+	Number     string                 `protobuf:"bytes,10,opt,name=number,proto3" json:"number,omitempty"`
+	ThisUpdate *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=this_update,json=thisUpdate,proto3" json:"this_update,omitempty"`
+	NextUpdate *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=next_update,json=nextUpdate,proto3" json:"next_update,omitempty"`
+	// The error of the last fetch, empty after a success; failures in a row.
+	LastError     string `protobuf:"bytes,13,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
+	Failures      uint32 `protobuf:"varint,14,opt,name=failures,proto3" json:"failures,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CRLSource) Reset() {
+	*x = CRLSource{}
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CRLSource) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CRLSource) ProtoMessage() {}
+
+func (x *CRLSource) ProtoReflect() protoreflect.Message {
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CRLSource.ProtoReflect.Descriptor instead.
+func (*CRLSource) Descriptor() ([]byte, []int) {
+	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *CRLSource) GetUrl() string {
+	if x != nil {
+		return x.Url
+	}
+	return ""
+}
+
+func (x *CRLSource) GetLearned() bool {
+	if x != nil {
+		return x.Learned
+	}
+	return false
+}
+
+func (x *CRLSource) GetAvailable() bool {
+	if x != nil {
+		return x.Available
+	}
+	return false
+}
+
+func (x *CRLSource) GetFromCache() bool {
+	if x != nil {
+		return x.FromCache
+	}
+	return false
+}
+
+func (x *CRLSource) GetLastSuccess() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastSuccess
+	}
+	return nil
+}
+
+func (x *CRLSource) GetLastAttempt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastAttempt
+	}
+	return nil
+}
+
+func (x *CRLSource) GetNextAttempt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.NextAttempt
+	}
+	return nil
+}
+
+func (x *CRLSource) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+func (x *CRLSource) GetLastModified() string {
+	if x != nil {
+		return x.LastModified
+	}
+	return ""
+}
+
+func (x *CRLSource) GetNumber() string {
+	if x != nil {
+		return x.Number
+	}
+	return ""
+}
+
+func (x *CRLSource) GetThisUpdate() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ThisUpdate
+	}
+	return nil
+}
+
+func (x *CRLSource) GetNextUpdate() *timestamppb.Timestamp {
+	if x != nil {
+		return x.NextUpdate
+	}
+	return nil
+}
+
+func (x *CRLSource) GetLastError() string {
+	if x != nil {
+		return x.LastError
+	}
+	return ""
+}
+
+func (x *CRLSource) GetFailures() uint32 {
+	if x != nil {
+		return x.Failures
+	}
+	return 0
+}
+
 // Snapshot is one immutable generation of CAs, CRLs and policy.
 type Snapshot struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
@@ -281,7 +509,7 @@ type Snapshot struct {
 
 func (x *Snapshot) Reset() {
 	*x = Snapshot{}
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[2]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -293,7 +521,7 @@ func (x *Snapshot) String() string {
 func (*Snapshot) ProtoMessage() {}
 
 func (x *Snapshot) ProtoReflect() protoreflect.Message {
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[2]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -306,7 +534,7 @@ func (x *Snapshot) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Snapshot.ProtoReflect.Descriptor instead.
 func (*Snapshot) Descriptor() ([]byte, []int) {
-	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{2}
+	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Snapshot) GetRevision() uint64 {
@@ -386,7 +614,7 @@ type CertificateAuthority struct {
 
 func (x *CertificateAuthority) Reset() {
 	*x = CertificateAuthority{}
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[3]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -398,7 +626,7 @@ func (x *CertificateAuthority) String() string {
 func (*CertificateAuthority) ProtoMessage() {}
 
 func (x *CertificateAuthority) ProtoReflect() protoreflect.Message {
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[3]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -411,7 +639,7 @@ func (x *CertificateAuthority) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CertificateAuthority.ProtoReflect.Descriptor instead.
 func (*CertificateAuthority) Descriptor() ([]byte, []int) {
-	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{3}
+	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *CertificateAuthority) GetSubject() string {
@@ -466,7 +694,7 @@ type RevocationList struct {
 
 func (x *RevocationList) Reset() {
 	*x = RevocationList{}
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[4]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -478,7 +706,7 @@ func (x *RevocationList) String() string {
 func (*RevocationList) ProtoMessage() {}
 
 func (x *RevocationList) ProtoReflect() protoreflect.Message {
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[4]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -491,7 +719,7 @@ func (x *RevocationList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevocationList.ProtoReflect.Descriptor instead.
 func (*RevocationList) Descriptor() ([]byte, []int) {
-	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{4}
+	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *RevocationList) GetIssuer() string {
@@ -560,7 +788,7 @@ type ReloadAttempt struct {
 
 func (x *ReloadAttempt) Reset() {
 	*x = ReloadAttempt{}
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[5]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -572,7 +800,7 @@ func (x *ReloadAttempt) String() string {
 func (*ReloadAttempt) ProtoMessage() {}
 
 func (x *ReloadAttempt) ProtoReflect() protoreflect.Message {
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[5]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -585,7 +813,7 @@ func (x *ReloadAttempt) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadAttempt.ProtoReflect.Descriptor instead.
 func (*ReloadAttempt) Descriptor() ([]byte, []int) {
-	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{5}
+	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ReloadAttempt) GetAttemptedAt() *timestamppb.Timestamp {
@@ -632,7 +860,7 @@ type ReloadRequest struct {
 
 func (x *ReloadRequest) Reset() {
 	*x = ReloadRequest{}
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[6]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -644,7 +872,7 @@ func (x *ReloadRequest) String() string {
 func (*ReloadRequest) ProtoMessage() {}
 
 func (x *ReloadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[6]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -657,7 +885,7 @@ func (x *ReloadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadRequest.ProtoReflect.Descriptor instead.
 func (*ReloadRequest) Descriptor() ([]byte, []int) {
-	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{6}
+	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{8}
 }
 
 // ReloadResponse is the reload attempt the request caused.
@@ -670,7 +898,7 @@ type ReloadResponse struct {
 
 func (x *ReloadResponse) Reset() {
 	*x = ReloadResponse{}
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[7]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -682,7 +910,7 @@ func (x *ReloadResponse) String() string {
 func (*ReloadResponse) ProtoMessage() {}
 
 func (x *ReloadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[7]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -695,7 +923,7 @@ func (x *ReloadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadResponse.ProtoReflect.Descriptor instead.
 func (*ReloadResponse) Descriptor() ([]byte, []int) {
-	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{7}
+	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ReloadResponse) GetAttempt() *ReloadAttempt {
@@ -724,7 +952,7 @@ type ExplainRequest struct {
 
 func (x *ExplainRequest) Reset() {
 	*x = ExplainRequest{}
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[8]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -736,7 +964,7 @@ func (x *ExplainRequest) String() string {
 func (*ExplainRequest) ProtoMessage() {}
 
 func (x *ExplainRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[8]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -749,7 +977,7 @@ func (x *ExplainRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExplainRequest.ProtoReflect.Descriptor instead.
 func (*ExplainRequest) Descriptor() ([]byte, []int) {
-	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{8}
+	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ExplainRequest) GetCertificatePem() string {
@@ -805,7 +1033,7 @@ type ExplainResponse struct {
 
 func (x *ExplainResponse) Reset() {
 	*x = ExplainResponse{}
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[9]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -817,7 +1045,7 @@ func (x *ExplainResponse) String() string {
 func (*ExplainResponse) ProtoMessage() {}
 
 func (x *ExplainResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[9]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -830,7 +1058,7 @@ func (x *ExplainResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExplainResponse.ProtoReflect.Descriptor instead.
 func (*ExplainResponse) Descriptor() ([]byte, []int) {
-	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{9}
+	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ExplainResponse) GetRevision() uint64 {
@@ -891,7 +1119,7 @@ type Identity struct {
 
 func (x *Identity) Reset() {
 	*x = Identity{}
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[10]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -903,7 +1131,7 @@ func (x *Identity) String() string {
 func (*Identity) ProtoMessage() {}
 
 func (x *Identity) ProtoReflect() protoreflect.Message {
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[10]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -916,7 +1144,7 @@ func (x *Identity) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Identity.ProtoReflect.Descriptor instead.
 func (*Identity) Descriptor() ([]byte, []int) {
-	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{10}
+	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Identity) GetUser() string {
@@ -1035,7 +1263,7 @@ type ChainVerdict struct {
 
 func (x *ChainVerdict) Reset() {
 	*x = ChainVerdict{}
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[11]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1047,7 +1275,7 @@ func (x *ChainVerdict) String() string {
 func (*ChainVerdict) ProtoMessage() {}
 
 func (x *ChainVerdict) ProtoReflect() protoreflect.Message {
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[11]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1060,7 +1288,7 @@ func (x *ChainVerdict) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChainVerdict.ProtoReflect.Descriptor instead.
 func (*ChainVerdict) Descriptor() ([]byte, []int) {
-	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{11}
+	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ChainVerdict) GetValid() bool {
@@ -1117,7 +1345,7 @@ type Decision struct {
 
 func (x *Decision) Reset() {
 	*x = Decision{}
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[12]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1129,7 +1357,7 @@ func (x *Decision) String() string {
 func (*Decision) ProtoMessage() {}
 
 func (x *Decision) ProtoReflect() protoreflect.Message {
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[12]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1142,7 +1370,7 @@ func (x *Decision) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Decision.ProtoReflect.Descriptor instead.
 func (*Decision) Descriptor() ([]byte, []int) {
-	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{12}
+	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Decision) GetAllow() bool {
@@ -1199,7 +1427,7 @@ type Route struct {
 
 func (x *Route) Reset() {
 	*x = Route{}
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[13]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1211,7 +1439,7 @@ func (x *Route) String() string {
 func (*Route) ProtoMessage() {}
 
 func (x *Route) ProtoReflect() protoreflect.Message {
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[13]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1224,7 +1452,7 @@ func (x *Route) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Route.ProtoReflect.Descriptor instead.
 func (*Route) Descriptor() ([]byte, []int) {
-	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{13}
+	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Route) GetPermission() string {
@@ -1257,7 +1485,7 @@ type ListPermissionsRequest struct {
 
 func (x *ListPermissionsRequest) Reset() {
 	*x = ListPermissionsRequest{}
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[14]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1269,7 +1497,7 @@ func (x *ListPermissionsRequest) String() string {
 func (*ListPermissionsRequest) ProtoMessage() {}
 
 func (x *ListPermissionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[14]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1282,7 +1510,7 @@ func (x *ListPermissionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPermissionsRequest.ProtoReflect.Descriptor instead.
 func (*ListPermissionsRequest) Descriptor() ([]byte, []int) {
-	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{14}
+	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{16}
 }
 
 // ListPermissionsResponse lists the permissions of the loaded data.
@@ -1296,7 +1524,7 @@ type ListPermissionsResponse struct {
 
 func (x *ListPermissionsResponse) Reset() {
 	*x = ListPermissionsResponse{}
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[15]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1308,7 +1536,7 @@ func (x *ListPermissionsResponse) String() string {
 func (*ListPermissionsResponse) ProtoMessage() {}
 
 func (x *ListPermissionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[15]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1321,7 +1549,7 @@ func (x *ListPermissionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPermissionsResponse.ProtoReflect.Descriptor instead.
 func (*ListPermissionsResponse) Descriptor() ([]byte, []int) {
-	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{15}
+	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ListPermissionsResponse) GetRevision() uint64 {
@@ -1356,7 +1584,7 @@ type Permission struct {
 
 func (x *Permission) Reset() {
 	*x = Permission{}
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[16]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1368,7 +1596,7 @@ func (x *Permission) String() string {
 func (*Permission) ProtoMessage() {}
 
 func (x *Permission) ProtoReflect() protoreflect.Message {
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[16]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1381,7 +1609,7 @@ func (x *Permission) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Permission.ProtoReflect.Descriptor instead.
 func (*Permission) Descriptor() ([]byte, []int) {
-	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{16}
+	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Permission) GetName() string {
@@ -1424,14 +1652,39 @@ var File_certgate_admin_v1_admin_proto protoreflect.FileDescriptor
 const file_certgate_admin_v1_admin_proto_rawDesc = "" +
 	"\n" +
 	"\x1dcertgate/admin/v1/admin.proto\x12\x11certgate.admin.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x12\n" +
-	"\x10GetStatusRequest\"\xfd\x01\n" +
+	"\x10GetStatusRequest\"\xbd\x02\n" +
 	"\x11GetStatusResponse\x127\n" +
 	"\bsnapshot\x18\x01 \x01(\v2\x1b.certgate.admin.v1.SnapshotR\bsnapshot\x12A\n" +
 	"\vlast_reload\x18\x02 \x01(\v2 .certgate.admin.v1.ReloadAttemptR\n" +
 	"lastReload\x12)\n" +
 	"\x10reload_successes\x18\x03 \x01(\x04R\x0freloadSuccesses\x12'\n" +
 	"\x0freload_failures\x18\x04 \x01(\x04R\x0ereloadFailures\x12\x18\n" +
-	"\aversion\x18\x05 \x01(\tR\aversion\"\xbb\x03\n" +
+	"\aversion\x18\x05 \x01(\tR\aversion\x12>\n" +
+	"\tcrl_fetch\x18\x14 \x01(\v2!.certgate.admin.v1.CRLFetchStatusR\bcrlFetch\"\x9a\x01\n" +
+	"\x0eCRLFetchStatus\x126\n" +
+	"\asources\x18\x01 \x03(\v2\x1c.certgate.admin.v1.CRLSourceR\asources\x12'\n" +
+	"\x0flearned_refused\x18\x02 \x01(\x04R\x0elearnedRefused\x12'\n" +
+	"\x0flearned_dropped\x18\x03 \x01(\x04R\x0elearnedDropped\"\xb7\x04\n" +
+	"\tCRLSource\x12\x10\n" +
+	"\x03url\x18\x01 \x01(\tR\x03url\x12\x18\n" +
+	"\alearned\x18\x02 \x01(\bR\alearned\x12\x1c\n" +
+	"\tavailable\x18\x03 \x01(\bR\tavailable\x12\x1d\n" +
+	"\n" +
+	"from_cache\x18\x04 \x01(\bR\tfromCache\x12=\n" +
+	"\flast_success\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\vlastSuccess\x12=\n" +
+	"\flast_attempt\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\vlastAttempt\x12=\n" +
+	"\fnext_attempt\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\vnextAttempt\x12\x12\n" +
+	"\x04etag\x18\b \x01(\tR\x04etag\x12#\n" +
+	"\rlast_modified\x18\t \x01(\tR\flastModified\x12\x16\n" +
+	"\x06number\x18\n" +
+	" \x01(\tR\x06number\x12;\n" +
+	"\vthis_update\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"thisUpdate\x12;\n" +
+	"\vnext_update\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"nextUpdate\x12\x1d\n" +
+	"\n" +
+	"last_error\x18\r \x01(\tR\tlastError\x12\x1a\n" +
+	"\bfailures\x18\x0e \x01(\rR\bfailures\"\xbb\x03\n" +
 	"\bSnapshot\x12\x1a\n" +
 	"\brevision\x18\x01 \x01(\x04R\brevision\x127\n" +
 	"\tloaded_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\bloadedAt\x12\x16\n" +
@@ -1566,68 +1819,77 @@ func file_certgate_admin_v1_admin_proto_rawDescGZIP() []byte {
 }
 
 var file_certgate_admin_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_certgate_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
+var file_certgate_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_certgate_admin_v1_admin_proto_goTypes = []any{
 	(RevocationListState)(0),        // 0: certgate.admin.v1.RevocationListState
 	(ReloadResult)(0),               // 1: certgate.admin.v1.ReloadResult
 	(*GetStatusRequest)(nil),        // 2: certgate.admin.v1.GetStatusRequest
 	(*GetStatusResponse)(nil),       // 3: certgate.admin.v1.GetStatusResponse
-	(*Snapshot)(nil),                // 4: certgate.admin.v1.Snapshot
-	(*CertificateAuthority)(nil),    // 5: certgate.admin.v1.CertificateAuthority
-	(*RevocationList)(nil),          // 6: certgate.admin.v1.RevocationList
-	(*ReloadAttempt)(nil),           // 7: certgate.admin.v1.ReloadAttempt
-	(*ReloadRequest)(nil),           // 8: certgate.admin.v1.ReloadRequest
-	(*ReloadResponse)(nil),          // 9: certgate.admin.v1.ReloadResponse
-	(*ExplainRequest)(nil),          // 10: certgate.admin.v1.ExplainRequest
-	(*ExplainResponse)(nil),         // 11: certgate.admin.v1.ExplainResponse
-	(*Identity)(nil),                // 12: certgate.admin.v1.Identity
-	(*ChainVerdict)(nil),            // 13: certgate.admin.v1.ChainVerdict
-	(*Decision)(nil),                // 14: certgate.admin.v1.Decision
-	(*Route)(nil),                   // 15: certgate.admin.v1.Route
-	(*ListPermissionsRequest)(nil),  // 16: certgate.admin.v1.ListPermissionsRequest
-	(*ListPermissionsResponse)(nil), // 17: certgate.admin.v1.ListPermissionsResponse
-	(*Permission)(nil),              // 18: certgate.admin.v1.Permission
-	nil,                             // 19: certgate.admin.v1.ExplainRequest.HeadersEntry
-	nil,                             // 20: certgate.admin.v1.Decision.UpstreamHeadersEntry
-	(*timestamppb.Timestamp)(nil),   // 21: google.protobuf.Timestamp
+	(*CRLFetchStatus)(nil),          // 4: certgate.admin.v1.CRLFetchStatus
+	(*CRLSource)(nil),               // 5: certgate.admin.v1.CRLSource
+	(*Snapshot)(nil),                // 6: certgate.admin.v1.Snapshot
+	(*CertificateAuthority)(nil),    // 7: certgate.admin.v1.CertificateAuthority
+	(*RevocationList)(nil),          // 8: certgate.admin.v1.RevocationList
+	(*ReloadAttempt)(nil),           // 9: certgate.admin.v1.ReloadAttempt
+	(*ReloadRequest)(nil),           // 10: certgate.admin.v1.ReloadRequest
+	(*ReloadResponse)(nil),          // 11: certgate.admin.v1.ReloadResponse
+	(*ExplainRequest)(nil),          // 12: certgate.admin.v1.ExplainRequest
+	(*ExplainResponse)(nil),         // 13: certgate.admin.v1.ExplainResponse
+	(*Identity)(nil),                // 14: certgate.admin.v1.Identity
+	(*ChainVerdict)(nil),            // 15: certgate.admin.v1.ChainVerdict
+	(*Decision)(nil),                // 16: certgate.admin.v1.Decision
+	(*Route)(nil),                   // 17: certgate.admin.v1.Route
+	(*ListPermissionsRequest)(nil),  // 18: certgate.admin.v1.ListPermissionsRequest
+	(*ListPermissionsResponse)(nil), // 19: certgate.admin.v1.ListPermissionsResponse
+	(*Permission)(nil),              // 20: certgate.admin.v1.Permission
+	nil,                             // 21: certgate.admin.v1.ExplainRequest.HeadersEntry
+	nil,                             // 22: certgate.admin.v1.Decision.UpstreamHeadersEntry
+	(*timestamppb.Timestamp)(nil),   // 23: google.protobuf.Timestamp
 }
 var file_certgate_admin_v1_admin_proto_depIdxs = []int32{
-	4,  // 0: certgate.admin.v1.GetStatusResponse.snapshot:type_name -> certgate.admin.v1.Snapshot
-	7,  // 1: certgate.admin.v1.GetStatusResponse.last_reload:type_name -> certgate.admin.v1.ReloadAttempt
-	21, // 2: certgate.admin.v1.Snapshot.loaded_at:type_name -> google.protobuf.Timestamp
-	5,  // 3: certgate.admin.v1.Snapshot.certificate_authorities:type_name -> certgate.admin.v1.CertificateAuthority
-	6,  // 4: certgate.admin.v1.Snapshot.revocation_lists:type_name -> certgate.admin.v1.RevocationList
-	21, // 5: certgate.admin.v1.CertificateAuthority.not_before:type_name -> google.protobuf.Timestamp
-	21, // 6: certgate.admin.v1.CertificateAuthority.not_after:type_name -> google.protobuf.Timestamp
-	21, // 7: certgate.admin.v1.RevocationList.this_update:type_name -> google.protobuf.Timestamp
-	21, // 8: certgate.admin.v1.RevocationList.next_update:type_name -> google.protobuf.Timestamp
-	0,  // 9: certgate.admin.v1.RevocationList.state:type_name -> certgate.admin.v1.RevocationListState
-	21, // 10: certgate.admin.v1.ReloadAttempt.attempted_at:type_name -> google.protobuf.Timestamp
-	1,  // 11: certgate.admin.v1.ReloadAttempt.result:type_name -> certgate.admin.v1.ReloadResult
-	7,  // 12: certgate.admin.v1.ReloadResponse.attempt:type_name -> certgate.admin.v1.ReloadAttempt
-	19, // 13: certgate.admin.v1.ExplainRequest.headers:type_name -> certgate.admin.v1.ExplainRequest.HeadersEntry
-	12, // 14: certgate.admin.v1.ExplainResponse.identity:type_name -> certgate.admin.v1.Identity
-	13, // 15: certgate.admin.v1.ExplainResponse.chain:type_name -> certgate.admin.v1.ChainVerdict
-	14, // 16: certgate.admin.v1.ExplainResponse.decision:type_name -> certgate.admin.v1.Decision
-	21, // 17: certgate.admin.v1.Identity.not_before:type_name -> google.protobuf.Timestamp
-	21, // 18: certgate.admin.v1.Identity.not_after:type_name -> google.protobuf.Timestamp
-	15, // 19: certgate.admin.v1.Decision.matched_routes:type_name -> certgate.admin.v1.Route
-	20, // 20: certgate.admin.v1.Decision.upstream_headers:type_name -> certgate.admin.v1.Decision.UpstreamHeadersEntry
-	18, // 21: certgate.admin.v1.ListPermissionsResponse.permissions:type_name -> certgate.admin.v1.Permission
-	15, // 22: certgate.admin.v1.Permission.routes:type_name -> certgate.admin.v1.Route
-	2,  // 23: certgate.admin.v1.AdminService.GetStatus:input_type -> certgate.admin.v1.GetStatusRequest
-	8,  // 24: certgate.admin.v1.AdminService.Reload:input_type -> certgate.admin.v1.ReloadRequest
-	10, // 25: certgate.admin.v1.AdminService.Explain:input_type -> certgate.admin.v1.ExplainRequest
-	16, // 26: certgate.admin.v1.AdminService.ListPermissions:input_type -> certgate.admin.v1.ListPermissionsRequest
-	3,  // 27: certgate.admin.v1.AdminService.GetStatus:output_type -> certgate.admin.v1.GetStatusResponse
-	9,  // 28: certgate.admin.v1.AdminService.Reload:output_type -> certgate.admin.v1.ReloadResponse
-	11, // 29: certgate.admin.v1.AdminService.Explain:output_type -> certgate.admin.v1.ExplainResponse
-	17, // 30: certgate.admin.v1.AdminService.ListPermissions:output_type -> certgate.admin.v1.ListPermissionsResponse
-	27, // [27:31] is the sub-list for method output_type
-	23, // [23:27] is the sub-list for method input_type
-	23, // [23:23] is the sub-list for extension type_name
-	23, // [23:23] is the sub-list for extension extendee
-	0,  // [0:23] is the sub-list for field type_name
+	6,  // 0: certgate.admin.v1.GetStatusResponse.snapshot:type_name -> certgate.admin.v1.Snapshot
+	9,  // 1: certgate.admin.v1.GetStatusResponse.last_reload:type_name -> certgate.admin.v1.ReloadAttempt
+	4,  // 2: certgate.admin.v1.GetStatusResponse.crl_fetch:type_name -> certgate.admin.v1.CRLFetchStatus
+	5,  // 3: certgate.admin.v1.CRLFetchStatus.sources:type_name -> certgate.admin.v1.CRLSource
+	23, // 4: certgate.admin.v1.CRLSource.last_success:type_name -> google.protobuf.Timestamp
+	23, // 5: certgate.admin.v1.CRLSource.last_attempt:type_name -> google.protobuf.Timestamp
+	23, // 6: certgate.admin.v1.CRLSource.next_attempt:type_name -> google.protobuf.Timestamp
+	23, // 7: certgate.admin.v1.CRLSource.this_update:type_name -> google.protobuf.Timestamp
+	23, // 8: certgate.admin.v1.CRLSource.next_update:type_name -> google.protobuf.Timestamp
+	23, // 9: certgate.admin.v1.Snapshot.loaded_at:type_name -> google.protobuf.Timestamp
+	7,  // 10: certgate.admin.v1.Snapshot.certificate_authorities:type_name -> certgate.admin.v1.CertificateAuthority
+	8,  // 11: certgate.admin.v1.Snapshot.revocation_lists:type_name -> certgate.admin.v1.RevocationList
+	23, // 12: certgate.admin.v1.CertificateAuthority.not_before:type_name -> google.protobuf.Timestamp
+	23, // 13: certgate.admin.v1.CertificateAuthority.not_after:type_name -> google.protobuf.Timestamp
+	23, // 14: certgate.admin.v1.RevocationList.this_update:type_name -> google.protobuf.Timestamp
+	23, // 15: certgate.admin.v1.RevocationList.next_update:type_name -> google.protobuf.Timestamp
+	0,  // 16: certgate.admin.v1.RevocationList.state:type_name -> certgate.admin.v1.RevocationListState
+	23, // 17: certgate.admin.v1.ReloadAttempt.attempted_at:type_name -> google.protobuf.Timestamp
+	1,  // 18: certgate.admin.v1.ReloadAttempt.result:type_name -> certgate.admin.v1.ReloadResult
+	9,  // 19: certgate.admin.v1.ReloadResponse.attempt:type_name -> certgate.admin.v1.ReloadAttempt
+	21, // 20: certgate.admin.v1.ExplainRequest.headers:type_name -> certgate.admin.v1.ExplainRequest.HeadersEntry
+	14, // 21: certgate.admin.v1.ExplainResponse.identity:type_name -> certgate.admin.v1.Identity
+	15, // 22: certgate.admin.v1.ExplainResponse.chain:type_name -> certgate.admin.v1.ChainVerdict
+	16, // 23: certgate.admin.v1.ExplainResponse.decision:type_name -> certgate.admin.v1.Decision
+	23, // 24: certgate.admin.v1.Identity.not_before:type_name -> google.protobuf.Timestamp
+	23, // 25: certgate.admin.v1.Identity.not_after:type_name -> google.protobuf.Timestamp
+	17, // 26: certgate.admin.v1.Decision.matched_routes:type_name -> certgate.admin.v1.Route
+	22, // 27: certgate.admin.v1.Decision.upstream_headers:type_name -> certgate.admin.v1.Decision.UpstreamHeadersEntry
+	20, // 28: certgate.admin.v1.ListPermissionsResponse.permissions:type_name -> certgate.admin.v1.Permission
+	17, // 29: certgate.admin.v1.Permission.routes:type_name -> certgate.admin.v1.Route
+	2,  // 30: certgate.admin.v1.AdminService.GetStatus:input_type -> certgate.admin.v1.GetStatusRequest
+	10, // 31: certgate.admin.v1.AdminService.Reload:input_type -> certgate.admin.v1.ReloadRequest
+	12, // 32: certgate.admin.v1.AdminService.Explain:input_type -> certgate.admin.v1.ExplainRequest
+	18, // 33: certgate.admin.v1.AdminService.ListPermissions:input_type -> certgate.admin.v1.ListPermissionsRequest
+	3,  // 34: certgate.admin.v1.AdminService.GetStatus:output_type -> certgate.admin.v1.GetStatusResponse
+	11, // 35: certgate.admin.v1.AdminService.Reload:output_type -> certgate.admin.v1.ReloadResponse
+	13, // 36: certgate.admin.v1.AdminService.Explain:output_type -> certgate.admin.v1.ExplainResponse
+	19, // 37: certgate.admin.v1.AdminService.ListPermissions:output_type -> certgate.admin.v1.ListPermissionsResponse
+	34, // [34:38] is the sub-list for method output_type
+	30, // [30:34] is the sub-list for method input_type
+	30, // [30:30] is the sub-list for extension type_name
+	30, // [30:30] is the sub-list for extension extendee
+	0,  // [0:30] is the sub-list for field type_name
 }
 
 func init() { file_certgate_admin_v1_admin_proto_init() }
@@ -1641,7 +1903,7 @@ func file_certgate_admin_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_certgate_admin_v1_admin_proto_rawDesc), len(file_certgate_admin_v1_admin_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   19,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
