@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/certgate/certgate/crlfetch"
 	"github.com/certgate/certgate/pki"
 	"github.com/certgate/certgate/pki/pkitest"
@@ -399,4 +401,62 @@ func TestNewRefusesWhatCannotBeFetched(t *testing.T) {
 		t.Error("accepted without a CheckFunc")
 	}
 	_ = errors.New
+}
+
+func TestMetricsHaveOneSeriesSetPerSource(t *testing.T) {
+	w := newWorld(t)
+	srv := newServer(t, w.crl(1))
+	f := newFetcher(t, w, crlfetch.Options{URLs: []string{srv.URL, "http://127.0.0.1:1/down.crl"}, Timeout: time.Second,
+		Learn: crlfetch.LearnOptions{AllowedPrefixes: []string{"http://crl.example.com/"}, Max: 1}})
+	f.Start(context.Background())
+	f.Learn("http://crl.example.com/a.crl", "http://crl.example.com/b.crl", "http://elsewhere.example/c.crl")
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(f)
+	for _, tt := range []struct {
+		name  string
+		value float64
+	}{
+		{`certgate_crl_fetches_total{result="changed",url="` + srv.URL + `"}`, 1},
+		{`certgate_crl_fetches_total{result="failure",url="http://127.0.0.1:1/down.crl"}`, 1},
+		{`certgate_crl_source_available{url="` + srv.URL + `"}`, 1},
+		{`certgate_crl_source_available{url="http://127.0.0.1:1/down.crl"}`, 0},
+		{`certgate_crl_source_failing{url="http://127.0.0.1:1/down.crl"}`, 1},
+		{`certgate_crl_learned_urls`, 1},
+		{`certgate_crl_learned_urls_dropped_total`, 1},
+		{`certgate_crl_learned_urls_refused_total`, 1},
+	} {
+		if got := gathered(t, reg, tt.name); got != tt.value {
+			t.Errorf("%s = %v, want %v", tt.name, got, tt.value)
+		}
+	}
+}
+
+// gathered returns the value of the series named like name{label="v",…}
+// (labels sorted by name), or -1 when there is none.
+func gathered(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range families {
+		for _, m := range mf.GetMetric() {
+			var labels []string
+			for _, l := range m.GetLabel() {
+				labels = append(labels, l.GetName()+`="`+l.GetValue()+`"`)
+			}
+			id := mf.GetName()
+			if len(labels) > 0 {
+				id += "{" + strings.Join(labels, ",") + "}"
+			}
+			if id != name {
+				continue
+			}
+			if c := m.GetCounter(); c != nil {
+				return c.GetValue()
+			}
+			return m.GetGauge().GetValue()
+		}
+	}
+	return -1
 }

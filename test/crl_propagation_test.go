@@ -6,6 +6,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -26,7 +27,8 @@ import (
 // (Go's file server without nginx) every propagationRefresh; a certificate
 // is revoked with `certgate pki revoke` + `certgate pki crl`, crl.der is
 // published into the server's root by a rename, and the time until every
-// replica answers 401 for it is measured. By default a few revocations
+// replica answers 401 for it is measured (each revocation after a random
+// pause, so that it falls anywhere in the refresh cycle). By default a few revocations
 // check that it works; CERTGATE_PROPAGATION_REVOCATIONS=20 measures, and
 // then fails when the slowest exceeds the target, crl_refresh + 1 s.
 const (
@@ -71,7 +73,8 @@ func TestRevocationPropagatesToEveryReplica(t *testing.T) {
 
 	var replicas []string
 	for i := range propagationReplicas {
-		replicas = append(replicas, startReplica(t, bin, filepath.Join(dir, fmt.Sprintf("replica-%d", i)), filepath.Join(caDir, pki.CACertFile), crlURL))
+		rdir := filepath.Join(dir, fmt.Sprintf("replica-%d", i))
+		replicas = append(replicas, startReplica(t, bin, rdir, filepath.Join(caDir, pki.CACertFile), crlURL, filepath.Join(rdir, "cache")))
 	}
 	limit := 3*propagationRefresh + 5*time.Second
 	var took []time.Duration
@@ -85,6 +88,9 @@ func TestRevocationPropagatesToEveryReplica(t *testing.T) {
 				t.Fatalf("revocation %d: replica %s denies with 401 before the revocation", i, r)
 			}
 		}
+		// A revocation comes at any moment of the replicas' refresh
+		// cycle, not right after the fetch that ended the last one.
+		time.Sleep(rand.N(propagationRefresh))
 		runPKI(t, bin, "revoke", "--dir", caDir, certFile)
 		runPKI(t, bin, "crl", "--dir", caDir)
 		publish()
@@ -254,8 +260,9 @@ http {
 }
 
 // startReplica starts one `certgate serve` that fetches crlURL every
-// propagationRefresh, and returns its HTTP check address once it serves.
-func startReplica(t *testing.T, bin, dir, caFile, crlURL string) string {
+// propagationRefresh, keeping it in cacheDir, and returns its HTTP check
+// address once it serves.
+func startReplica(t *testing.T, bin, dir, caFile, crlURL, cacheDir string) string {
 	t.Helper()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		t.Fatal(err)
@@ -275,7 +282,7 @@ reload:
   watch: false
 admin:
   listen: ""
-`, anyPort, caFile, crlURL, propagationRefresh, filepath.Join(dir, "cache"))
+`, anyPort, caFile, crlURL, propagationRefresh, cacheDir)
 	confPath := filepath.Join(dir, "certgate.yaml")
 	if err := os.WriteFile(confPath, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
