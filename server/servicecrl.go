@@ -109,3 +109,17 @@ func (s *Service) learnCRLURLs() func([]string) {
 	}
 	return func(urls []string) { s.fetcher.Learn(urls...) }
 }
+
+// FetchedTrustConfig is cfg's trust.Config with its CRL URLs fetched once
+// (or read from the cache), for the commands that decide as serve would
+// without serving (decide, pki inspect --config). A URL that cannot be
+// fetched is missing, as it would be for serve. Learned URLs are not
+// fetched: there is no stream of client certificates to learn them from.
+func FetchedTrustConfig(ctx context.Context, cfg config.Config, log *slog.Logger) (trust.Config, error) {
+	f, err := newCRLFetcher(cfg, log, func() *trust.Store { return nil }, nil)
+	if err != nil || f == nil {
+		return cfg.TrustConfig(), err
+	}
+	f.Start(ctx)
+	return withFetchedCRLs(cfg.TrustConfig(), f), nil
+}

@@ -64,12 +64,17 @@ func runDecide(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "certgate decide: %v\n", err)
 		return exitUsage
 	}
-	snap, err := server.LoadSnapshot(ctx, cfg.TrustConfig(), cfg.Policy.Dir, 1)
+	log := newLogger(stderr, cfg.Log)
+	tc, err := server.FetchedTrustConfig(ctx, cfg, log)
 	if err != nil {
 		fmt.Fprintf(stderr, "certgate decide: %v\n", err)
 		return exitUsage
 	}
-	log := newLogger(stderr, cfg.Log)
+	snap, err := server.LoadSnapshot(ctx, tc, cfg.Policy.Dir, 1)
+	if err != nil {
+		fmt.Fprintf(stderr, "certgate decide: %v\n", err)
+		return exitUsage
+	}
 	checker := server.NewChecker(snap, server.Options{Logger: log, Now: func() time.Time { return now }})
 	// The request Envoy would send, with the whole chain of the file as
 	// the client's, the way a TLS client presents it.

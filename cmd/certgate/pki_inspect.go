@@ -190,7 +190,11 @@ func verifyWithConfig(ctx context.Context, file string, chain []*x509.Certificat
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("invalid configuration:\n%w", err)
 	}
-	store, err := trust.Load(cfg.TrustConfig())
+	tc, err := server.FetchedTrustConfig(ctx, cfg, newLogger(io.Discard, cfg.Log))
+	if err != nil {
+		return nil, err
+	}
+	store, err := trust.Load(tc)
 	if err != nil {
 		return nil, fmt.Errorf("load trust store: %w", err)
 	}
