@@ -163,7 +163,7 @@ func logRevocation(log *slog.Logger, configured trust.CRLMode, store *trust.Stor
 		every = "every client certificate it issues directly"
 	}
 	for _, ca := range store.CAsWithoutCRL() {
-		log.Warn("no usable CRL of this CA is configured: "+every+" will be denied with 401 crl_unavailable; add its CRL to trust.crl_files (--crl)",
+		log.Warn("no usable CRL of this CA is configured: "+every+" will be denied with 401 crl_unavailable; add its CRL to trust.crl_files (--crl) or trust.crl_urls (a URL that failed to fetch is retried)",
 			"ca", pki.SubjectString(ca), "crl_mode", string(mode))
 	}
 }
