@@ -70,3 +70,14 @@ func TestCRLURLKeysAreValidated(t *testing.T) {
 		})
 	}
 }
+
+func TestCRLURLsFromTheEnvironment(t *testing.T) {
+	cfg := config.Default()
+	env := map[string]string{config.EnvCRLURLs: "http://a.example/a.crl, http://b.example/b.crl"}
+	if err := config.ApplyEnv(&cfg, func(k string) (string, bool) { v, ok := env[k]; return v, ok }); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(cfg.Trust.URLs, " "); got != "http://a.example/a.crl http://b.example/b.crl" {
+		t.Fatalf("crl_urls %q", got)
+	}
+}

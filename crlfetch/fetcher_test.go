@@ -334,8 +334,12 @@ func TestNoServerAndNoCacheLeavesTheSourceMissing(t *testing.T) {
 	srv.Close()
 	f := newFetcher(t, w, crlfetch.Options{URLs: []string{url}, CacheDir: t.TempDir(), Timeout: time.Second})
 	f.Start(context.Background())
-	if st := only(t, f); st.Available || st.Failures != 1 || st.LastError == "" {
-		t.Fatalf("status %+v", st)
+	if st := only(t, f); st.Available || st.Failures != 1 || st.LastError == "" || !st.NextAttempt.Equal(now.Add(time.Second)) {
+		t.Fatalf("status %+v, want a retry in 1s", st)
+	}
+	f.FetchAll(context.Background())
+	if st := only(t, f); st.Failures != 2 || !st.NextAttempt.Equal(now.Add(2*time.Second)) {
+		t.Fatalf("status %+v, want the retry delay doubled", st)
 	}
 	if len(f.Documents()) != 0 {
 		t.Fatal("a document without a fetch")
