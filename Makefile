@@ -19,7 +19,8 @@ FUZZ_TARGETS := \
 	./trust:FuzzLoadCRL \
 	./server:FuzzNormalizePath \
 	./server:FuzzHeaderValue \
-	./server:FuzzHTTPCheck
+	./server:FuzzHTTPCheck \
+	./policy:FuzzRouteIndexMatchesThePolicy
 
 # The deploy module (deploy/go.mod): tests of the Kubernetes manifests, the
 # Helm chart, the Dockerfile and the systemd unit, with the Kubernetes and

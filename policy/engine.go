@@ -8,6 +8,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -49,6 +50,9 @@ type Engine struct {
 	// array or the policy does not read input.route_candidates.
 	routes *routeIndex
 	reads  policyReads
+	// routeKeyed is set when decisions are remembered by the routes that
+	// match the request instead of its method and path (routekey.go).
+	routeKeyed bool
 	// memo remembers decisions; nil when disabled or not memoizable.
 	memo        *memo
 	permissions []Permission
@@ -149,7 +153,11 @@ func load(ctx context.Context, fsys fs.FS, root string, opts []Option) (*Engine,
 	e.granted.pq, e.granted.err = prepare(grantedQuery)
 	e.admin.pq, e.admin.err = prepare(AdminQuery)
 	e.adminDefined = e.admin.err == nil && definesAdmin(ctx, e.admin.pq, compiler)
-	if err := e.index(ctx, prepare, compiler, o); err != nil {
+	parsed := make([]*ast.Module, 0, len(res.Modules))
+	for _, name := range sortedKeys(res.Modules) {
+		parsed = append(parsed, res.Modules[name].Parsed)
+	}
+	if err := e.index(ctx, prepare, compiler, parsed, o); err != nil {
 		return nil, fmt.Errorf("policy: index %s: %w", root, err)
 	}
 	e.markEveryone(ctx)
@@ -165,7 +173,7 @@ func load(ctx context.Context, fsys fs.FS, root string, opts []Option) (*Engine,
 
 // index precomputes what requests need: which input fields the policy
 // reads, the route index, the permission list and the decision cache.
-func (e *Engine) index(ctx context.Context, prepare func(string) (rego.PreparedEvalQuery, error), compiler *ast.Compiler, o options) error {
+func (e *Engine) index(ctx context.Context, prepare func(string) (rego.PreparedEvalQuery, error), compiler *ast.Compiler, parsed []*ast.Module, o options) error {
 	e.reads = analyseReads(compiler.Modules)
 	var docs [3]ast.Value
 	for i, query := range []string{routesQuery, groupsQuery, usersQuery} {
@@ -187,6 +195,7 @@ func (e *Engine) index(ctx context.Context, prepare func(string) (rego.PreparedE
 	e.permissions = permissionsOf(docs[0], docs[1], docs[2])
 	if e.reads.memoizable() {
 		e.memo = newMemo(o.cacheSize)
+		e.routeKeyed = e.routes != nil && routeMatchOnly(parsed, compiler.Modules)
 	}
 	return nil
 }
@@ -281,20 +290,67 @@ func (e *Engine) Decide(ctx context.Context, in *Input) (Decision, error) {
 	if e.memo == nil {
 		return e.eval(ctx, in)
 	}
-	var buf [256]byte
-	key := appendKey(buf[:0], in, e.reads.fields)
-	if len(key) > maxMemoKey {
-		return e.eval(ctx, in)
+	sc := scratchPool.Get().(*decideScratch)
+	defer sc.release()
+	// The routes are part of the key when routeKeyed; otherwise only a
+	// miss needs them.
+	sc.routes = sc.routes[:0]
+	if e.routeKeyed {
+		sc.routes = e.routes.match(in.Request.Method, in.Request.Path, sc.routes)
 	}
-	if d, ok := e.memo.get(key); ok {
-		return d, nil
+	sc.key = e.appendMemoKey(sc.key[:0], in, sc.routes)
+	key := sc.key
+	remember := len(key) <= maxMemoKey
+	if remember {
+		if d, ok := e.memo.get(key); ok {
+			return d, nil
+		}
 	}
-	d, err := e.eval(ctx, in)
+	if !e.routeKeyed && e.routes != nil {
+		sc.routes = e.routes.match(in.Request.Method, in.Request.Path, sc.routes)
+	}
+	d, err := e.evalRoutes(ctx, in, sc.routes)
 	if err != nil {
 		return Decision{}, err
 	}
-	e.memo.put(key, d)
+	if remember {
+		e.memo.put(key, d)
+	}
 	return d, nil
+}
+
+// decideScratch holds what one Decide builds and drops: the memo key and
+// the routes the index found. Both would otherwise be allocated per
+// request, as the key goes through the key writers of inputFields and the
+// routes through the index's recursion; neither is kept (the memo keeps a
+// digest of the key, the input copies the routes).
+type decideScratch struct {
+	key    []byte
+	routes []int
+}
+
+var scratchPool = sync.Pool{New: func() any {
+	return &decideScratch{key: make([]byte, 0, 256), routes: make([]int, 0, 8)}
+}}
+
+// release returns sc to the pool unless a long request grew it: the pool
+// then holds at most a key of maxMemoKey and a few routes per P.
+func (sc *decideScratch) release() {
+	if cap(sc.key) <= 2*maxMemoKey && cap(sc.routes) <= 64 {
+		scratchPool.Put(sc)
+	}
+}
+
+// appendMemoKey appends the key a decision about in is remembered by:
+// the fields the policy reads, with the routes that match standing in for
+// the method and the path when the policy reads those only to match
+// routes (routeKeyed), so that /registry/pull/<id> hits whatever the id.
+func (e *Engine) appendMemoKey(buf []byte, in *Input, routes []int) []byte {
+	if !e.routeKeyed {
+		return appendKey(buf, in, e.reads.fields)
+	}
+	buf = appendKey(buf, in, e.reads.fields&^(fieldMethod|fieldPath|fieldRouteCandidates))
+	return appendRoutes(buf, routes)
 }
 
 // CacheStats reports the decision cache's hits, misses and size; all zero
@@ -311,7 +367,18 @@ func (e *Engine) eval(ctx context.Context, in *Input, opts ...rego.EvalOption) (
 	if in == nil || in.Identity == nil {
 		return Decision{}, errors.New("policy: decide: input has no identity")
 	}
-	opts = append(opts, rego.EvalParsedInput(e.input(in)), rego.EvalExternalCancel(cancelOf(ctx)))
+	var routeBuf [8]int
+	var routes []int
+	if e.routes != nil {
+		routes = e.routes.match(in.Request.Method, in.Request.Path, routeBuf[:0])
+	}
+	return e.evalRoutes(ctx, in, routes, opts...)
+}
+
+// evalRoutes evaluates the decision, routes being the routes the index
+// found for in (nil without an index).
+func (e *Engine) evalRoutes(ctx context.Context, in *Input, routes []int, opts ...rego.EvalOption) (Decision, error) {
+	opts = append(opts, rego.EvalParsedInput(e.inputWith(in, routes)), rego.EvalExternalCancel(cancelOf(ctx)))
 	v, err := evalValue(ctx, e.decision, opts...)
 	if errors.Is(err, ErrUndefined) {
 		return Decision{}, fmt.Errorf("policy: decide: %s is %w", Query, err)
@@ -331,6 +398,15 @@ func (e *Engine) input(in *Input) ast.Value {
 	var candidates *ast.Term
 	if e.routes != nil {
 		candidates = e.routes.candidates(in.Request.Method, in.Request.Path)
+	}
+	return in.valueOf(e.reads.fields, candidates)
+}
+
+// inputWith is input with the routes the index already found.
+func (e *Engine) inputWith(in *Input, routes []int) ast.Value {
+	var candidates *ast.Term
+	if e.routes != nil {
+		candidates = e.routes.term(routes)
 	}
 	return in.valueOf(e.reads.fields, candidates)
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 	"testing/fstest"
 
@@ -121,4 +122,62 @@ func syntheticRoutes(tb testing.TB, n int) []byte {
 		tb.Fatal(err)
 	}
 	return data
+}
+
+// BenchmarkDecideDepth weighs the issue's alternative to keying the memo by
+// route: a policy that evaluates in shallow, constant depth. Uncached
+// decisions of GET /registry/pull/<id> by the shipped policy and by one
+// that takes the candidates as matched without re-matching them (what a
+// shallow policy would do; not shipped: opa test could no longer check the
+// matching), each on the benchmark's goroutine (stack already grown) and
+// on a fresh goroutine per decision, as a gRPC server without stream
+// workers runs them (the stack regrows every time).
+func BenchmarkDecideDepth(b *testing.B) {
+	policy, err := shipped.Default.ReadFile("authz.rego")
+	if err != nil {
+		b.Fatal(err)
+	}
+	data, err := shipped.Default.ReadFile("data.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	shallow := strings.Replace(string(policy), `	some route in routes_to_match
+	method_matches(route.method)
+	path_matches(route.path)`, `	some route in routes_to_match`, 1)
+	if shallow == string(policy) {
+		b.Fatal("the matcher of matched_routes moved")
+	}
+	for _, p := range []struct{ name, rego string }{{"shipped", string(policy)}, {"shallow", shallow}} {
+		e, err := LoadFS(b.Context(), fstest.MapFS{
+			"authz.rego": {Data: []byte(p.rego)},
+			"data.json":  {Data: data},
+		}, WithDecisionCache(0))
+		if err != nil {
+			b.Fatal(err)
+		}
+		next := func(i int) *Input {
+			return request("runner", []string{"ci", "builders"}, "GET", "/registry/pull/"+strconv.Itoa(i))
+		}
+		b.Run(p.name+"/same-goroutine", func(b *testing.B) { benchDecide(b, e, next) })
+		b.Run(p.name+"/fresh-goroutine", func(b *testing.B) {
+			ctx := b.Context()
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				in := next(i)
+				done := make(chan error, 1)
+				go func() {
+					d, err := e.Decide(ctx, in)
+					if err == nil && !d.Allow {
+						err = fmt.Errorf("Decide = %+v, want allow", d)
+					}
+					done <- err
+				}()
+				if err := <-done; err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
+	}
 }

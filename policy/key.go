@@ -41,3 +41,12 @@ func appendTime(buf []byte, t time.Time) []byte {
 	buf = binary.AppendUvarint(buf, uint64(len(b)))
 	return append(buf, b...)
 }
+
+// appendRoutes appends the indexes of the routes that match a request.
+func appendRoutes(buf []byte, routes []int) []byte {
+	buf = binary.AppendUvarint(buf, uint64(len(routes)))
+	for _, r := range routes {
+		buf = binary.AppendUvarint(buf, uint64(r))
+	}
+	return buf
+}

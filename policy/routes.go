@@ -140,17 +140,30 @@ func (n *segmentNode) child(segment string) *segmentNode {
 // order, as the array the policy reads from input.route_candidates.
 func (ix *routeIndex) candidates(method, path string) *ast.Term {
 	var buf [8]int
-	found := buf[:0]
+	return ix.term(ix.match(method, path, buf[:0]))
+}
+
+// match appends to found the indexes of the routes that match method and
+// path, in table order. When the engine keys decisions on the routes
+// (Engine.routeKeyed), it relies on this being exactly the routes the
+// policy matches, no more: FuzzRouteIndexMatchesThePolicy holds the two
+// together.
+func (ix *routeIndex) match(method, path string, found []int) []int {
 	if m := ix.byMethod[method]; m != nil {
 		found = m.match(path, found)
 	}
 	if ix.anyMethod != nil {
 		found = ix.anyMethod.match(path, found)
 	}
+	slices.Sort(found)
+	return found
+}
+
+// term is the candidate array of the routes found.
+func (ix *routeIndex) term(found []int) *ast.Term {
 	if len(found) == 0 {
 		return ix.none
 	}
-	slices.Sort(found)
 	terms := make([]*ast.Term, len(found))
 	for i, r := range found {
 		terms[i] = ix.routes[r]

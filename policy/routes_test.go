@@ -117,6 +117,15 @@ func TestRouteIndexAgreesWithThePolicy(t *testing.T) {
 		if e.routes == nil {
 			t.Fatalf("table %d: no route index", table)
 		}
+		// The same table with the decision memo, keyed on the matching
+		// routes: its decisions must be the scan's too.
+		memoized, err := LoadFS(t.Context(), fstest.MapFS{"authz.rego": {Data: policy}, "data.json": {Data: data}})
+		if err != nil {
+			t.Fatalf("table %d: LoadFS: %v", table, err)
+		}
+		if !memoized.routeKeyed {
+			t.Fatalf("table %d: decisions are not keyed on the routes", table)
+		}
 		for range 50 {
 			in := request("u", []string{"g"}, []string{"GET", "POST", "PUT"}[rng.IntN(3)], randomPath(false))
 			scanned, err := evalValue(t.Context(), e.matched.pq, rego.EvalParsedInput(in.value()))
@@ -142,6 +151,13 @@ func TestRouteIndexAgreesWithThePolicy(t *testing.T) {
 			}
 			if diff := cmp.Diff(viaScan, viaIndex); diff != "" {
 				t.Fatalf("%s %s: decision with the index differs from the scan (-scan +index):\n%s", in.Request.Method, in.Request.Path, diff)
+			}
+			viaMemo, err := memoized.Decide(t.Context(), in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(viaScan, viaMemo); diff != "" {
+				t.Fatalf("%s %s: remembered decision differs from the scan (-scan +memo):\n%s", in.Request.Method, in.Request.Path, diff)
 			}
 		}
 	}
