@@ -83,6 +83,15 @@ type Trust struct {
 type Policy struct {
 	// Dir holds .rego and data files; empty means the embedded default policy.
 	Dir string `yaml:"dir"`
+	// Shadow is a second policy evaluated beside the serving one, which
+	// never changes a decision (docs/architecture.md, Shadow policy).
+	Shadow ShadowPolicy `yaml:"shadow"`
+}
+
+// ShadowPolicy locates the shadow policy.
+type ShadowPolicy struct {
+	// Dir holds the shadow's .rego and data files; empty means none.
+	Dir string `yaml:"dir"`
 }
 
 // Log configures the service log and decision log.

@@ -28,7 +28,7 @@ func (c *Config) ResolvePaths(dir string) {
 	for i := range c.Trust.CABindings {
 		resolve(&c.Trust.CABindings[i].CAFile)
 	}
-	for _, p := range []*string{&c.Policy.Dir, &c.Admin.CertFile, &c.Admin.KeyFile, &c.Trust.CacheDir} {
+	for _, p := range []*string{&c.Policy.Dir, &c.Policy.Shadow.Dir, &c.Admin.CertFile, &c.Admin.KeyFile, &c.Trust.CacheDir} {
 		resolve(p)
 	}
 	if isDecisionLogFile(c.DecisionLog.Output) {

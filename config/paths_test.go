@@ -31,6 +31,7 @@ func TestLoadResolvesRelativePathsAgainstTheFilesDirectory(t *testing.T) {
 		}},
 		{"the policy directory", "policy:\n  dir: policy\n", func(c *config.Config) { c.Policy.Dir = in("policy") }},
 		{"no policy directory stays the embedded policy", "policy:\n  dir: \"\"\n", func(*config.Config) {}},
+		{"the shadow policy directory", "policy:\n  shadow:\n    dir: shadow\n", func(c *config.Config) { c.Policy.Shadow.Dir = in("shadow") }},
 		{"the admin certificate, key and socket", "admin:\n  listen: unix:run/admin.sock\n  cert_file: admin.pem\n  key_file: admin-key.pem\n", func(c *config.Config) {
 			c.Admin.Listen, c.Admin.CertFile, c.Admin.KeyFile = "unix:"+in("run/admin.sock"), in("admin.pem"), in("admin-key.pem")
 		}},

@@ -91,6 +91,8 @@ type Checker struct {
 	// namePermission is Options.NameMissingPermission.
 	namePermission bool
 	learnCRLURLs   func([]string)
+	// shadow evaluates the snapshot's shadow policy, if it has one.
+	shadow *shadowRunner
 }
 
 // serving is everything a Checker publishes, in one atomic value: the
@@ -130,6 +132,7 @@ func NewChecker(snap *Snapshot, opts Options) *Checker {
 	if c.now == nil {
 		c.now = time.Now
 	}
+	c.shadow = newShadowRunner(c.log, c.metrics)
 	c.metrics.watch(c)
 	if snap != nil {
 		c.swap(snap)
@@ -266,16 +269,23 @@ func (c *Checker) Check(ctx context.Context, req *Request) Result {
 	}
 	var res Result
 	var hit, cacheUsed bool
+	var shadow *shadowJob
 	if snap == nil {
 		res = Result{Status: http.StatusInternalServerError, Reason: "no policy snapshot loaded", Cause: CauseNoSnapshot}
 	} else {
 		var v *verdict
 		v, hit, cacheUsed = c.authenticate(snap, verdicts, req, start)
-		res = c.decide(ctx, snap, v, req)
+		res, shadow = c.decide(ctx, snap, v, req)
 		res.Revision = snap.Revision
 		res.namePermission = c.namePermission
 	}
 	c.record(ctx, snap, req, &res, start, hit, cacheUsed)
+	if shadow != nil {
+		// After the decision is made and recorded: the shadow never
+		// changes it and the answer does not wait for it.
+		shadow.decisionID, shadow.revision = res.DecisionID, res.Revision
+		c.shadow.offer(shadow)
+	}
 	return res
 }
 
@@ -402,13 +412,19 @@ func verify(store *trust.Store, req *Request, opts identity.Options, now time.Ti
 	return v
 }
 
-func (c *Checker) decide(ctx context.Context, snap *Snapshot, v *verdict, req *Request) Result {
+// decide asks the policy; the job is the decision to shadow when the
+// snapshot has a shadow policy.
+func (c *Checker) decide(ctx context.Context, snap *Snapshot, v *verdict, req *Request) (Result, *shadowJob) {
 	in, res, ok := policyInput(v, req)
 	if !ok {
-		return res
+		return res, nil
 	}
 	d, err := snap.Policy.Decide(ctx, in)
-	return c.decided(d, err, v, req)
+	var job *shadowJob
+	if snap.Shadow != nil {
+		job = &shadowJob{engine: snap.Shadow, in: in, serving: d, servingErr: err}
+	}
+	return c.decided(d, err, v, req), job
 }
 
 // policyInput builds the policy's input for an authenticated request, or

@@ -22,6 +22,7 @@ type Metrics struct {
 	crlWarnings    prometheus.Counter
 	lastReloadFail prometheus.Gauge
 	logDropped     *prometheus.CounterVec
+	shadow         *shadowMetrics
 	reg            prometheus.Registerer
 }
 
@@ -67,6 +68,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	reg.MustRegister(m.decisions, m.duration, m.verdictCache, m.staleCRL, m.reloads, m.crlWarnings, m.lastReloadFail, m.logDropped,
 		newBuildInfo(buildinfo.Read()),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.shadow = newShadowMetrics(reg)
 	return m
 }
 
@@ -179,6 +181,7 @@ func (c *snapshotCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descCacheBytes
 	ch <- descDecisionCache
 	ch <- descDecisionCacheEntries
+	ch <- descShadowLoaded
 }
 
 func (c *snapshotCollector) Collect(ch chan<- prometheus.Metric) {
@@ -196,6 +199,7 @@ func (c *snapshotCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descDecisionCache, prometheus.CounterValue, float64(ds.hits), "hit")
 	ch <- prometheus.MustNewConstMetric(descDecisionCache, prometheus.CounterValue, float64(ds.misses), "miss")
 	ch <- prometheus.MustNewConstMetric(descDecisionCacheEntries, prometheus.GaugeValue, float64(ds.entries))
+	collectShadow(ch, snap)
 	ts := snap.Trust.Status()
 	for _, crl := range newestCRLs(ts.CRLs) {
 		ch <- prometheus.MustNewConstMetric(descCRLInfo, prometheus.GaugeValue, 1, crl.Issuer, crl.File, crl.Number)

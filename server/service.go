@@ -125,7 +125,10 @@ func NewService(ctx context.Context, cfg config.Config, opts ServiceOptions) (*S
 	crlLead := time.Duration(cfg.Trust.CRLWarnBefore)
 	s.warner = &CRLWarner{Checker: s.checker, Lead: crlLead, Every: time.Hour, Logger: s.log, Metrics: metrics}
 	s.reloader = &Reloader{Checker: s.checker, Load: s.load, Logger: s.log, Metrics: metrics,
-		Digest: func() (string, error) { return InputDigest(s.trustConfig(), cfg.Policy.Dir) },
+		Digest: func() (string, error) {
+			d, err := InputDigest(s.trustConfig(), cfg.Policy.Dir)
+			return ShadowDigest(d, cfg.Policy.Shadow.Dir), err
+		},
 		OnSwap: func(next *Snapshot) {
 			s.warner.Poke()
 			logRevocation(s.log, cfg.Trust.CRLMode, next.Trust)
@@ -149,6 +152,10 @@ func (s *Service) load(ctx context.Context, revision uint64) (*Snapshot, error) 
 	snap, err := LoadSnapshot(ctx, s.trustConfig(), s.cfg.Policy.Dir, revision)
 	if err != nil {
 		return nil, err
+	}
+	if err := LoadShadow(ctx, snap, s.cfg.Policy.Shadow.Dir); err != nil {
+		// The snapshot serves without a shadow (certgate_shadow_policy_loaded 0).
+		s.log.ErrorContext(ctx, "shadow policy not loaded; serving without a shadow", "revision", revision, "dir", s.cfg.Policy.Shadow.Dir, "error", err.Error())
 	}
 	warnUnboundConstrainedCAs(s.log, snap)
 	return snap, nil

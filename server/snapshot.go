@@ -31,6 +31,48 @@ type Snapshot struct {
 	// directory ("" for the embedded policy). A watcher watches them.
 	Files     []string
 	PolicyDir string
+	// Shadow is the shadow policy evaluated beside Policy (LoadShadow);
+	// nil when none is configured or it did not load (ShadowErr says why).
+	// ShadowDir is watched like PolicyDir.
+	Shadow    *policy.Engine
+	ShadowErr error
+	ShadowDir string
+}
+
+// LoadShadow loads the shadow policy in dir ("" for none) into snap, which
+// is not serving yet, and folds dir's files into snap.Digest
+// (ShadowDigest). A shadow that does not load leaves snap without one and
+// is returned as the error: snap serves either way, as a shadow never
+// decides anything.
+func LoadShadow(ctx context.Context, snap *Snapshot, dir string) error {
+	if dir == "" {
+		return nil
+	}
+	snap.ShadowDir = dir
+	snap.Digest = ShadowDigest(snap.Digest, dir) // taken before loading, as for the policy
+	engine, err := policy.Load(ctx, dir)
+	if err != nil {
+		snap.ShadowErr = fmt.Errorf("load shadow policy: %w", err)
+		return snap.ShadowErr
+	}
+	snap.Shadow = engine
+	return nil
+}
+
+// ShadowDigest is digest with the shadow policy in dir folded in; digest
+// itself when dir is "". A directory that cannot be read folds in the
+// error, so that it becoming readable is a change.
+func ShadowDigest(digest, dir string) string {
+	if dir == "" {
+		return digest
+	}
+	shadow, err := inputDigest(nil, nil, dir)
+	if err != nil {
+		shadow = "unreadable: " + err.Error()
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00shadow\x00%s", digest, shadow)
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // LoadSnapshot builds a complete snapshot from disk: the trust store and

@@ -94,8 +94,11 @@ func newWatchTargets(snap *Snapshot) watchTargets {
 	if snap == nil {
 		return t
 	}
-	if snap.PolicyDir != "" {
-		root := filepath.Clean(snap.PolicyDir)
+	for _, dir := range []string{snap.PolicyDir, snap.ShadowDir} {
+		if dir == "" {
+			continue
+		}
+		root := filepath.Clean(dir)
 		_ = filepath.WalkDir(root, func(name string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return nil //nolint:nilerr // an unreadable entry is skipped; the reload reports it
