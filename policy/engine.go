@@ -157,7 +157,7 @@ func load(ctx context.Context, fsys fs.FS, root string, opts []Option) (*Engine,
 	for _, name := range sortedKeys(res.Modules) {
 		parsed = append(parsed, res.Modules[name].Parsed)
 	}
-	if err := e.index(ctx, prepare, compiler, parsed, o); err != nil {
+	if err := e.index(ctx, prepare, compiler, parsed, res.Documents, o); err != nil {
 		return nil, fmt.Errorf("policy: index %s: %w", root, err)
 	}
 	e.markEveryone(ctx)
@@ -173,7 +173,7 @@ func load(ctx context.Context, fsys fs.FS, root string, opts []Option) (*Engine,
 
 // index precomputes what requests need: which input fields the policy
 // reads, the route index, the permission list and the decision cache.
-func (e *Engine) index(ctx context.Context, prepare func(string) (rego.PreparedEvalQuery, error), compiler *ast.Compiler, parsed []*ast.Module, o options) error {
+func (e *Engine) index(ctx context.Context, prepare func(string) (rego.PreparedEvalQuery, error), compiler *ast.Compiler, parsed []*ast.Module, data map[string]any, o options) error {
 	e.reads = analyseReads(compiler.Modules)
 	var docs [3]ast.Value
 	for i, query := range []string{routesQuery, groupsQuery, usersQuery} {
@@ -195,7 +195,7 @@ func (e *Engine) index(ctx context.Context, prepare func(string) (rego.PreparedE
 	e.permissions = permissionsOf(docs[0], docs[1], docs[2])
 	if e.reads.memoizable() {
 		e.memo = newMemo(o.cacheSize)
-		e.routeKeyed = e.routes != nil && routeMatchOnly(parsed, compiler.Modules)
+		e.routeKeyed = e.routes != nil && !authzData(data) && routeMatchOnly(parsed, compiler.Modules)
 	}
 	return nil
 }

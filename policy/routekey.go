@@ -250,3 +250,15 @@ func refContained(x ast.Ref, name string, inMatcher bool) bool {
 	}
 	return true
 }
+
+// authzData reports whether the data files put anything under
+// data.certgate.authz, beside the rules the proof is about: the route key
+// is then not used.
+func authzData(data map[string]any) bool {
+	certgate, ok := data["certgate"].(map[string]any)
+	if !ok {
+		return false
+	}
+	_, ok = certgate["authz"]
+	return ok
+}

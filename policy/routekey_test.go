@@ -90,6 +90,9 @@ func TestRouteMatchOnly(t *testing.T) {
 		{name: "the method read by another rule", extra: map[string]string{
 			"x.rego": "package other\n\nx if input.request.method == \"GET\"",
 		}},
+		{name: "data under the policy's package", extra: map[string]string{
+			"certgate/authz/data.json": `{"note": "x"}`,
+		}},
 		{name: "a rule shadowing a built-in the matcher calls", extra: map[string]string{
 			"x.rego": authz + "upper(x) := x",
 		}},
