@@ -29,7 +29,7 @@ decision := {"allow": false, "status": 403, "reason": "shadow_says_no", "permiss
 
 // shadowChecker is a Checker of the shipped policy with shadow (Rego
 // source; "" is the shipped policy too), logging to the returned buffer.
-func shadowChecker(t *testing.T, shadow string) (*Checker, *pkitest.CA, *testlog.Buffer) {
+func shadowChecker(t testing.TB, shadow string) (*Checker, *pkitest.CA, *testlog.Buffer) {
 	t.Helper()
 	serving, err := policy.Load(t.Context(), "")
 	if err != nil {
@@ -286,5 +286,31 @@ func TestTheShadowDirectoryIsWatched(t *testing.T) {
 	}
 	if targets.matters(filepath.Join(t.TempDir(), "authz.rego")) {
 		t.Error("a change elsewhere reloads")
+	}
+}
+
+// BenchmarkCheckShadow is a whole Check (verdict and decision cache hits)
+// without a shadow, and with one that agrees: what the shadow adds to the
+// answer's path (a job and a goroutine started after the decision), plus
+// the shadow's own work, which shares the CPU.
+func BenchmarkCheckShadow(b *testing.B) {
+	for _, shadow := range []bool{false, true} {
+		b.Run(map[bool]string{false: "none", true: "agreeing"}[shadow], func(b *testing.B) {
+			c, ca, _ := shadowChecker(b, "")
+			discard := slog.New(slog.DiscardHandler)
+			c.log, c.decisions, c.shadow.log = discard, decisionLogTo(discard), discard
+			if !shadow {
+				c.Snapshot().Shadow = nil
+			}
+			req := envoyRequest(ca.Leaf("vera", pkitest.Orgs("viewers")))
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				if res := c.Check(ctx, req); !res.Allow {
+					b.Fatalf("Check = %d %s", res.Status, res.Reason)
+				}
+			}
+			waitForShadow(c)
+		})
 	}
 }
