@@ -1,6 +1,7 @@
 package loadgen
 
 import (
+	"crypto"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -32,6 +33,9 @@ type Request struct {
 	Class  Class
 	Expect int
 	Check  client.Check
+	// Key is the client's private key, for targets that present the
+	// certificate in a TLS handshake (NGINX); nil in the default mix.
+	Key crypto.Signer
 }
 
 // Mix is the traffic to send: Requests, and Schedule, the order in which

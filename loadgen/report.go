@@ -18,8 +18,11 @@ type Result struct {
 	// be denied (a security bug, not a slowdown).
 	Mismatches  uint64
 	WrongAllows uint64
-	Elapsed     time.Duration
-	Latency     Histogram
+	// Outage counts answers of Options.Outage (the proxy's deny while the
+	// server behind it was down), which are not mismatches.
+	Outage  uint64
+	Elapsed time.Duration
+	Latency Histogram
 	// Status counts answers by HTTP status, over every class.
 	Status  map[int]uint64
 	Classes []ClassResult
@@ -53,6 +56,7 @@ func collect(target string, mix *Mix, workers []*worker, elapsed time.Duration, 
 		res.Latency.Merge(&wk.latency)
 		res.Errors += wk.errors
 		res.WrongAllows += wk.wrongAllow
+		res.Outage += wk.outage
 		if wk.firstErr != nil && res.FirstError == "" {
 			res.FirstError = wk.firstErr.Error()
 		}
@@ -243,6 +247,7 @@ func (r *Result) Merge(o *Result) {
 	r.Errors += o.Errors
 	r.Mismatches += o.Mismatches
 	r.WrongAllows += o.WrongAllows
+	r.Outage += o.Outage
 	r.Elapsed += o.Elapsed
 	r.Latency.Merge(&o.Latency)
 	if r.Status == nil {

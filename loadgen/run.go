@@ -28,6 +28,10 @@ type Options struct {
 	// CheckExpect compares every status with its class's expectation.
 	// A no-op server allows everything, so its runs leave it off.
 	CheckExpect bool
+	// Outage, when set, is the deny a proxy answers while the server
+	// behind it is down (NGINX: 500): with CheckExpect, such answers are
+	// counted in Result.Outage, not as mismatches. An allow is never one.
+	Outage int
 }
 
 // Defaults for unset Options.
@@ -75,6 +79,7 @@ type worker struct {
 	errors     uint64
 	mismatches []uint64 // by class index
 	wrongAllow uint64
+	outage     uint64
 	firstErr   error
 	firstMiss  string
 }
@@ -83,12 +88,21 @@ type worker struct {
 // returns an error only when the run could not be made at all; failed
 // requests are counted in the Result.
 func Run(ctx context.Context, target Target, mix *Mix, opts Options) (*Result, error) {
-	opts = opts.withDefaults()
 	if len(mix.Schedule) == 0 {
 		return nil, errors.New("run: empty mix")
 	}
 	if err := target.Prepare(mix.Requests); err != nil {
 		return nil, fmt.Errorf("run: prepare requests for %s: %w", target.Name(), err)
+	}
+	return RunPrepared(ctx, target, mix, opts)
+}
+
+// RunPrepared is Run for a target whose Prepare was already called with
+// mix.Requests, so that several runs share one preparation.
+func RunPrepared(ctx context.Context, target Target, mix *Mix, opts Options) (*Result, error) {
+	opts = opts.withDefaults()
+	if len(mix.Schedule) == 0 {
+		return nil, errors.New("run: empty mix")
 	}
 	classIdx := map[Class]int{}
 	for i, c := range mix.Classes {
@@ -154,7 +168,7 @@ func (wk *worker) run(ctx context.Context, target Target, mix *Mix, reqClass []i
 			wk.recordError(err)
 		} else {
 			wk.latency.Record(t1.Sub(t0))
-			wk.recordAnswer(mix, reqClass[i], i, status, opts.CheckExpect)
+			wk.recordAnswer(mix, reqClass[i], i, status, opts)
 		}
 		if !deadline.IsZero() && t1.After(deadline) {
 			return
@@ -171,8 +185,8 @@ func (wk *worker) recordError(err error) {
 }
 
 // recordAnswer counts status as the answer to request i of class c and,
-// when checkExpect is set, whether it is the one its class expects.
-func (wk *worker) recordAnswer(mix *Mix, c, i, status int, checkExpect bool) {
+// when opts.CheckExpect is set, whether it is the one its class expects.
+func (wk *worker) recordAnswer(mix *Mix, c, i, status int, opts Options) {
 	si := statusIndex(status)
 	wk.byClass[c][si]++
 	if si == otherStatus {
@@ -182,7 +196,11 @@ func (wk *worker) recordAnswer(mix *Mix, c, i, status int, checkExpect bool) {
 		wk.other[[2]int{c, status}]++
 	}
 	want := mix.Requests[i].Expect
-	if !checkExpect || status == want {
+	if !opts.CheckExpect || status == want {
+		return
+	}
+	if opts.Outage != 0 && status == opts.Outage && status != http.StatusOK {
+		wk.outage++
 		return
 	}
 	wk.mismatches[c]++

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"time"
 
@@ -34,6 +35,8 @@ type GRPCTarget struct {
 	conns   []*grpc.ClientConn
 	clients []authv3.AuthorizationClient
 	reqs    []*authv3.CheckRequest
+	// tmpls[i] is request i's target around IDPlaceholder, nil without one.
+	tmpls []*template
 }
 
 // NewGRPCTarget dials addr with n connections (at least one). Worker w uses
@@ -63,15 +66,40 @@ func (t *GRPCTarget) Name() string { return "grpc " + t.addr }
 // Prepare builds the CheckRequests once; they are only read afterwards.
 func (t *GRPCTarget) Prepare(reqs []Request) error {
 	t.reqs = make([]*authv3.CheckRequest, len(reqs))
+	t.tmpls = make([]*template, len(reqs))
 	for i, r := range reqs {
 		t.reqs[i] = client.EnvoyRequest(r.Check)
+		if tp, ok := splitTemplate(r.Check.Target); ok {
+			t.tmpls[i] = &tp
+		}
 	}
 	return nil
 }
 
+// withPath returns a copy of r that asks about path instead; r's messages
+// other than the HTTP request are shared, and only read.
+func withPath(r *authv3.CheckRequest, path string) *authv3.CheckRequest {
+	a := r.GetAttributes()
+	h := a.GetRequest().GetHttp()
+	headers := maps.Clone(h.GetHeaders())
+	headers[":path"] = path
+	return &authv3.CheckRequest{Attributes: &authv3.AttributeContext{
+		Source: a.GetSource(), Destination: a.GetDestination(),
+		ContextExtensions: a.GetContextExtensions(), MetadataContext: a.GetMetadataContext(),
+		Request: &authv3.AttributeContext_Request{Time: a.GetRequest().GetTime(), Http: &authv3.AttributeContext_HttpRequest{
+			Id: h.GetId(), Method: h.GetMethod(), Headers: headers, Path: path, Host: h.GetHost(), Scheme: h.GetScheme(),
+			Query: h.GetQuery(), Fragment: h.GetFragment(), Size: h.GetSize(), Protocol: h.GetProtocol(), Body: h.GetBody(),
+		}},
+	}}
+}
+
 // Do implements Target.
 func (t *GRPCTarget) Do(ctx context.Context, w, i int) (int, error) {
-	resp, err := t.clients[w%len(t.clients)].Check(ctx, t.reqs[i])
+	req := t.reqs[i]
+	if tp := t.tmpls[i]; tp != nil {
+		req = withPath(req, tp.fill())
+	}
+	resp, err := t.clients[w%len(t.clients)].Check(ctx, req)
 	if err != nil {
 		return 0, fmt.Errorf("ext_authz Check: %w", err)
 	}
@@ -102,6 +130,7 @@ type HTTPTarget struct {
 type prepared struct {
 	url    string
 	header http.Header
+	tmpl   *template // the original target around IDPlaceholder, nil without one
 }
 
 // NewHTTPTarget returns a target for the check endpoint at addr, keeping up
@@ -129,6 +158,9 @@ func (t *HTTPTarget) Prepare(reqs []Request) error {
 			return err
 		}
 		t.prepped[i] = prepared{url: req.URL.String(), header: req.Header}
+		if tp, ok := splitTemplate(r.Check.Target); ok {
+			t.prepped[i].tmpl = &tp
+		}
 	}
 	return nil
 }
@@ -141,6 +173,10 @@ func (t *HTTPTarget) Do(ctx context.Context, _, i int) (int, error) {
 		return 0, fmt.Errorf("build check request: %w", err)
 	}
 	req.Header = p.header
+	if p.tmpl != nil {
+		req.Header = p.header.Clone()
+		req.Header.Set("X-Original-URI", p.tmpl.fill())
+	}
 	resp, err := t.client.Do(req)
 	if err != nil {
 		return 0, fmt.Errorf("HTTP check: %w", err)

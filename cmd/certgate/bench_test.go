@@ -78,7 +78,7 @@ func TestBenchRefusesAnUnknownMode(t *testing.T) {
 
 func TestBenchReportsTheRSSOfAnotherProcess(t *testing.T) {
 	code, stdout, stderr := runCLI("bench", "--timeout", "30s", "--serve", "--requests", "50", "--warmup", "0", "--crl-entries", "0", "--rss-pid", strconv.Itoa(os.Getpid()))
-	if code != exitOK || !strings.Contains(stdout, "MiB (VmRSS of the process given by --rss-pid)") {
+	if code != exitOK || !strings.Contains(stdout, "MiB (VmRSS of the process given by --pid)") {
 		t.Errorf("exit %d, want 0 and the RSS of the given process\nstdout: %s\nstderr: %s", code, stdout, stderr)
 	}
 }

@@ -35,7 +35,7 @@ func (t benchTargets) missed(r loadgen.Comparison) []string {
 }
 
 // footer is the ratio line of the text report.
-func (t benchTargets) footer(r loadgen.Comparison) string {
+func (t benchTargets) footer(r loadgen.Comparison, rounds int) string {
 	mark := func(target float64, met bool, op string) string {
 		switch {
 		case target == 0:
@@ -46,7 +46,11 @@ func (t benchTargets) footer(r loadgen.Comparison) string {
 			return fmt.Sprintf("target %s %g: MISSED", op, target)
 		}
 	}
-	return fmt.Sprintf("ratio to no-op: throughput %.2f× (%s), p99 %.2f× (%s), p50 %.2f×",
+	median := ""
+	if rounds > 1 {
+		median = fmt.Sprintf(" (median of %d rounds)", rounds)
+	}
+	return fmt.Sprintf("ratio to no-op%s: throughput %.2f× (%s), p99 %.2f× (%s), p50 %.2f×", median,
 		r.Throughput, mark(t.MinThroughput, r.Throughput >= t.MinThroughput, "≥"),
 		r.P99, mark(t.MaxP99, r.P99 <= t.MaxP99, "≤"), r.P50)
 }
