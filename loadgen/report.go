@@ -20,9 +20,11 @@ type Result struct {
 	WrongAllows uint64
 	// Outage counts answers of Options.Outage (the proxy's deny while the
 	// server behind it was down), which are not mismatches.
-	Outage  uint64
-	Elapsed time.Duration
-	Latency Histogram
+	Outage uint64
+	// ErrorKinds counts Errors by Options.ErrorKind (nil without one).
+	ErrorKinds map[string]uint64
+	Elapsed    time.Duration
+	Latency    Histogram
 	// Status counts answers by HTTP status, over every class.
 	Status  map[int]uint64
 	Classes []ClassResult
@@ -57,6 +59,12 @@ func collect(target string, mix *Mix, workers []*worker, elapsed time.Duration, 
 		res.Errors += wk.errors
 		res.WrongAllows += wk.wrongAllow
 		res.Outage += wk.outage
+		for k, n := range wk.errorKinds {
+			if res.ErrorKinds == nil {
+				res.ErrorKinds = map[string]uint64{}
+			}
+			res.ErrorKinds[k] += n
+		}
 		if wk.firstErr != nil && res.FirstError == "" {
 			res.FirstError = wk.firstErr.Error()
 		}
@@ -248,6 +256,12 @@ func (r *Result) Merge(o *Result) {
 	r.Mismatches += o.Mismatches
 	r.WrongAllows += o.WrongAllows
 	r.Outage += o.Outage
+	for k, n := range o.ErrorKinds {
+		if r.ErrorKinds == nil {
+			r.ErrorKinds = map[string]uint64{}
+		}
+		r.ErrorKinds[k] += n
+	}
 	r.Elapsed += o.Elapsed
 	r.Latency.Merge(&o.Latency)
 	if r.Status == nil {

@@ -32,6 +32,9 @@ type Options struct {
 	// behind it is down (NGINX: 500): with CheckExpect, such answers are
 	// counted in Result.Outage, not as mismatches. An allow is never one.
 	Outage int
+	// ErrorKind, when set, names the kind of a request's error (refused,
+	// reset, a gRPC code …); Result.ErrorKinds counts them by kind.
+	ErrorKind func(error) string
 }
 
 // Defaults for unset Options.
@@ -80,6 +83,7 @@ type worker struct {
 	mismatches []uint64 // by class index
 	wrongAllow uint64
 	outage     uint64
+	errorKinds map[string]uint64
 	firstErr   error
 	firstMiss  string
 }
@@ -165,7 +169,7 @@ func (wk *worker) run(ctx context.Context, target Target, mix *Mix, reqClass []i
 			if ctx.Err() != nil {
 				return // the run ended while this request was in flight
 			}
-			wk.recordError(err)
+			wk.recordError(err, opts.ErrorKind)
 		} else {
 			wk.latency.Record(t1.Sub(t0))
 			wk.recordAnswer(mix, reqClass[i], i, status, opts)
@@ -177,8 +181,14 @@ func (wk *worker) run(ctx context.Context, target Target, mix *Mix, reqClass []i
 }
 
 // recordError counts a request that got no answer, keeping the first error.
-func (wk *worker) recordError(err error) {
+func (wk *worker) recordError(err error, kind func(error) string) {
 	wk.errors++
+	if kind != nil {
+		if wk.errorKinds == nil {
+			wk.errorKinds = map[string]uint64{}
+		}
+		wk.errorKinds[kind(err)]++
+	}
 	if wk.firstErr == nil {
 		wk.firstErr = err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rsa"
 	"crypto/x509"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -223,5 +224,33 @@ func TestTheRatioIsTheMedianOfTheRounds(t *testing.T) {
 	}
 	if got := median([]float64{4, 1, 3, 2}); got != 2.5 {
 		t.Errorf("median of four = %v, want 2.5", got)
+	}
+}
+
+// statusTarget answers request i with statuses[i] (or fails it when 0).
+type statusTarget []int
+
+func (s statusTarget) Name() string            { return "fixed" }
+func (s statusTarget) Prepare([]Request) error { return nil }
+func (s statusTarget) Close() error            { return nil }
+func (s statusTarget) Do(_ context.Context, _, i int) (int, error) {
+	if s[i] == 0 {
+		return 0, errors.New("connection refused")
+	}
+	return s[i], nil
+}
+
+func TestOutageAnswersAreCountedApartButAnAllowNeverIs(t *testing.T) {
+	mix := &Mix{Classes: []Class{"allowed", "denied"}, Schedule: []int{0, 1, 2, 3, 4},
+		Requests: []Request{{Class: "allowed", Expect: 200}, {Class: "denied", Expect: 403}, {Class: "denied", Expect: 403}, {Class: "denied", Expect: 403}, {Class: "allowed", Expect: 200}}}
+	// An outage 500 for each class, one wrong allow, one error.
+	target := Spread{statusTarget{500, 500, 200, 403, 0}}
+	res, err := Run(context.Background(), target, mix, Options{Concurrency: 1, Requests: 5, CheckExpect: true, Outage: 500,
+		ErrorKind: func(err error) string { return err.Error() }, Timeout: testTimeout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Outage != 2 || res.Mismatches != 1 || res.WrongAllows != 1 || res.Errors != 1 || res.ErrorKinds["connection refused"] != 1 {
+		t.Errorf("outage %d, mismatches %d, wrong allows %d, errors %d %v; want 2, 1, 1, 1 refused", res.Outage, res.Mismatches, res.WrongAllows, res.Errors, res.ErrorKinds)
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/certgate/certgate/client"
@@ -103,7 +104,9 @@ func (t *GRPCTarget) Do(ctx context.Context, w, i int) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("ext_authz Check: %w", err)
 	}
-	if resp.GetOkResponse() != nil {
+	// Envoy lets a request through on status OK, whatever else the
+	// response says.
+	if resp.GetStatus().GetCode() == int32(codes.OK) {
 		return http.StatusOK, nil
 	}
 	if d := resp.GetDeniedResponse(); d != nil && d.GetStatus() != nil {

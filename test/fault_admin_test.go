@@ -25,7 +25,7 @@ import (
 
 // faultTarget is steady load on both of p's check adapters.
 func faultTarget(p *certgateProc, w *world, classes []loadClass) loadTarget {
-	return loadTarget{GRPC: p.grpcAddr, HTTP: "http://" + p.httpAddr, PEMs: w.clients, Classes: classes}
+	return loadTarget{GRPC: p.grpcAddr, HTTP: p.httpAddr, PEMs: w.clients, Classes: classes}
 }
 
 // waitStatus polls GetStatus every 10 ms until ok accepts it or limit

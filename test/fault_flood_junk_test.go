@@ -9,12 +9,12 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/certgate/certgate/identity"
+	"github.com/certgate/certgate/loadgen"
 )
 
 // junkSource makes the junk of one flood worker: certificate header values
@@ -189,44 +189,37 @@ func biggestNGINXHeaders(t *testing.T, names []string, statusOf func([]header) i
 	return nginxShape{}
 }
 
-// flood sends junk requests 0 to n-1 from floodWorkers workers until all
-// are answered or limit passes, and reports every answer as the load
-// driver does; the contract's answer to junk is 401.
+// flood sends junk requests 0 to n-1 from floodWorkers workers through
+// the load generator until all are answered or limit passes, and reports
+// every answer as runLoad does; the contract's answer to junk is 401.
 func flood(ctx context.Context, send func(context.Context, *junkSource, int) (bool, int, error), kind byte, n int, limit time.Duration) loadReport {
-	run, cancel := context.WithTimeout(ctx, limit)
-	defer cancel()
-	class := loadClass{Name: "junk", Method: http.MethodGet, Target: "/api/v1/vm", Want: http.StatusUnauthorized}
-	var next atomic.Int64
-	reports := make([]loadReport, floodWorkers)
-	start := time.Now()
-	var wg sync.WaitGroup
-	for w := range floodWorkers {
-		wg.Go(func() {
-			junk := newJunkSource(kind, w)
-			r := newLoadReport()
-			for run.Err() == nil {
-				i := int(next.Add(1)) - 1
-				if i >= n {
-					break
-				}
-				began := time.Now()
-				allowed, code, err := send(run, junk, i)
-				if err != nil && run.Err() != nil {
-					break // the time was up under this request
-				}
-				r.observe(class, 0, allowed, code, err, time.Since(began))
-			}
-			reports[w] = r
-		})
+	target := &floodTarget{send: send, junk: make([]*junkSource, floodWorkers)}
+	for w := range target.junk {
+		target.junk[w] = newJunkSource(kind, w)
 	}
-	wg.Wait()
-	total := newLoadReport()
-	for _, r := range reports {
-		total.merge(r)
+	mix := &loadgen.Mix{Classes: []loadgen.Class{"junk"}, Schedule: []int{0},
+		Requests: []loadgen.Request{{Class: "junk", Expect: http.StatusUnauthorized}}}
+	return runLoadgen(ctx, target, mix, loadgen.Options{Concurrency: floodWorkers, Requests: n, Duration: limit})
+}
+
+// floodTarget is a load generator target whose every request is the next
+// junk request of its worker's source: request i carries tag i.
+type floodTarget struct {
+	send func(context.Context, *junkSource, int) (bool, int, error)
+	junk []*junkSource
+	next atomic.Int64
+}
+
+func (f *floodTarget) Name() string                    { return "junk flood" }
+func (f *floodTarget) Prepare([]loadgen.Request) error { return nil }
+func (f *floodTarget) Close() error                    { return nil }
+
+func (f *floodTarget) Do(ctx context.Context, w, _ int) (int, error) {
+	allowed, code, err := f.send(ctx, f.junk[w], int(f.next.Add(1))-1)
+	if allowed {
+		return http.StatusOK, err
 	}
-	total.Elapsed = time.Since(start)
-	total.summarize()
-	return total
+	return code, err
 }
 
 // settledRSS reads p's VmRSS every 250 ms until four readings in a row lie

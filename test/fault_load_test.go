@@ -2,22 +2,20 @@ package test
 
 import (
 	"context"
+	"crypto"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
-	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"github.com/certgate/certgate/client"
+	"github.com/certgate/certgate/loadgen"
 )
 
 // loadClass is one kind of request the load driver sends, and the status
@@ -43,17 +41,19 @@ var steadyClasses = []loadClass{
 }
 
 // loadTarget says where the driver sends requests. Set GRPC (ext_authz
-// host:port) and/or HTTP (check endpoint base URL): requests alternate
-// between them. Or set NGINX (host:port) and Client to go through a real
-// NGINX with TLS client certificates.
+// host:port) and/or HTTP (check endpoint host:port): the workers share
+// themselves between them. Or set NGINX (host:port), Keys and NGINXCA to
+// go through a real NGINX with TLS client certificates.
 type loadTarget struct {
 	GRPC  string
 	HTTP  string
 	NGINX string
-	// PEMs are the client certificates for GRPC and HTTP.
+	// PEMs are the client certificates by world client name.
 	PEMs map[string][]byte
-	// Client returns a TLS client presenting a client's certificate (NGINX).
-	Client  func(name string) *http.Client
+	// Keys are the clients' private keys (NGINX), NGINXCA the PEM of the
+	// CA NGINX's server certificate chains to.
+	Keys    map[string]crypto.Signer
+	NGINXCA []byte
 	Classes []loadClass
 	// Workers is the number of concurrent senders; 0 means 4.
 	Workers int
@@ -69,8 +69,8 @@ type loadReport struct {
 	// allowed gRPC check counts as 200).
 	Status map[string]map[int]int
 	// WrongAllows are allowed requests of classes that must be denied.
-	WrongAllows       int
-	WrongAllowSamples []string
+	WrongAllows   int
+	FirstMismatch string
 	// Unexpected are answers (not allows) other than the class's Want
 	// and the target's Outage.
 	Unexpected int
@@ -80,136 +80,114 @@ type loadReport struct {
 	Errors          map[string]int
 	P50, P99, Max   time.Duration
 	Elapsed         time.Duration
-	latencySamples  []time.Duration
 	unexpectedNotes map[string]int
 }
 
-// maxRequestsPerWorker bounds each worker's loop whatever the duration.
-const maxRequestsPerWorker = 1_000_000
-
 // runLoad sends the target's classes round-robin from several workers
 // until ctx ends or d passes, and reports every answer. It is the only
-// seam between the fault tests and the way load is made.
+// seam between the fault tests and the load generator (loadgen): a
+// request in flight when d passes still gets its answer; only the
+// caller's ctx cuts requests short.
 func runLoad(ctx context.Context, target loadTarget, d time.Duration) loadReport {
-	// The run ends after d, but a request in flight then still gets its
-	// answer: only the caller's ctx cuts requests short.
-	run, cancel := context.WithTimeout(ctx, d)
-	defer cancel()
+	tg, err := target.loadgenTarget()
+	if err != nil {
+		return failedLoad(err)
+	}
+	defer func() { _ = tg.Close() }()
+	mix := classMix(target.PEMs, target.Keys, target.Classes)
 	workers := target.Workers
 	if workers <= 0 {
 		workers = 4
 	}
-	send, closeAll := newSenders(target)
-	defer closeAll()
-	start := time.Now()
-	reports := make([]loadReport, workers)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			r := newLoadReport()
-			for i := 0; i < maxRequestsPerWorker && run.Err() == nil; i++ {
-				class := target.Classes[(w+i)%len(target.Classes)]
-				began := time.Now()
-				allowed, code, err := send[(w+i)%len(send)](ctx, class)
-				if err != nil && ctx.Err() != nil {
-					break // the caller ended the run under this request
-				}
-				r.observe(class, target.Outage, allowed, code, err, time.Since(began))
+	return runLoadgen(ctx, tg, mix, loadgen.Options{Concurrency: workers, Duration: d, Outage: target.Outage})
+}
+
+// runLoadgen runs mix against tg under opts (answers checked against
+// their class, errors counted by kind) and reports it.
+func runLoadgen(ctx context.Context, tg loadgen.Target, mix *loadgen.Mix, opts loadgen.Options) loadReport {
+	opts.CheckExpect, opts.ErrorKind = true, transportKind
+	opts.Timeout = 5 * time.Second
+	opts.MaxDuration = opts.Duration + time.Minute
+	if opts.Duration == 0 {
+		opts.MaxDuration = 10 * time.Minute
+	}
+	res, err := loadgen.Run(ctx, tg, mix, opts)
+	if err != nil {
+		return failedLoad(err)
+	}
+	return reportOf(res, opts.Outage)
+}
+
+// failedLoad is the report of a run that could not be made: one error.
+func failedLoad(err error) loadReport {
+	r := newLoadReport()
+	r.Requests = 1
+	r.Errors["no load: "+err.Error()] = 1
+	return r
+}
+
+// loadgenTarget is the loadgen target for t's endpoints.
+func (t loadTarget) loadgenTarget() (loadgen.Target, error) {
+	var targets loadgen.Spread
+	if t.GRPC != "" {
+		g, err := loadgen.NewGRPCTarget(t.GRPC, 1)
+		if err != nil {
+			return nil, err
+		}
+		targets = append(targets, g)
+	}
+	if t.HTTP != "" {
+		targets = append(targets, loadgen.NewHTTPTarget(t.HTTP, 16))
+	}
+	if t.NGINX != "" {
+		n, err := loadgen.NewNGINXTarget(t.NGINX, t.NGINXCA, 16)
+		if err != nil {
+			return nil, err
+		}
+		targets = append(targets, n)
+	}
+	if len(targets) == 0 {
+		return nil, errors.New("no load target")
+	}
+	return targets, nil
+}
+
+// classMix is one request per class, sent round-robin.
+func classMix(pems map[string][]byte, keys map[string]crypto.Signer, classes []loadClass) *loadgen.Mix {
+	m := &loadgen.Mix{}
+	for i, c := range classes {
+		m.Classes = append(m.Classes, loadgen.Class(c.Name))
+		m.Requests = append(m.Requests, loadgen.Request{Class: loadgen.Class(c.Name), Expect: c.Want, Key: keys[c.Client],
+			Check: client.Check{CertPEM: pems[c.Client], Method: c.Method, Target: c.Target, Host: "anka.example"}})
+		m.Schedule = append(m.Schedule, i)
+	}
+	return m
+}
+
+// reportOf is the fault tests' view of a loadgen result.
+func reportOf(res *loadgen.Result, outage int) loadReport {
+	r := newLoadReport()
+	r.Requests = int(res.Requests + res.Errors)
+	r.WrongAllows, r.Outage, r.FirstMismatch = int(res.WrongAllows), int(res.Outage), res.FirstMismatch
+	r.Elapsed = res.Elapsed
+	r.P50, r.P99, r.Max = res.Latency.Quantile(0.5), res.Latency.Quantile(0.99), res.Latency.Max()
+	for _, c := range res.Classes {
+		byStatus := map[int]int{}
+		for code, n := range c.Status {
+			byStatus[code] = int(n)
+			if code != c.Expect && code != http.StatusOK && (outage == 0 || code != outage) {
+				r.Unexpected += int(n)
+				r.unexpectedNotes[fmt.Sprintf("%s:%d", c.Class, code)] += int(n)
 			}
-			reports[w] = r
-		})
-	}
-	wg.Wait()
-	total := newLoadReport()
-	for _, r := range reports {
-		total.merge(r)
-	}
-	total.Elapsed = time.Since(start)
-	total.summarize()
-	return total
-}
-
-// sender sends one request of class and returns whether it was allowed,
-// the status, or a transport error.
-type sender func(ctx context.Context, class loadClass) (allowed bool, status int, err error)
-
-// newSenders returns one sender per configured adapter and a function
-// that closes their connections.
-func newSenders(target loadTarget) ([]sender, func()) {
-	var senders []sender
-	var closers []func()
-	if target.GRPC != "" {
-		conn, err := grpc.NewClient(target.GRPC, grpc.WithTransportCredentials(insecure.NewCredentials()))
-		if err == nil {
-			closers = append(closers, func() { _ = conn.Close() })
-			senders = append(senders, grpcSender(authv3.NewAuthorizationClient(conn), target.PEMs))
+		}
+		if len(byStatus) > 0 {
+			r.Status[string(c.Class)] = byStatus
 		}
 	}
-	if target.HTTP != "" {
-		tr := &http.Transport{MaxIdleConnsPerHost: 16}
-		closers = append(closers, tr.CloseIdleConnections)
-		senders = append(senders, httpSender(&http.Client{Transport: tr, Timeout: 5 * time.Second}, target.HTTP, target.PEMs))
+	for kind, n := range res.ErrorKinds {
+		r.Errors[kind] = int(n)
 	}
-	if target.NGINX != "" {
-		clients := map[string]*http.Client{}
-		for _, c := range target.Classes {
-			if clients[c.Client] == nil {
-				clients[c.Client] = target.Client(c.Client)
-			}
-		}
-		senders = append(senders, nginxSender(clients, target.NGINX))
-	}
-	if len(senders) == 0 {
-		senders = append(senders, func(context.Context, loadClass) (bool, int, error) {
-			return false, 0, errors.New("no load target")
-		})
-	}
-	return senders, func() {
-		for _, c := range closers {
-			c()
-		}
-	}
-}
-
-// grpcSender asks as Envoy does, over ext_authz v3 gRPC.
-func grpcSender(authz authv3.AuthorizationClient, pems map[string][]byte) sender {
-	return func(ctx context.Context, class loadClass) (bool, int, error) {
-		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		defer cancel()
-		req := client.EnvoyRequest(client.Check{CertPEM: pems[class.Client], Method: class.Method, Target: class.Target, Host: "anka.example"})
-		resp, err := authz.Check(ctx, req)
-		if err != nil {
-			return false, 0, fmt.Errorf("grpc %s", status.Code(err))
-		}
-		// Envoy lets a request through on status OK, whatever else the
-		// response says.
-		if resp.GetStatus().GetCode() == 0 {
-			return true, http.StatusOK, nil
-		}
-		return false, int(resp.GetDeniedResponse().GetStatus().GetCode()), nil
-	}
-}
-
-// httpSender asks as NGINX's auth_request does, on the HTTP check endpoint.
-func httpSender(c *http.Client, base string, pems map[string][]byte) sender {
-	return func(ctx context.Context, class loadClass) (bool, int, error) {
-		req, err := client.NGINXRequest(base, client.Check{CertPEM: pems[class.Client], Method: class.Method, Target: class.Target, Host: "anka.example"})
-		if err != nil {
-			return false, 0, err
-		}
-		return doHTTP(c, req.WithContext(ctx), "http")
-	}
-}
-
-// nginxSender sends the request itself through NGINX, over mTLS.
-func nginxSender(clients map[string]*http.Client, addr string) sender {
-	return func(ctx context.Context, class loadClass) (bool, int, error) {
-		req, err := http.NewRequestWithContext(ctx, class.Method, "https://"+addr+class.Target, nil)
-		if err != nil {
-			return false, 0, err
-		}
-		return doHTTP(clients[class.Client], req, "nginx")
-	}
+	return r
 }
 
 // doHTTP sends req; a 200 is an allow.
@@ -226,6 +204,9 @@ func doHTTP(c *http.Client, req *http.Request, kind string) (bool, int, error) {
 // transportKind names a transport error without addresses or ports, so
 // that errors of one kind count together.
 func transportKind(err error) string {
+	if s, ok := status.FromError(errors.Unwrap(err)); ok && s.Code() != codes.Unknown {
+		return "grpc " + s.Code().String()
+	}
 	msg := err.Error()
 	for _, kind := range []string{"connection refused", "connection reset", "timeout", "EOF", "broken pipe"} {
 		if strings.Contains(msg, kind) {
@@ -238,70 +219,6 @@ func transportKind(err error) string {
 // newLoadReport returns an empty report ready to count.
 func newLoadReport() loadReport {
 	return loadReport{Status: map[string]map[int]int{}, Errors: map[string]int{}, unexpectedNotes: map[string]int{}}
-}
-
-// observe counts one answer (or transport error) of class.
-func (r *loadReport) observe(class loadClass, outage int, allowed bool, code int, err error, took time.Duration) {
-	r.Requests++
-	if len(r.latencySamples) < 200_000 {
-		r.latencySamples = append(r.latencySamples, took)
-	}
-	if err != nil {
-		r.Errors[err.Error()]++
-		return
-	}
-	if r.Status[class.Name] == nil {
-		r.Status[class.Name] = map[int]int{}
-	}
-	r.Status[class.Name][code]++
-	switch {
-	case allowed && class.Want != http.StatusOK:
-		r.WrongAllows++
-		if len(r.WrongAllowSamples) < 5 {
-			r.WrongAllowSamples = append(r.WrongAllowSamples, fmt.Sprintf("%s: %s %s as %s allowed", class.Name, class.Method, class.Target, class.Client))
-		}
-	case code == class.Want:
-	case outage != 0 && code == outage:
-		r.Outage++
-	default:
-		r.Unexpected++
-		r.unexpectedNotes[fmt.Sprintf("%s:%d", class.Name, code)]++
-	}
-}
-
-// merge adds o's counts to r.
-func (r *loadReport) merge(o loadReport) {
-	r.Requests += o.Requests
-	r.WrongAllows += o.WrongAllows
-	r.WrongAllowSamples = append(r.WrongAllowSamples, o.WrongAllowSamples...)
-	r.Unexpected += o.Unexpected
-	r.Outage += o.Outage
-	r.latencySamples = append(r.latencySamples, o.latencySamples...)
-	for class, byStatus := range o.Status {
-		if r.Status[class] == nil {
-			r.Status[class] = map[int]int{}
-		}
-		for code, n := range byStatus {
-			r.Status[class][code] += n
-		}
-	}
-	for k, n := range o.Errors {
-		r.Errors[k] += n
-	}
-	for k, n := range o.unexpectedNotes {
-		r.unexpectedNotes[k] += n
-	}
-}
-
-// summarize turns the latency samples into percentiles.
-func (r *loadReport) summarize() {
-	if len(r.latencySamples) == 0 {
-		return
-	}
-	slices.Sort(r.latencySamples)
-	at := func(q float64) time.Duration { return r.latencySamples[int(q*float64(len(r.latencySamples)-1))] }
-	r.P50, r.P99, r.Max = at(0.5), at(0.99), r.latencySamples[len(r.latencySamples)-1]
-	r.latencySamples = nil
 }
 
 // statuses counts answers per status over every class.
@@ -350,7 +267,7 @@ func formatCounts(m map[int]int) string {
 }
 
 // formatNotes is " {kind=count, …}" in name order, or nothing.
-func formatNotes(m map[string]int) string {
+func formatNotes[V int | uint64](m map[string]V) string {
 	if len(m) == 0 {
 		return ""
 	}

@@ -2,11 +2,14 @@ package test
 
 import (
 	"context"
+	"crypto"
 	"fmt"
 	"io"
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/certgate/certgate/pki"
 )
 
 // TestFaultKill9BehindNGINX kills certgate with SIGKILL while a real NGINX
@@ -27,7 +30,8 @@ func TestFaultKill9BehindNGINX(t *testing.T) {
 	defer cancel()
 	loadDone := make(chan loadReport, 1)
 	go func() {
-		target := loadTarget{NGINX: n.addr, Client: n.client, Classes: steadyClasses, Outage: http.StatusInternalServerError}
+		target := loadTarget{NGINX: n.addr, PEMs: w.clients, Keys: clientKeys(keys), NGINXCA: pki.EncodeCertsPEM(root),
+			Classes: steadyClasses, Outage: http.StatusInternalServerError}
 		loadDone <- runLoad(ctx, target, before+down+after+time.Minute)
 	}()
 
@@ -62,6 +66,15 @@ func TestFaultKill9BehindNGINX(t *testing.T) {
 	if report.Outage == 0 {
 		t.Error("no 500 while certgate was down: the load did not see the outage")
 	}
+}
+
+// clientKeys are the private keys of the world's certificates by name.
+func clientKeys(keys map[string]*pki.Certificate) map[string]crypto.Signer {
+	out := make(map[string]crypto.Signer, len(keys))
+	for name, c := range keys {
+		out[name] = c.Key
+	}
+	return out
 }
 
 // firstAllowed sends GET url every 5 ms until one answers 200 and returns

@@ -80,7 +80,7 @@ func checkLoad(t *testing.T, r loadReport) {
 		t.Error("the load driver sent no request")
 	}
 	if r.WrongAllows > 0 {
-		t.Errorf("%d WRONG ALLOWS, e.g. %v", r.WrongAllows, r.WrongAllowSamples)
+		t.Errorf("%d WRONG ALLOWS, the first: %s", r.WrongAllows, r.FirstMismatch)
 	}
 	if r.Unexpected > 0 {
 		t.Errorf("%d answers other than the contract's: %v", r.Unexpected, r.unexpectedNotes)
