@@ -144,7 +144,9 @@ func writeBenchFooter(w io.Writer, r benchReport) {
 	if r.Ratio != nil {
 		fmt.Fprintf(w, "\n%s\n", r.Targets.footer(*r.Ratio, len(r.RoundRatios)))
 		for i, c := range r.CertgateCPU {
-			if i < len(r.BaselineCPU) && r.BaselineCPU[i].PerRequestMicros > 0 {
+			// Only like with like: the CPU of another process (--pid) is
+			// not the baseline's in-process figure.
+			if i < len(r.BaselineCPU) && r.BaselineCPU[i].Source == c.Source && r.BaselineCPU[i].PerRequestMicros > 0 {
 				fmt.Fprintf(w, "cpu per request %.2f× the no-op's (%s)\n", c.PerRequestMicros/r.BaselineCPU[i].PerRequestMicros, c.Source)
 			}
 		}
