@@ -214,7 +214,8 @@ func (n *NGINX) PIDs() []int {
 	return append([]int{master}, childrenOf(master)...)
 }
 
-// Close stops NGINX (SIGQUIT, then SIGKILL after 5 s) and removes its prefix.
+// Close stops NGINX (SIGINT, its fast shutdown; SIGKILL after 5 s) and
+// removes its prefix.
 func (n *NGINX) Close() error {
 	if n.cmd != nil && n.cmd.Process != nil {
 		_ = n.cmd.Process.Signal(os.Interrupt)

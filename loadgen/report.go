@@ -109,6 +109,7 @@ type Summary struct {
 	Errors          uint64            `json:"errors"`
 	Mismatches      uint64            `json:"mismatches"`
 	WrongAllows     uint64            `json:"wrong_allows"`
+	Outage          uint64            `json:"outage,omitempty"`
 	LatencyMicros   LatencySummary    `json:"latency_us"`
 	Status          map[string]uint64 `json:"status"`
 	Classes         []ClassSummary    `json:"classes"`
@@ -149,7 +150,7 @@ func statusKeys(m map[int]uint64) map[string]uint64 {
 func (r *Result) Summary() Summary {
 	s := Summary{
 		Target: r.Target, Requests: r.Requests, DurationSeconds: r.Elapsed.Seconds(),
-		RequestsPerSec: r.Throughput(), Errors: r.Errors, Mismatches: r.Mismatches, WrongAllows: r.WrongAllows,
+		RequestsPerSec: r.Throughput(), Errors: r.Errors, Mismatches: r.Mismatches, WrongAllows: r.WrongAllows, Outage: r.Outage,
 		LatencyMicros: LatencySummary{
 			P50: micros(r.Latency.Quantile(0.50)), P90: micros(r.Latency.Quantile(0.90)),
 			P99: micros(r.Latency.Quantile(0.99)), P999: micros(r.Latency.Quantile(0.999)),
@@ -183,6 +184,9 @@ func (r *Result) WriteText(w io.Writer, label string) {
 			continue
 		}
 		fmt.Fprintf(w, "    %-14s want %d, got %s  mismatches %d\n", c.Class, c.Expect, fmtStatus(c.Status, c.Requests), c.Mismatches)
+	}
+	if r.Outage > 0 {
+		fmt.Fprintf(w, "  outage      %d answers of the proxy's outage status (not mismatches)\n", r.Outage)
 	}
 	if r.Mismatches > 0 {
 		fmt.Fprintf(w, "  MISMATCHES  %d (wrong allows: %d); first: %s\n", r.Mismatches, r.WrongAllows, r.FirstMismatch)
