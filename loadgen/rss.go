@@ -46,3 +46,32 @@ func parseVmRSS(status []byte) (int64, error) {
 	}
 	return 0, fmt.Errorf("read RSS: no VmRSS line in /proc/self/status")
 }
+
+// ServerMemory is the memory of the certgate a run loaded.
+type ServerMemory struct {
+	RSSBytes int64
+	// CachedVerdicts is the in-process certgate's verdict cache size (0
+	// for another process).
+	CachedVerdicts int
+	// IncludesLoadTool says the RSS is of this process: server and load
+	// tool together.
+	IncludesLoadTool bool
+}
+
+// MeasureServerMemory reads the RSS of process pid when pid > 0, else of
+// this process when cg (an in-process certgate) is set; the zero value
+// when there is neither.
+func MeasureServerMemory(pid int, cg *Certgate) (ServerMemory, error) {
+	switch {
+	case pid > 0:
+		rss, err := RSSOf(pid)
+		return ServerMemory{RSSBytes: rss}, err
+	case cg != nil:
+		m := ServerMemory{CachedVerdicts: cg.Checker.CachedVerdicts()}
+		if rss, err := RSS(); err == nil {
+			m.RSSBytes, m.IncludesLoadTool = rss, true
+		}
+		return m, nil
+	}
+	return ServerMemory{}, nil
+}

@@ -79,22 +79,14 @@ func routeOf(c loadgen.ClassResult) loadgen.Route {
 	return loadgen.Route{Method: method, Path: path, Expect: c.Expect}
 }
 
-// measureRSS puts the RSS into the report: of --pid when given, else of
-// this process when it serves certgate itself.
+// measureRSS puts the server's memory into the report: of --pid when
+// given, else of this process when it serves certgate itself.
 func measureRSS(report *benchReport, pid int, cg *loadgen.Certgate) error {
-	switch {
-	case pid > 0:
-		rss, err := loadgen.RSSOf(pid)
-		if err != nil {
-			return err
-		}
-		report.RSSBytes = rss
-	case cg != nil:
-		report.CachedVerdicts = cg.Checker.CachedVerdicts()
-		if rss, err := loadgen.RSS(); err == nil {
-			report.RSSBytes, report.RSSIncludesLoadTool = rss, true
-		}
+	m, err := loadgen.MeasureServerMemory(pid, cg)
+	if err != nil {
+		return err
 	}
+	report.RSSBytes, report.CachedVerdicts, report.RSSIncludesLoadTool = m.RSSBytes, m.CachedVerdicts, m.IncludesLoadTool
 	return nil
 }
 
