@@ -3,6 +3,7 @@ package loadgen
 import (
 	"crypto"
 	"crypto/x509/pkix"
+	"errors"
 	"fmt"
 	"runtime"
 	"strconv"
@@ -28,6 +29,8 @@ type FleetOptions struct {
 	Keys int
 	// Group is the certificates' O (the policy group); "" is "ci".
 	Group string
+	// CA, when set, issues the fleet instead of the demo CA.
+	CA *FleetCA
 }
 
 // DefaultFleetKeys is the number of key pairs a fleet shares by default.
@@ -47,7 +50,7 @@ func IssueFleet(dir string, o FleetOptions) ([]FleetCert, error) {
 	if o.N <= 0 {
 		return nil, nil
 	}
-	ca, err := loadCA(dir)
+	ca, err := fleetIssuer(dir, o.CA)
 	if err != nil {
 		return nil, err
 	}
@@ -60,15 +63,45 @@ func IssueFleet(dir string, o FleetOptions) ([]FleetCert, error) {
 		group = "ci"
 	}
 	out := make([]FleetCert, o.N)
-	for i := range out {
+	err = onEveryCore(o.N, func(i int) error {
 		key := keys[i%len(keys)]
 		cert, err := ca.Issue(pki.Options{Subject: pkix.Name{CommonName: "fleet-" + strconv.Itoa(i), Organization: []string{group}}, Key: key})
 		if err != nil {
-			return nil, fmt.Errorf("fleet certificate %d: %w", i, err)
+			return fmt.Errorf("fleet certificate %d: %w", i, err)
 		}
 		out[i] = FleetCert{PEM: cert.CertPEM(), Key: key}
+		return nil
+	})
+	return out, err
+}
+
+// fleetIssuer is the CA that signs a fleet: ca, or the demo CA of dir.
+func fleetIssuer(dir string, ca *FleetCA) (*pki.CA, error) {
+	if ca == nil {
+		return loadCA(dir)
 	}
-	return out, nil
+	return ca.load()
+}
+
+// onEveryCore calls do(0) … do(n-1) from one goroutine per core and
+// returns the first error.
+func onEveryCore(n int, do func(i int) error) error {
+	errs := make([]error, n)
+	next := make(chan int, n)
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	var wg sync.WaitGroup
+	for range min(n, runtime.GOMAXPROCS(0)) {
+		wg.Go(func() {
+			for i := range next {
+				errs[i] = do(i)
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 func fleetKeys(o FleetOptions) int {
@@ -81,27 +114,15 @@ func fleetKeys(o FleetOptions) int {
 // generateKeys makes n keys of alg on every core.
 func generateKeys(alg pki.KeyAlgorithm, n int) ([]crypto.Signer, error) {
 	keys := make([]crypto.Signer, n)
-	errs := make([]error, n)
-	next := make(chan int, n)
-	for i := range n {
-		next <- i
-	}
-	close(next)
-	var wg sync.WaitGroup
-	for range min(n, runtime.GOMAXPROCS(0)) {
-		wg.Go(func() {
-			for i := range next {
-				keys[i], errs[i] = pki.GenerateKey(alg)
-			}
-		})
-	}
-	wg.Wait()
-	for _, err := range errs {
+	err := onEveryCore(n, func(i int) error {
+		k, err := pki.GenerateKey(alg)
 		if err != nil {
-			return nil, fmt.Errorf("fleet key: %w", err)
+			return fmt.Errorf("fleet key: %w", err)
 		}
-	}
-	return keys, nil
+		keys[i] = k
+		return nil
+	})
+	return keys, err
 }
 
 // FleetPEMs returns the certificates of a fleet.

@@ -254,3 +254,46 @@ func TestOutageAnswersAreCountedApartButAnAllowNeverIs(t *testing.T) {
 		t.Errorf("outage %d, mismatches %d, wrong allows %d, errors %d %v; want 2, 1, 1, 1 refused", res.Outage, res.Mismatches, res.WrongAllows, res.Errors, res.ErrorKinds)
 	}
 }
+
+func TestAFleetCAIssuesTheFleetWithItsOwnKeyTypeAndIsReused(t *testing.T) {
+	dir := t.TempDir()
+	ca, err := EnsureFleetCA(dir, pki.RSA2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fleet, err := IssueFleet(dir, FleetOptions{N: 4, CA: &ca})
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := EnsureFleetCA(dir, pki.RSA2048)
+	if err != nil || again != ca {
+		t.Fatalf("second EnsureFleetCA = %+v, %v; want the same files", again, err)
+	}
+	pool := func(file string) *x509.CertPool {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := x509.NewCertPool()
+		if !p.AppendCertsFromPEM(data) {
+			t.Fatalf("no certificate in %s", file)
+		}
+		return p
+	}
+	opts := x509.VerifyOptions{Roots: pool(filepath.Join(dir, "ca.pem")), Intermediates: pool(ca.CertFile), KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
+	for i, c := range fleet {
+		certs, err := pki.ParseCertsPEM(c.PEM)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if certs[0].SignatureAlgorithm != x509.SHA256WithRSA {
+			t.Errorf("certificate %d signed with %v, want the fleet CA's RSA key", i, certs[0].SignatureAlgorithm)
+		}
+		if _, err := certs[0].Verify(opts); err != nil {
+			t.Errorf("certificate %d does not verify through the fleet CA: %v", i, err)
+		}
+	}
+	if _, err := os.Stat(ca.CRLFile); err != nil {
+		t.Errorf("no CRL of the fleet CA: %v", err)
+	}
+}

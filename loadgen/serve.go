@@ -30,6 +30,9 @@ type ServeConfig struct {
 	CRLEntries int
 	// Logger receives the service log; nil discards it.
 	Logger *slog.Logger
+	// Intermediates and CRLs are trusted besides the demo CA and its
+	// padded CRL (a FleetCA's files).
+	Intermediates, CRLs []string
 	// DecisionLog receives one JSON line per decision, every allow
 	// included, as with the default configuration (batched, as certgate
 	// serve writes stdout); nil discards them after formatting, so their
@@ -77,7 +80,8 @@ func StartCertgate(ctx context.Context, cfg ServeConfig) (*Certgate, error) {
 	// file changes), on fresh loopback ports.
 	sc := config.Default()
 	sc.Listen.GRPC, sc.Listen.HTTP, sc.Listen.Metrics = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
-	sc.Trust.CAFiles, sc.Trust.CRLFiles, sc.Trust.CRLMode = []string{demo.Path("ca.pem")}, []string{crlFile}, trust.CRLModeFullChain
+	sc.Trust.CAFiles, sc.Trust.CRLFiles, sc.Trust.CRLMode = []string{demo.Path("ca.pem")}, append([]string{crlFile}, cfg.CRLs...), trust.CRLModeFullChain
+	sc.Trust.IntermediateFiles = cfg.Intermediates
 	sc.Policy.Dir = cfg.PolicyDir
 	sc.Admin.Listen = "unix:" + filepath.Join(sockDir, "admin.sock")
 	log := cfg.Logger

@@ -37,7 +37,7 @@ type benchFlags struct {
 // default mix of demo clients.
 type scenarioFlags struct {
 	certs, keys       int
-	keyType           string
+	keyType, caKey    string
 	pathTemplate, mix string
 	nginxBin          string
 }
@@ -78,6 +78,7 @@ func (f *benchFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.distinct, "distinct-certs", 0, "add `N` client certificates from the PKI's CA (needs ca-key.pem) to the default mix and present them all")
 	fs.IntVar(&f.scenario.certs, "certs", 0, "fleet scenario: `N` distinct client certificates (group ci) made from the PKI's CA, presented round-robin")
 	fs.StringVar(&f.scenario.keyType, "key-type", string(pki.ECDSAP256), "key type of the --certs fleet: ecdsa-p256, rsa-2048, rsa-4096, …")
+	fs.StringVar(&f.scenario.caKey, "ca-key-type", "", "with --serve and --certs: issue the fleet from an intermediate CA with this key type (e.g. rsa-4096, as the vendor guides' CAs), which certgate is given, instead of the demo's ECDSA CA")
 	fs.IntVar(&f.scenario.keys, "cert-keys", 0, "distinct key pairs the --certs fleet shares (default min(N, 8)); the CA's signature is what certgate verifies")
 	fs.StringVar(&f.scenario.pathTemplate, "path-template", "", "fleet scenario: GET this `path`, {id} replaced by a fresh id per request (e.g. /registry/pull/{id})")
 	fs.StringVar(&f.scenario.mix, "mix", "", "fleet scenario: route `mix`, comma-separated '[METHOD] /path [STATUS] [*WEIGHT]', {id} fresh per request")
@@ -102,6 +103,8 @@ func (f *benchFlags) check() string {
 		return "--distinct-certs adds to the default mix; a fleet scenario (--certs, --path-template, --mix, --mode nginx) makes its own certificates"
 	case f.scenario.pathTemplate != "" && f.scenario.mix != "":
 		return "--path-template is a mix of one route: give it or --mix"
+	case f.scenario.caKey != "" && !f.serve:
+		return "--ca-key-type makes a CA that certgate must trust: it needs --serve"
 	}
 	if f.scenario.on(f.mode) {
 		alg, err := pki.ParseKeyName(f.scenario.keyType)
@@ -109,6 +112,13 @@ func (f *benchFlags) check() string {
 			return "--key-type: " + err.Error()
 		}
 		f.scenario.keyType = string(alg)
+		if f.scenario.caKey != "" {
+			ca, err := pki.ParseKeyName(f.scenario.caKey)
+			if err != nil {
+				return "--ca-key-type: " + err.Error()
+			}
+			f.scenario.caKey = string(ca)
+		}
 	}
 	return ""
 }
@@ -143,7 +153,7 @@ func bench(ctx context.Context, f benchFlags, stdout, _ io.Writer) (int, error) 
 		return exitFail, err
 	}
 	defer t.close()
-	mix, code, err := benchMix(t.pkiDir, f)
+	mix, code, err := benchMix(t, f)
 	if err != nil {
 		return code, err
 	}

@@ -69,6 +69,14 @@ func TestBenchFleetScenarioSendsEveryRouteAndReportsCPU(t *testing.T) {
 	}
 }
 
+func TestBenchFleetFromAnRSAIntermediateIsVerifiedThroughIt(t *testing.T) {
+	got := runScenario(t, "--requests", "200", "--certs", "10", "--key-type", "rsa-2048", "--cert-keys", "1", "--ca-key-type", "rsa-2048")
+	wantScenarioAnswers(t, got, 200, map[loadgen.Class]string{"GET /api/v1/vm": "200"})
+	if got.Scenario == nil || got.Scenario.CAKey != "rsa-2048" {
+		t.Errorf("scenario %+v, want the rsa-2048 fleet CA", got.Scenario)
+	}
+}
+
 func TestBenchThroughNGINXComparesWithNGINXInFrontOfTheNoop(t *testing.T) {
 	if _, err := loadgen.FindNGINX(); errors.Is(err, loadgen.ErrNoNGINX) {
 		if os.Getenv("CI") == "true" {
@@ -94,6 +102,8 @@ func TestBenchRefusesScenarioFlagsThatDoNotGoTogether(t *testing.T) {
 		{"--serve", "--path-template", "/a/{id}", "--mix", "/b"},
 		{"--serve", "--certs", "3", "--key-type", "dsa"},
 		{"--serve", "--mix", "/a *x"},
+		{"--certs", "3", "--ca-key-type", "rsa-2048"}, // without --serve
+		{"--serve", "--certs", "3", "--ca-key-type", "dsa"},
 	} {
 		code, _, stderr := runCLI(append([]string{"bench", "--timeout", "30s", "--requests", "1"}, args...)...)
 		if code != exitUsage || stderr == "" {

@@ -39,6 +39,7 @@ type benchReport struct {
 type scenarioReport struct {
 	Certs   int             `json:"certs"`
 	KeyType string          `json:"key_type"`
+	CAKey   string          `json:"ca_key_type,omitempty"`
 	Routes  []loadgen.Route `json:"routes"`
 }
 
@@ -49,7 +50,7 @@ func newBenchReport(f benchFlags, setup time.Duration) benchReport {
 		r.CRLEntries = f.crlEntries
 	}
 	if f.scenario.on(f.mode) {
-		r.Scenario = &scenarioReport{Certs: max(f.scenario.certs, 1), KeyType: f.scenario.keyType}
+		r.Scenario = &scenarioReport{Certs: max(f.scenario.certs, 1), KeyType: f.scenario.keyType, CAKey: f.scenario.caKey}
 	}
 	return r
 }
@@ -94,7 +95,11 @@ func writeBenchHeader(w io.Writer, f benchFlags, o loadgen.Options, r benchRepor
 	traffic := fmt.Sprintf("mix allowed/denied/revoked/unknown_route = %d/%d/%d/%d", loadgen.DefaultWeights[loadgen.ClassAllowed],
 		loadgen.DefaultWeights[loadgen.ClassDenied], loadgen.DefaultWeights[loadgen.ClassRevoked], loadgen.DefaultWeights[loadgen.ClassUnknownRoute])
 	if r.Scenario != nil {
-		traffic = fmt.Sprintf("%d %s certificate(s) round-robin", r.Scenario.Certs, r.Scenario.KeyType)
+		issuer := "the demo's ECDSA CA"
+		if r.Scenario.CAKey != "" {
+			issuer = "a " + r.Scenario.CAKey + " intermediate CA"
+		}
+		traffic = fmt.Sprintf("%d %s certificate(s) from %s, round-robin", r.Scenario.Certs, r.Scenario.KeyType, issuer)
 	}
 	fmt.Fprintf(w, "certgate bench: %d in flight over %d %s connection(s), %s per side%s, %s\n",
 		f.concurrency, connsFor(f), f.mode, runLength(o), roundsNote(f), traffic)

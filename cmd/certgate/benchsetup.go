@@ -19,6 +19,7 @@ type benchTarget struct {
 	cg                         *loadgen.Certgate // with --serve
 	noop                       *loadgen.Noop     // with --baseline
 	nginx, noopNGINX           *loadgen.NGINX    // with --mode nginx
+	fleetCA                    *loadgen.FleetCA  // with --ca-key-type
 	cleanup                    []func()
 }
 
@@ -52,7 +53,14 @@ func (t *benchTarget) start(ctx context.Context, f benchFlags) error {
 			t.cleanup = append(t.cleanup, func() { _ = os.RemoveAll(tmp) })
 			t.pkiDir = tmp
 		}
-		cg, err := startServed(ctx, f, t.pkiDir)
+		if f.scenario.caKey != "" {
+			ca, err := loadgen.EnsureFleetCA(t.pkiDir, pki.KeyAlgorithm(f.scenario.caKey))
+			if err != nil {
+				return err
+			}
+			t.fleetCA = &ca
+		}
+		cg, err := startServed(ctx, f, t.pkiDir, t.fleetCA)
 		if err != nil {
 			return err
 		}
@@ -78,8 +86,12 @@ func (t *benchTarget) start(ctx context.Context, f benchFlags) error {
 // startServed starts the certgate that `bench --serve` loads: the one
 // place that wires it, so that it can become the wiring `certgate serve`
 // uses.
-func startServed(ctx context.Context, f benchFlags, pkiDir string) (*loadgen.Certgate, error) {
-	return loadgen.StartCertgate(ctx, loadgen.ServeConfig{Dir: pkiDir, CRLEntries: f.crlEntries, PolicyDir: f.policyDir})
+func startServed(ctx context.Context, f benchFlags, pkiDir string, fleetCA *loadgen.FleetCA) (*loadgen.Certgate, error) {
+	cfg := loadgen.ServeConfig{Dir: pkiDir, CRLEntries: f.crlEntries, PolicyDir: f.policyDir}
+	if fleetCA != nil {
+		cfg.Intermediates, cfg.CRLs = []string{fleetCA.CertFile}, []string{fleetCA.CRLFile}
+	}
+	return loadgen.StartCertgate(ctx, cfg)
 }
 
 // startNGINX starts the app and an NGINX in front of certgate's HTTP
@@ -141,9 +153,10 @@ func (t *benchTarget) endpoint(f benchFlags, grpcAddr, httpAddr string, n *loadg
 // benchMix is the request mix: a fleet scenario when a scenario flag is
 // given, else the default mix over the demo clients of pkiDir and
 // --distinct-certs extra ones; with the exit code of a failure.
-func benchMix(pkiDir string, f benchFlags) (*loadgen.Mix, int, error) {
+func benchMix(t *benchTarget, f benchFlags) (*loadgen.Mix, int, error) {
+	pkiDir := t.pkiDir
 	if f.scenario.on(f.mode) {
-		return scenarioMix(pkiDir, f.scenario)
+		return scenarioMix(pkiDir, f.scenario, t.fleetCA)
 	}
 	clients, err := loadgen.LoadClients(pkiDir)
 	if err != nil {
@@ -161,7 +174,7 @@ func benchMix(pkiDir string, f benchFlags) (*loadgen.Mix, int, error) {
 }
 
 // scenarioMix issues the fleet and builds the scenario's mix.
-func scenarioMix(pkiDir string, s scenarioFlags) (*loadgen.Mix, int, error) {
+func scenarioMix(pkiDir string, s scenarioFlags, ca *loadgen.FleetCA) (*loadgen.Mix, int, error) {
 	routes := []loadgen.Route{loadgen.DefaultRoute}
 	switch {
 	case s.mix != "":
@@ -177,7 +190,7 @@ func scenarioMix(pkiDir string, s scenarioFlags) (*loadgen.Mix, int, error) {
 		}
 		routes = r
 	}
-	fleet, err := loadgen.IssueFleet(pkiDir, loadgen.FleetOptions{N: max(s.certs, 1), Key: pki.KeyAlgorithm(s.keyType), Keys: s.keys})
+	fleet, err := loadgen.IssueFleet(pkiDir, loadgen.FleetOptions{N: max(s.certs, 1), Key: pki.KeyAlgorithm(s.keyType), Keys: s.keys, CA: ca})
 	if err != nil {
 		return nil, exitUsage, fmt.Errorf("%w (needs the CA key: pass --serve, or --pki of a 'certgate dev' directory)", err)
 	}
