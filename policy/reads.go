@@ -87,10 +87,24 @@ func (a *readAnalysis) visitRef(x ast.Ref) {
 }
 
 // nondeterministic reports whether the built-in named name may return
-// different results for the same arguments.
+// different results for the same arguments: OPA's Nondeterministic ones,
+// and those that read the clock without OPA marking them so.
 func nondeterministic(name string) bool {
+	if _, clock := clockBuiltins[name]; clock {
+		return true
+	}
 	b, ok := ast.BuiltinMap[name]
 	return ok && b.Nondeterministic
+}
+
+// clockBuiltins read the evaluation's time although OPA does not mark them
+// Nondeterministic: crypto.x509.parse_and_verify_certificates checks the
+// chain's validity at the current time (and the _with_options form does
+// unless given CurrentTime), so a remembered answer would outlive the
+// certificates it verified.
+var clockBuiltins = map[string]struct{}{
+	"crypto.x509.parse_and_verify_certificates":              {},
+	"crypto.x509.parse_and_verify_certificates_with_options": {},
 }
 
 // refFields maps one reference to input to the fields it may read.

@@ -80,6 +80,16 @@ func TestAnalyseReads(t *testing.T) {
 			fields: fieldsNamed("identity.not_after"),
 		},
 		{
+			name:   "verifying a chain reads the clock",
+			rego:   head + `x if crypto.x509.parse_and_verify_certificates(input.identity.subject)[0]`,
+			fields: fieldsNamed("identity.subject"),
+		},
+		{
+			name:   "verifying a chain with options reads the clock",
+			rego:   head + `x if crypto.x509.parse_and_verify_certificates_with_options(input.identity.subject, {})[0]`,
+			fields: fieldsNamed("identity.subject"),
+		},
+		{
 			name: "a nested non-deterministic call is found",
 			rego: head + `x := count(uuid.rfc4122("a"))`,
 		},
