@@ -107,9 +107,10 @@ func (f *Fetcher) readCache(s *source) {
 }
 
 // loadEntry reads the cache entry of url, no larger than the body limit
-// allows (base64 and JSON add a third and a little).
+// allows (base64 and JSON add a third and a little), from a file only this
+// user (or root) can have written (openCacheFile).
 func (f *Fetcher) loadEntry(url string) (*cacheEntry, error) {
-	file, err := os.Open(f.cachePath(url))
+	file, err := openCacheFile(f.cachePath(url))
 	if err != nil {
 		return nil, err
 	}
