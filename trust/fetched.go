@@ -32,7 +32,13 @@ func LoadCAs(cfg Config) ([]*x509.Certificate, error) {
 //   - its CRLs have a newest per issuer key, as at load;
 //   - it does not go back (CheckSuccessor) from prev, the last good
 //     document of the same source (nil at first), nor from serving, the
-//     store serving now (nil before the first snapshot).
+//     store serving now (nil before the first snapshot);
+//   - it still holds a CRL of every issuer prev held one of. Any CRL a
+//     configured CA signed passes the checks above, so whoever answers
+//     for a URL (over plain HTTP, anyone on the path) could otherwise send
+//     another URL's current CRL in place of this one's and make its
+//     issuer's CRL vanish: under crl_mode leaf an intermediate that no CRL
+//     covers is accepted, revoked or not.
 //
 // It returns the CRLs, for their thisUpdate and nextUpdate. A document it
 // refuses must not replace the last good one.
@@ -65,6 +71,9 @@ func CheckCRLDocument(cas []*x509.Certificate, doc CRLDocument, prev *CRLDocumen
 				if err := next.CheckSuccessor(prevStore); err != nil {
 					return nil, err
 				}
+				if err := next.coversIssuersOf(prevStore, doc.Name); err != nil {
+					return nil, err
+				}
 			}
 		}
 	}
@@ -72,6 +81,19 @@ func CheckCRLDocument(cas []*x509.Certificate, doc CRLDocument, prev *CRLDocumen
 		return nil, err
 	}
 	return crls, nil
+}
+
+// coversIssuersOf says which issuer of prev s holds no CRL of: a source
+// that published an issuer's CRL keeps publishing it (a CA that renews its
+// key keeps its name). A source that really stops is configured anew, and
+// a restart reads its cache without a predecessor.
+func (s *Store) coversIssuersOf(prev *Store, name string) error {
+	for _, e := range prev.all {
+		if _, ok := s.crls[string(e.crl.RawIssuer)]; !ok {
+			return fmt.Errorf("CRL %s: holds no CRL of %q, which its last good document held: refused, so that the issuer's revocations do not vanish", name, e.crl.Issuer)
+		}
+	}
+	return nil
 }
 
 // documentStore is a Store holding only the CRLs of one document, for

@@ -35,6 +35,7 @@ func TestCheckCRLDocument(t *testing.T) {
 		t.Fatal(err)
 	}
 	prevThree := crlDoc("http://crl/inter.crl", three)
+	rootCRL := h.root.CRL()
 	tests := []struct {
 		name    string
 		doc     trust.CRLDocument
@@ -42,6 +43,7 @@ func TestCheckCRLDocument(t *testing.T) {
 		serving *trust.Store
 		want    string // in the error; "" accepts
 		order   bool   // a *trust.CRLOrderError
+		crls    int    // CRLs returned when accepted; 0: 1
 	}{
 		{name: "a CRL signed by a configured intermediate is accepted", doc: crlDoc("u", two)},
 		{name: "PEM is accepted as in a file", doc: trust.CRLDocument{Name: "u", Data: pki.EncodeCRLPEM(two.Raw)}},
@@ -54,6 +56,10 @@ func TestCheckCRLDocument(t *testing.T) {
 		{name: "an older CRL than the source's last good one is refused", doc: crlDoc("u", two), prev: &prevThree, order: true},
 		{name: "an older CRL than the serving one is refused", doc: crlDoc("u", two), serving: serving, order: true},
 		{name: "the serving CRL itself is accepted", doc: crlDoc("u", three), prev: &prevThree, serving: serving},
+		// Any URL's CRL is signed by a configured CA: sent in place of
+		// this URL's, it would make the root's CRL vanish.
+		{name: "another issuer's CRL in place of the last good one's is refused", doc: crlDoc("u", three), prev: ptr(crlDoc("u", rootCRL)), want: "holds no CRL of"},
+		{name: "a document that keeps its issuers and adds one is accepted", doc: trust.CRLDocument{Name: "u", Data: append(pki.EncodeCRLPEM(rootCRL.Raw), pki.EncodeCRLPEM(three.Raw)...)}, prev: ptr(crlDoc("u", rootCRL)), crls: 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -70,8 +76,8 @@ func TestCheckCRLDocument(t *testing.T) {
 				}
 			case err != nil:
 				t.Fatalf("refused: %v", err)
-			case len(crls) != 1:
-				t.Fatalf("got %d CRLs, want 1", len(crls))
+			case len(crls) != max(tt.crls, 1):
+				t.Fatalf("got %d CRLs, want %d", len(crls), max(tt.crls, 1))
 			}
 		})
 	}
