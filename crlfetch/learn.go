@@ -57,6 +57,9 @@ func (l *learnState) allowed(u *url.URL) bool {
 	if u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.RawPath != "" || u.Opaque != "" {
 		return false
 	}
+	if strings.IndexFunc(u.Path, ambiguousPathRune) >= 0 {
+		return false
+	}
 	for _, seg := range strings.Split(u.Path, "/") {
 		if seg == "." || seg == ".." {
 			return false
@@ -68,6 +71,14 @@ func (l *learnState) allowed(u *url.URL) bool {
 		}
 	}
 	return false
+}
+
+// ambiguousPathRune is a character of a decoded path that a server may read
+// another way than the prefix check did: a '%' left by a double escape
+// ("%252e%252e" is ".." to a server that decodes twice), a backslash, a
+// space or a control character (a NUL ends the path for some).
+func ambiguousPathRune(r rune) bool {
+	return r == '%' || r == '\\' || r <= ' ' || r == 0x7f
 }
 
 // Learn adds the CRL URLs a certificate names (its CRL distribution

@@ -29,12 +29,15 @@ func TestLearnAddsOnlyURLsUnderAnAllowedPrefix(t *testing.T) {
 		{"http://crl.example.com/pki/issuing.crl", true},
 		{"http://CRL.example.com/pki/sub/root.crl", true},
 		{"https://ca.example.org/any.crl", true},
-		{"http://crl.example.com/pkix.crl", false},           // beside the prefix, not below it
-		{"http://crl.example.com.evil.net/pki/x.crl", false}, // another host that starts the same
-		{"http://crl.example.com:8080/pki/x.crl", false},     // another port
-		{"https://crl.example.com/pki/x.crl", false},         // another scheme
-		{"http://crl.example.com/pki/../admin", false},       // a dot segment
-		{"http://crl.example.com/pki/%2e%2e/admin", false},   // an escaped one
+		{"http://crl.example.com/pkix.crl", false},             // beside the prefix, not below it
+		{"http://crl.example.com.evil.net/pki/x.crl", false},   // another host that starts the same
+		{"http://crl.example.com:8080/pki/x.crl", false},       // another port
+		{"https://crl.example.com/pki/x.crl", false},           // another scheme
+		{"http://crl.example.com/pki/../admin", false},         // a dot segment
+		{"http://crl.example.com/pki/%2e%2e/admin", false},     // an escaped one
+		{"http://crl.example.com/pki/%252e%252e/admin", false}, // a double escape
+		{"http://crl.example.com/pki/x.crl%00.txt", false},     // a NUL
+		{"http://crl.example.com/pki/a%20b.crl", false},        // a space
 		{"http://crl.example.com/pki/x.crl?u=http://internal/", false},
 		{"http://user@crl.example.com/pki/x.crl", false},
 		{"ldap://crl.example.com/pki/x.crl", false},
@@ -46,8 +49,8 @@ func TestLearnAddsOnlyURLsUnderAnAllowedPrefix(t *testing.T) {
 			t.Errorf("Learn(%s): learned %v, want %v", tt.url, got, tt.ok)
 		}
 	}
-	if l := f.LearnStatus(); l.Learned != 3 || l.Refused != 10 {
-		t.Fatalf("learn status %+v, want 3 learned and 10 refused", l)
+	if l := f.LearnStatus(); l.Learned != 3 || l.Refused != 13 {
+		t.Fatalf("learn status %+v, want 3 learned and 13 refused", l)
 	}
 }
 
