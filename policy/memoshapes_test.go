@@ -85,6 +85,8 @@ func TestMemoNeverSharesADecisionAcrossInputsAPolicyTellsApart(t *testing.T) {
 		{name: "a rule of another package", lib: `open if input.request.path == "/open"`, rego: "allow if data.lib.open", memoized: true},
 		{name: "iterating another package's rules", lib: `open if input.request.path == "/open"`, rego: "allow if {\n\tsome k\n\tdata.lib[k] == true\n}", memoized: true},
 		{name: "a whole package of rules", lib: `open if input.request.path == "/open"`, rego: `allow if object.get(data.lib, "open", false)`, memoized: true},
+		{name: "a template string", rego: `allow if $"{input.request.path}" == "/open"`, memoized: true},
+		{name: "a template string of input", rego: `allow if contains($"{input}", "/open")`},
 		{name: "an import alias", rego: "import input.request as r\n\nallow if r.path == \"/open\"", memoized: true},
 		{
 			name: "a header through object.get", rego: `allow if object.get(input.request.headers, "x-open", "") == "1"`,
