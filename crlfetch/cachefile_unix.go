@@ -12,7 +12,9 @@ import (
 // user could have written: a symbolic link (it names a file the directory
 // does not hold), anything but a regular file (a FIFO would block the
 // start for good), a file of another user than this one or root, or one
-// that group or others may write. A cached entry is only as good as its
+// that any user may write. A file its group may write is read: Kubernetes
+// makes the files of a volume group-writable for the pod's fsGroup, and
+// the group is the pod's own. A cached entry is only as good as its
 // writer: its CRL is checked again, but its validators are not, and an
 // older CRL sent back with the current one's ETag would be kept by every
 // 304 that follows.
@@ -40,8 +42,8 @@ func checkCacheFile(path string, fi os.FileInfo) error {
 	if !fi.Mode().IsRegular() {
 		return fmt.Errorf("%s is not a regular file (%s)", path, fi.Mode().Type())
 	}
-	if fi.Mode().Perm()&0o022 != 0 {
-		return fmt.Errorf("%s may be written by group or others (mode %04o)", path, fi.Mode().Perm())
+	if fi.Mode().Perm()&0o002 != 0 {
+		return fmt.Errorf("%s may be written by any user (mode %04o)", path, fi.Mode().Perm())
 	}
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
 		if uid := int(st.Uid); uid != 0 && uid != os.Geteuid() {

@@ -15,7 +15,8 @@ import (
 // TestACacheEntryAnotherUserCouldWriteIsNotRead: the cache's CRL is checked
 // again, but its validators are not (a stale CRL with the current one's
 // ETag would be kept by every 304), and opening a FIFO would block the
-// start: only a regular file that no group or other user may write is read.
+// start: only a regular file of this user that not every user may write is
+// read.
 func TestACacheEntryAnotherUserCouldWriteIsNotRead(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
@@ -26,7 +27,8 @@ func TestACacheEntryAnotherUserCouldWriteIsNotRead(t *testing.T) {
 	}{
 		{"as written", func(*testing.T, string) {}, true},
 		{"writable by others", func(t *testing.T, entry string) { chmod(t, entry, 0o606) }, false},
-		{"writable by the group", func(t *testing.T, entry string) { chmod(t, entry, 0o620) }, false},
+		// Kubernetes's fsGroup makes a volume's files group-writable.
+		{"writable by the group", func(t *testing.T, entry string) { chmod(t, entry, 0o660) }, true},
 		{"a symbolic link", func(t *testing.T, entry string) {
 			moved := filepath.Join(filepath.Dir(filepath.Dir(entry)), "elsewhere.json")
 			if err := os.Rename(entry, moved); err != nil {
