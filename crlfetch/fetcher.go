@@ -80,8 +80,11 @@ type Fetcher struct {
 	sources []*source
 	byURL   map[string]*source
 	learn   learnState
-	// run is the context of Run, for sources learned while it runs.
-	run context.Context
+	// run is the context of Run, for sources learned while it runs, and
+	// loops its sources' goroutines, which Run waits for: none fetches
+	// (nor calls OnChange) once Run has returned.
+	run   context.Context
+	loops sync.WaitGroup
 }
 
 // New checks opts and returns a Fetcher; nothing is fetched yet.
@@ -193,18 +196,24 @@ func (f *Fetcher) FetchAll(ctx context.Context) bool {
 func (f *Fetcher) Run(ctx context.Context) {
 	f.mu.Lock()
 	f.run = ctx
-	list := append([]*source(nil), f.sources...)
-	f.mu.Unlock()
-	var wg sync.WaitGroup
-	for _, s := range list {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f.loop(ctx, s)
-		}()
+	for _, s := range f.sources {
+		f.startLoop(ctx, s)
 	}
+	f.mu.Unlock()
 	<-ctx.Done()
-	wg.Wait()
+	f.mu.Lock()
+	f.run = nil // Learn starts no more loops
+	f.mu.Unlock()
+	f.loops.Wait()
+}
+
+// startLoop runs s's loop in a goroutine Run waits for; f.mu is held.
+func (f *Fetcher) startLoop(ctx context.Context, s *source) {
+	f.loops.Add(1)
+	go func() {
+		defer f.loops.Done()
+		f.loop(ctx, s)
+	}()
 }
 
 // loop fetches s whenever it is due, until ctx ends.

@@ -116,7 +116,7 @@ func (f *Fetcher) Learn(urls ...string) {
 		f.learn.learned++
 		f.log.Info("CRL distribution point learned", "url", raw, "learned", f.learn.learned)
 		if f.run != nil {
-			go f.loop(f.run, s)
+			f.startLoop(f.run, s)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 
 	"github.com/certgate/certgate/crlfetch"
@@ -102,6 +103,44 @@ func TestALearnedURLIsNotRedirectedOutOfItsPrefix(t *testing.T) {
 		want := s.URL == redirector.URL+"/crl/in"
 		if s.Available != want {
 			t.Errorf("%s: available %v, want %v (%s)", s.URL, s.Available, want, s.LastError)
+		}
+	}
+}
+
+// TestRunEndsWithTheLoopsOfLearnedURLs: Run returns only once every
+// source's goroutine has ended, those of URLs learned while it ran too, so
+// that no fetch (nor OnChange reload) outlives the service that ran it.
+func TestRunEndsWithTheLoopsOfLearnedURLs(t *testing.T) {
+	w := newWorld(t)
+	body := w.crl(1)
+	started := make(chan struct{})
+	var once sync.Once
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/crl/slow.crl" {
+			once.Do(func() { close(started) })
+			<-r.Context().Done() // until the fetch gives up
+			return
+		}
+		_, _ = rw.Write(body)
+	}))
+	t.Cleanup(srv.Close)
+	running := make(chan struct{}, 1)
+	f := newFetcher(t, w, crlfetch.Options{
+		URLs:     []string{srv.URL + "/crl/configured.crl"},
+		Learn:    crlfetch.LearnOptions{AllowedPrefixes: []string{srv.URL + "/crl/"}},
+		OnChange: func(context.Context) { running <- struct{}{} },
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { f.Run(ctx); close(done) }()
+	<-running // Run fetched the configured URL: it runs
+	f.Learn(srv.URL + "/crl/slow.crl")
+	<-started
+	cancel()
+	<-done
+	for _, st := range f.Status() {
+		if st.Learned && st.Failures != 1 {
+			t.Fatalf("the learned URL's fetch had not ended when Run returned: %+v", st)
 		}
 	}
 }

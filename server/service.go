@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -202,18 +203,22 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	defer lis.close()
 	ctx, cancel := context.WithCancel(ctx)
+	// The watcher, the CRL warner and the CRL fetcher end before Run
+	// returns, so that no reload they start outlives it.
+	var background sync.WaitGroup
+	defer background.Wait()
 	defer cancel()
 	if s.cfg.Reload.Watch {
 		w := &Watcher{Reloader: s.reloader, Debounce: time.Duration(s.cfg.Reload.Debounce), Logger: s.log}
-		go func() {
+		background.Go(func() {
 			if err := w.Run(ctx); err != nil {
 				s.log.Error("file watching is off; reload with SIGHUP or `certgate reload`", "error", err.Error())
 			}
-		}()
+		})
 	}
-	go s.warner.Run(ctx)
+	background.Go(func() { s.warner.Run(ctx) })
 	if s.fetcher != nil {
-		go s.fetcher.Run(ctx)
+		background.Go(func() { s.fetcher.Run(ctx) })
 	}
 	addrs := lis.addrs()
 	s.logServing(addrs)
