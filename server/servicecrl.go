@@ -67,13 +67,35 @@ func crlInfo(crls []*x509.RevocationList) crlfetch.Info {
 	return info
 }
 
-// withFetchedCRLs adds the fetcher's documents to tc.
-func withFetchedCRLs(tc trust.Config, f *crlfetch.Fetcher) trust.Config {
+// withFetchedCRLs adds the fetcher's documents to tc, without the CRLs that
+// none of tc's CAs signs any more (trust.KeepSigned): a CA replaced on disk
+// must not make every reload fail, and so stay trusted, while its CRL URL
+// still serves the old key's CRL.
+func withFetchedCRLs(tc trust.Config, f *crlfetch.Fetcher, log *slog.Logger) trust.Config {
 	if f == nil {
 		return tc
 	}
-	for _, d := range f.Documents() {
-		tc.CRLDocuments = append(tc.CRLDocuments, trust.CRLDocument{Name: d.URL, Data: d.Data})
+	docs := f.Documents()
+	if len(docs) == 0 {
+		return tc
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	cas, err := trust.LoadCAs(tc)
+	for _, d := range docs {
+		doc := trust.CRLDocument{Name: d.URL, Data: d.Data}
+		if err == nil { // else the load fails on the CA files anyway
+			var dropped int
+			if doc, dropped = trust.KeepSigned(cas, doc); dropped > 0 {
+				log.Warn("fetched CRLs left out: no configured CA signs them any more (a CA replaced?); the certificates they covered are missing their CRL until the URL serves one the CAs sign",
+					"url", d.URL, "left_out", dropped)
+			}
+			if len(doc.Data) == 0 {
+				continue
+			}
+		}
+		tc.CRLDocuments = append(tc.CRLDocuments, doc)
 	}
 	return tc
 }
@@ -87,7 +109,9 @@ func (s *Service) learnFromCAs(snap *Snapshot) {
 }
 
 // trustConfig is the configured trust.Config with the fetched CRLs.
-func (s *Service) trustConfig() trust.Config { return withFetchedCRLs(s.cfg.TrustConfig(), s.fetcher) }
+func (s *Service) trustConfig() trust.Config {
+	return withFetchedCRLs(s.cfg.TrustConfig(), s.fetcher, s.log)
+}
 
 // servingStore is the trust store serving now, nil before the first
 // snapshot: what a fetched CRL may not go back from.
@@ -121,5 +145,5 @@ func FetchedTrustConfig(ctx context.Context, cfg config.Config, log *slog.Logger
 		return cfg.TrustConfig(), err
 	}
 	f.Start(ctx)
-	return withFetchedCRLs(cfg.TrustConfig(), f), nil
+	return withFetchedCRLs(cfg.TrustConfig(), f, log), nil
 }

@@ -75,3 +75,42 @@ func TestAServiceServesTheCRLOfItsURLAndReloadsOnANewOne(t *testing.T) {
 		t.Errorf("revision %d after the new CRL, want 2", rev)
 	}
 }
+
+// TestAFetchedCRLOfARemovedCAKeyDoesNotBlockTheRotation: an operator who
+// replaces a CA (a compromised key, say) by one of the same name and a new
+// key must see the reload succeed, although the CRL URL still serves the
+// old key's CRL: that CRL covers no configured CA any more. It used to
+// fail every reload ("signature does not verify"), so the old CA stayed
+// trusted until the URL published a CRL of the new key.
+func TestAFetchedCRLOfARemovedCAKeyDoesNotBlockTheRotation(t *testing.T) {
+	old := pkitest.New(t, "rotated ca")
+	leaf := old.Leaf("viewer", pkitest.Orgs("viewers"))
+	body := old.CRLWith(pki.CRLOptions{Number: big.NewInt(1)}).Raw
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, _ *http.Request) { _, _ = rw.Write(body) }))
+	t.Cleanup(srv.Close)
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(caFile, old.CertPEM(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Default()
+	cfg.Listen = config.Listen{GRPC: "127.0.0.1:0"}
+	cfg.Admin.Listen, cfg.Reload.Watch, cfg.DecisionLog.Output = "", false, "off"
+	cfg.Trust.CAFiles, cfg.Trust.URLs = []string{caFile}, []string{srv.URL + "/ca.crl"}
+	svc, err := NewService(context.Background(), cfg, ServiceOptions{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := RequestFromCheck(client.EnvoyRequest(client.Check{CertPEM: leaf.CertPEM(), Method: "GET", Target: "/api/v1/vm", Host: "x"}))
+	if res := svc.Checker().Check(context.Background(), req); res.Status != http.StatusOK {
+		t.Fatalf("before the rotation: %d, want 200", res.Status)
+	}
+	if err := os.WriteFile(caFile, old.Impostor().CertPEM(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if a := svc.Reload(context.Background(), "rotation"); a.Result != ReloadSuccess {
+		t.Fatalf("reload after the rotation: %s (%v), want success", a.Result, a.Err)
+	}
+	if res := svc.Checker().Check(context.Background(), req); res.Status != http.StatusUnauthorized {
+		t.Fatalf("a leaf of the removed key after the rotation: %d, want 401", res.Status)
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+
+	"github.com/certgate/certgate/pki"
 )
 
 // LoadCAs reads the CA and intermediate files of cfg, as Load does: the
@@ -121,4 +123,31 @@ func (s *Store) CRLDistributionPoints() []string {
 		}
 	}
 	return out
+}
+
+// KeepSigned returns doc with only the CRLs that one of cas, the configured
+// CAs and intermediates, signs, and the number of CRLs it left out. A
+// fetched document was checked against the CAs configured when it arrived
+// (CheckCRLDocument); once a CA is replaced (a new key of the same name),
+// its old CRL covers no configured CA, and loading it would fail every
+// reload until the URL serves a CRL of the new key, keeping the replaced
+// CA trusted. A document that does not parse is returned as it is, for
+// Load to refuse.
+func KeepSigned(cas []*x509.Certificate, doc CRLDocument) (kept CRLDocument, dropped int) {
+	crls, err := ParseCRLs(doc.Data)
+	if err != nil {
+		return doc, 0
+	}
+	var data []byte
+	for _, crl := range crls {
+		if signers, _, _ := crlSigners(crl, cas); len(signers) == 0 {
+			dropped++
+			continue
+		}
+		data = append(data, pki.EncodeCRLPEM(crl.Raw)...)
+	}
+	if dropped == 0 {
+		return doc, 0
+	}
+	return CRLDocument{Name: doc.Name, Data: data}, dropped
 }

@@ -140,3 +140,27 @@ func writeFile(t *testing.T, dir, name string, data []byte) string {
 	}
 	return p
 }
+
+// TestKeepSignedLeavesOutTheCRLsOfAReplacedCA: once a CA is replaced by a
+// new key of its name, its old CRL in a fetched document is left out and
+// the others kept; a document the CAs all sign is returned as it is.
+func TestKeepSignedLeavesOutTheCRLsOfAReplacedCA(t *testing.T) {
+	h := newHierarchy(t)
+	renewed := h.inter.Impostor() // the intermediate's name, a new key
+	both := trust.CRLDocument{Name: "u", Data: append(pki.EncodeCRLPEM(h.root.CRL().Raw), pki.EncodeCRLPEM(h.inter.CRL().Raw)...)}
+	kept, dropped := trust.KeepSigned([]*x509.Certificate{h.root.Cert, h.inter.Cert}, both)
+	if dropped != 0 || string(kept.Data) != string(both.Data) {
+		t.Fatalf("every CRL signed: dropped %d, data changed %v", dropped, string(kept.Data) != string(both.Data))
+	}
+	kept, dropped = trust.KeepSigned([]*x509.Certificate{h.root.Cert, renewed.Cert}, both)
+	if dropped != 1 || kept.Name != "u" {
+		t.Fatalf("dropped %d from %q, want the old intermediate key's CRL", dropped, kept.Name)
+	}
+	crls, err := trust.ParseCRLs(kept.Data)
+	if err != nil || len(crls) != 1 || string(crls[0].RawIssuer) != string(h.root.Cert.RawSubject) {
+		t.Fatalf("kept %d CRLs (%v), want the root's", len(crls), err)
+	}
+	if _, dropped = trust.KeepSigned([]*x509.Certificate{renewed.Cert}, crlDoc("u", h.inter.CRL())); dropped != 1 {
+		t.Fatalf("a document of the old key alone: dropped %d, want 1", dropped)
+	}
+}
