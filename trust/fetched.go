@@ -87,10 +87,14 @@ func CheckCRLDocument(cas []*x509.Certificate, doc CRLDocument, prev *CRLDocumen
 
 // coversIssuersOf says which issuer of prev s holds no CRL of: a source
 // that published an issuer's CRL keeps publishing it (a CA that renews its
-// key keeps its name). A source that really stops is configured anew, and
-// a restart reads its cache without a predecessor.
+// key keeps its name). An issuer no configured CA signs for any more (its
+// CA was removed) may go. A source that really stops is configured anew,
+// and a restart reads its cache without a predecessor.
 func (s *Store) coversIssuersOf(prev *Store, name string) error {
 	for _, e := range prev.all {
+		if len(e.signers) == 0 {
+			continue
+		}
 		if _, ok := s.crls[string(e.crl.RawIssuer)]; !ok {
 			return fmt.Errorf("CRL %s: holds no CRL of %q, which its last good document held: refused, so that the issuer's revocations do not vanish", name, e.crl.Issuer)
 		}

@@ -59,6 +59,7 @@ func TestCheckCRLDocument(t *testing.T) {
 		// Any URL's CRL is signed by a configured CA: sent in place of
 		// this URL's, it would make the root's CRL vanish.
 		{name: "another issuer's CRL in place of the last good one's is refused", doc: crlDoc("u", three), prev: ptr(crlDoc("u", rootCRL)), want: "holds no CRL of"},
+		{name: "an issuer whose CA is no longer configured may go", doc: crlDoc("u", three), prev: ptr(trust.CRLDocument{Name: "u", Data: append(pki.EncodeCRLPEM(stranger.CRL().Raw), pki.EncodeCRLPEM(two.Raw)...)})},
 		{name: "a document that keeps its issuers and adds one is accepted", doc: trust.CRLDocument{Name: "u", Data: append(pki.EncodeCRLPEM(rootCRL.Raw), pki.EncodeCRLPEM(three.Raw)...)}, prev: ptr(crlDoc("u", rootCRL)), crls: 2},
 	}
 	for _, tt := range tests {
