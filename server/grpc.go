@@ -13,8 +13,6 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/protobuf/types/known/structpb"
-
-	"github.com/certgate/certgate/identity"
 )
 
 // AuthorizationServer adapts Envoy's ext_authz v3 Check to the Checker.
@@ -22,6 +20,8 @@ type AuthorizationServer struct {
 	authv3.UnimplementedAuthorizationServer
 	checker *Checker
 	trust   ListenerTrust
+	// peers may ask; a check from another is denied (listen.allowed_peers).
+	peers AllowedPeers
 }
 
 // NewAuthorizationServer returns the ext_authz v3 service for checker,
@@ -37,8 +37,18 @@ func NewAuthorizationServer(checker *Checker, trust ListenerTrust) *Authorizatio
 // failure_mode_allow decide instead of certgate.
 func (s *AuthorizationServer) Check(ctx context.Context, in *authv3.CheckRequest) (*authv3.CheckResponse, error) {
 	req := RequestFromCheck(in)
-	req.Trust, req.Adapter, req.RemovesHeaders = s.peerTrust(ctx), "grpc", true
-	res := s.checker.Check(ctx, req)
+	req.Adapter, req.RemovesHeaders = "grpc", true
+	var res Result
+	var addr string
+	if s.peers != nil || s.trust.Families != 0 { // the hot path reads no peer otherwise
+		addr = peerAddr(ctx)
+	}
+	if !s.peers.Allows(addr) {
+		res = s.checker.rejectPeer(ctx, req, addr)
+	} else {
+		req.Trust = s.trust.For(addr)
+		res = s.checker.Check(ctx, req)
+	}
 	return checkResponse(&res), nil
 }
 
@@ -58,17 +68,15 @@ func RequestFromCheck(in *authv3.CheckRequest) *Request {
 	}
 }
 
-// peerTrust is what the listener believes from the gRPC peer of ctx: the
-// connection's remote address, Envoy's when it is a trusted proxy.
-func (s *AuthorizationServer) peerTrust(ctx context.Context) identity.Families {
-	if s.trust.Families == 0 {
-		return 0
-	}
+// peerAddr is the remote address of the gRPC peer of ctx ("ip:port"), or
+// "" when there is none; the listener's trust and allowed peers are
+// decided on it.
+func peerAddr(ctx context.Context) string {
 	p, ok := peer.FromContext(ctx)
 	if !ok || p.Addr == nil {
-		return 0
+		return ""
 	}
-	return s.trust.For(p.Addr.String())
+	return p.Addr.String()
 }
 
 // envoyHeaders returns the request headers with lower-case names, from the
