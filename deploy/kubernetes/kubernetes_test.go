@@ -174,6 +174,8 @@ func TestCertgateManifest(t *testing.T) {
 		want := config.Default()
 		// Only what the manifest sets differs from the defaults.
 		want.Listen.GRPC, want.Listen.HTTP, want.Listen.Metrics = "0.0.0.0:9191", "0.0.0.0:9192", "0.0.0.0:9193"
+		// Bound beyond loopback, the data listeners answer only the pods.
+		want.Listen.AllowedPeers = []string{"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"}
 		want.Trust.CAFiles = []string{"/etc/certgate/ca/ca.pem"}
 		want.Trust.IntermediateFiles = []string{}
 		want.Trust.CRLFiles = []string{"/etc/certgate/crl/crl.pem"}
@@ -182,6 +184,9 @@ func TestCertgateManifest(t *testing.T) {
 		want.Policy.Dir = "/etc/certgate/policy"
 		if diff := cmp.Diff(want, cfg); diff != "" {
 			t.Errorf("config.yaml (-want +got):\n%s", diff)
+		}
+		if open := cfg.Listen.OpenDataListeners(); len(open) > 0 {
+			t.Errorf("%v answer any peer (certgate warns at start): set listen.allowed_peers or listen.tls", open)
 		}
 	})
 
