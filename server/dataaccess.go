@@ -58,7 +58,7 @@ func dataTLSConfig(t config.ListenTLS) (*tls.Config, error) {
 	if !t.Enabled() {
 		return nil, nil
 	}
-	cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+	cert, err := loadKeyPair(t.CertFile, t.KeyFile)
 	if err != nil {
 		return nil, fmt.Errorf("listen.tls certificate: %w", err)
 	}
@@ -108,4 +108,27 @@ func warnOpenDataListeners(log *slog.Logger, l config.Listen) {
 		log.Warn("a data listener binds beyond loopback and answers any peer: set listen.tls (client certificates of the proxy) or listen.allowed_peers; see SECURITY.md, Exposure on the data listeners",
 			"listener", name)
 	}
+}
+
+// loadKeyPair is tls.LoadX509KeyPair held to certgate's PEM rules: a
+// certificate or key file with a block cut short (a partial write) is an
+// error naming the file, where crypto/tls would skip the block and serve
+// what is left of a chain.
+func loadKeyPair(certFile, keyFile string) (tls.Certificate, error) {
+	var pems [2][]byte
+	for i, name := range []string{certFile, keyFile} {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			return tls.Certificate{}, err
+		}
+		if _, err := pki.DecodePEMBlocks(data); err != nil {
+			return tls.Certificate{}, fmt.Errorf("%s: %w", name, err)
+		}
+		pems[i] = data
+	}
+	cert, err := tls.X509KeyPair(pems[0], pems[1])
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("%s, %s: %w", certFile, keyFile, err)
+	}
+	return cert, nil
 }

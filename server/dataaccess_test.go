@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -284,7 +285,8 @@ func TestServiceWarnsOfDataListenersAnyHostCanAsk(t *testing.T) {
 }
 
 // TestServiceRefusesDataTLSItCannotUse: a listen.tls whose files cannot
-// be read, or whose client CA file is cut short, stops the start.
+// be read, or whose client CA file or certificate chain is cut short,
+// stops the start; so does an admin certificate chain cut short.
 func TestServiceRefusesDataTLSItCannotUse(t *testing.T) {
 	w := newDiskWorld(t)
 	dir := t.TempDir()
@@ -293,6 +295,14 @@ func TestServiceRefusesDataTLSItCannotUse(t *testing.T) {
 	cut := filepath.Join(t.TempDir(), "cut.pem")
 	ca := p.proxyCA.CertPEM()
 	mustWrite(t, cut, append(pki.EncodeCertsPEM(p.serverCA.Cert), ca[:len(ca)/2]...))
+	// certgate's certificate with its chain, the chain cut short: crypto/tls
+	// alone would serve the leaf and drop the rest.
+	cutChain := filepath.Join(t.TempDir(), "cut-chain.pem")
+	server, err := os.ReadFile(p.certFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustWrite(t, cutChain, append(server, ca[:len(ca)-10]...))
 	for _, tt := range []struct {
 		name string
 		tls  config.ListenTLS
@@ -301,6 +311,7 @@ func TestServiceRefusesDataTLSItCannotUse(t *testing.T) {
 		{"a missing key", config.ListenTLS{CertFile: p.certFile, KeyFile: filepath.Join(dir, "none"), ClientCAFiles: []string{p.clientCAFile}}, "listen.tls certificate"},
 		{"a client CA file cut short", config.ListenTLS{CertFile: p.certFile, KeyFile: p.keyFile, ClientCAFiles: []string{cut}}, "cut.pem"},
 		{"no client CA", config.ListenTLS{CertFile: p.certFile, KeyFile: p.keyFile}, "listen.tls.client_ca_files"},
+		{"a certificate chain cut short", config.ListenTLS{CertFile: cutChain, KeyFile: p.keyFile, ClientCAFiles: []string{p.clientCAFile}}, "cut-chain.pem"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := serviceConfig(t, w, dir, dir)
@@ -311,4 +322,12 @@ func TestServiceRefusesDataTLSItCannotUse(t *testing.T) {
 			}
 		})
 	}
+	t.Run("an admin certificate chain cut short", func(t *testing.T) {
+		cfg := serviceConfig(t, w, dir, dir)
+		cfg.Admin.Listen, cfg.Admin.CertFile, cfg.Admin.KeyFile = "127.0.0.1:0", cutChain, p.keyFile
+		_, err := NewService(context.Background(), cfg, ServiceOptions{Logger: slog.New(slog.DiscardHandler), DecisionLog: NewDecisionLog(io.Discard, 1)})
+		if err == nil || !strings.Contains(err.Error(), "cut-chain.pem") {
+			t.Errorf("NewService = %v, want an error naming cut-chain.pem", err)
+		}
+	})
 }
