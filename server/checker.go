@@ -223,7 +223,8 @@ type Header struct{ Name, Value string }
 
 // Result is the decision and what the adapter must do with it.
 type Result struct {
-	// Status is the HTTP status of the decision: 200, 400, 401, 403 or 500.
+	// Status is the HTTP status of the decision: 200 on an allow; on a
+	// deny 400, 401, 403, 500, or the 4xx/5xx a policy chose.
 	Status int
 	Allow  bool
 	// Reason is the decision's explanation for the decision log.
