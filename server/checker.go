@@ -499,6 +499,12 @@ func (c *Checker) result(d policy.Decision, id *identity.Identity, req *Request)
 		return res
 	}
 	set, remove, reserved := upstream(d, id, req.Headers)
+	if name, value := overridingMethod(req.Headers, req.Method); name != "" && !req.RemovesHeaders {
+		// Over gRPC the header is removed (upstream); here it would reach
+		// an upstream that may run another method than the one decided.
+		return Result{Status: http.StatusBadRequest, Cause: CauseMethodOverride, Permission: d.Permission, Identity: id,
+			Reason: name + ": " + truncate(value, 32) + " names another method than " + truncate(req.Method, 32) + ", which was decided"}
+	}
 	if reserved != "" && !req.RemovesHeaders {
 		// The identity headers are exempt: every proxy config in front
 		// of the HTTP adapter replaces them (nginx/certgate-location.conf,
