@@ -11,7 +11,8 @@ import (
 // HTTP check endpoint) and requires every peer to present a client
 // certificate issued by one of ClientCAFiles: the proxy's own certificate
 // (Envoy's ext_authz cluster with an UpstreamTlsContext, NGINX's
-// proxy_ssl_certificate), never a user's. The files are read at start.
+// proxy_ssl_certificate), never a user's. The files are read at start and
+// again when they change.
 type ListenTLS struct {
 	// CertFile and KeyFile are certgate's server certificate and key.
 	CertFile string `yaml:"cert_file"`

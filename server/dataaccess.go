@@ -50,14 +50,11 @@ func (c *Checker) rejectPeer(ctx context.Context, req *Request, addr string) Res
 	return c.Reject(ctx, req, http.StatusForbidden, CausePeerNotAllowed, "peer "+truncate(addr, 64)+" is not in listen.allowed_peers")
 }
 
-// dataTLSConfig is the data listeners' TLS server configuration, nil
-// without listen.tls: certgate's certificate, and a client certificate
+// dataTLSConfig is the data listeners' TLS server configuration of one
+// reading of the listen.tls files: certgate's certificate, and a client certificate
 // required of every peer, verified against listen.tls.client_ca_files
 // (the proxies' CA, with the clientAuth EKU).
 func dataTLSConfig(t config.ListenTLS) (*tls.Config, error) {
-	if !t.Enabled() {
-		return nil, nil
-	}
 	cert, err := loadKeyPair(t.CertFile, t.KeyFile)
 	if err != nil {
 		return nil, fmt.Errorf("listen.tls certificate: %w", err)
@@ -85,8 +82,9 @@ func dataTLSConfig(t config.ListenTLS) (*tls.Config, error) {
 }
 
 // dataAccess is what guards the data listeners: the peers that may ask
-// (nil: any) and the TLS configuration (nil: plain TCP).
-func dataAccess(l config.Listen) (AllowedPeers, *tls.Config, error) {
+// (nil: any) and the TLS configuration (nil: plain TCP), which follows
+// its files (dataTLS).
+func dataAccess(l config.Listen, log *slog.Logger) (AllowedPeers, *tls.Config, error) {
 	prefixes, err := l.AllowedPeerPrefixes()
 	if err != nil {
 		return nil, nil, err
@@ -95,8 +93,14 @@ func dataAccess(l config.Listen) (AllowedPeers, *tls.Config, error) {
 	if len(prefixes) > 0 {
 		peers = prefixes
 	}
-	tlsCfg, err := dataTLSConfig(l.TLS)
-	return peers, tlsCfg, err
+	if !l.TLS.Enabled() {
+		return peers, nil, nil
+	}
+	d, err := newDataTLS(l.TLS, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	return peers, d.config(), nil
 }
 
 // warnOpenDataListeners warns about each data listener any host can ask:

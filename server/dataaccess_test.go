@@ -331,3 +331,65 @@ func TestServiceRefusesDataTLSItCannotUse(t *testing.T) {
 		}
 	})
 }
+
+// TestDataTLSFollowsItsFiles: a rotated server certificate and a new
+// proxy CA written over the listen.tls files take effect on the next
+// connection without a restart; files that cannot be loaded keep the last
+// good configuration, with a warning.
+func TestDataTLSFollowsItsFiles(t *testing.T) {
+	w := newDiskWorld(t)
+	dir := t.TempDir()
+	w.write(t, dir, dir, version{})
+	p := newProxyPKI(t)
+	cfg := serviceConfig(t, w, dir, dir)
+	cfg.Listen.TLS.CertFile, cfg.Listen.TLS.KeyFile, cfg.Listen.TLS.ClientCAFiles = p.certFile, p.keyFile, []string{p.clientCAFile}
+	logs := &testlog.Buffer{}
+	svc, ready := newTestService(t, cfg, logs)
+	addrs, _, _ := runService(t, svc, ready)
+	get := client.Check{CertPEM: w.ca.Leaf("viewer", pkitest.Orgs("viewers")).CertPEM(), Method: "GET", Target: "/api/v1/vm"}
+	// answered says whether a new connection trusting serverCA and
+	// presenting cert gets an allow.
+	answered := func(serverCA *pkitest.CA, cert *pki.Certificate) bool {
+		t.Helper()
+		roots := x509.NewCertPool()
+		roots.AddCert(serverCA.Cert)
+		tc := &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{tlsPair(t, cert)}}
+		resp, err := checkGRPCWith(dialGRPC(t, addrs.GRPC, credentials.NewTLS(tc)), get)
+		return err == nil && resp.GetOkResponse() != nil
+	}
+	proxy := p.proxyCA.Leaf("envoy")
+	if !answered(p.serverCA, proxy) {
+		t.Fatal("the first files: not answered")
+	}
+
+	newServerCA := pkitest.New(t, "certgate server CA 2")
+	server := newServerCA.Leaf("certgate", pkitest.Usage(pki.ServerAuth),
+		pkitest.With(func(o *pki.Options) { o.IPAddresses = []net.IP{net.IPv4(127, 0, 0, 1)} }))
+	key, err := server.KeyPEM()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustWrite(t, p.keyFile, key)
+	mustWrite(t, p.certFile, server.CertPEM())
+	if !answered(newServerCA, proxy) || answered(p.serverCA, proxy) {
+		t.Error("after the server certificate was rotated, new connections do not get it")
+	}
+
+	newProxyCA := pkitest.New(t, "proxy CA 2")
+	mustWrite(t, p.clientCAFile, newProxyCA.CertPEM())
+	if answered(newServerCA, proxy) {
+		t.Error("a proxy certificate of the replaced proxy CA is still answered")
+	}
+	newProxy := newProxyCA.Leaf("envoy")
+	if !answered(newServerCA, newProxy) {
+		t.Error("a proxy certificate of the new proxy CA is not answered")
+	}
+
+	mustWrite(t, p.certFile, []byte("-----BEGIN CERTIFICATE-----\ncut"))
+	if !answered(newServerCA, newProxy) {
+		t.Error("a certificate file that cannot be loaded stopped the last good configuration")
+	}
+	if n := len(logs.Records(t, "listen.tls files changed but cannot be loaded; new connections keep the last good certificate and client CAs")); n != 1 {
+		t.Errorf("%d warnings about the unusable files, want 1 (one per change)", n)
+	}
+}

@@ -171,7 +171,7 @@ func (s *servers) Run(ctx context.Context) error {
 	var health *health.Server
 	var hs, ms *http.Server
 	if s.GRPC != nil {
-		gs, health = newGRPCServer(s.Checker, dataListener{Trust: s.GRPCTrust, Peers: s.AllowedPeers, TLS: s.DataTLS}, s.GRPCReflection, streamWorkers())
+		gs, health = newGRPCServer(s.Checker, dataListener{Trust: s.GRPCTrust, Peers: s.AllowedPeers, TLS: forProtocols(s.DataTLS, "h2")}, s.GRPCReflection, streamWorkers())
 		go func() { errc <- gs.Serve(s.GRPC) }()
 	}
 	serveHTTP := func(srv *http.Server, lis net.Listener) {
@@ -186,7 +186,7 @@ func (s *servers) Run(ctx context.Context) error {
 		hs.ConnContext = countRequests
 		lis := s.HTTP
 		if s.DataTLS != nil {
-			hs.TLSConfig = s.DataTLS.Clone()
+			hs.TLSConfig = forProtocols(s.DataTLS, "http/1.1")
 			lis = tls.NewListener(lis, hs.TLSConfig)
 		}
 		go serveHTTP(hs, lis)

@@ -109,7 +109,7 @@ func NewService(ctx context.Context, cfg config.Config, opts ServiceOptions) (*S
 	if s.adminTLS, err = adminTLSConfig(cfg.Admin); err != nil {
 		return nil, err
 	}
-	if s.peers, s.dataTLS, err = dataAccess(cfg.Listen); err != nil {
+	if s.peers, s.dataTLS, err = dataAccess(cfg.Listen, s.log); err != nil {
 		return nil, err
 	}
 	decisions := opts.DecisionLog
