@@ -50,10 +50,10 @@ func (c *Checker) rejectPeer(ctx context.Context, req *Request, addr string) Res
 	return c.Reject(ctx, req, http.StatusForbidden, CausePeerNotAllowed, "peer "+truncate(addr, 64)+" is not in listen.allowed_peers")
 }
 
-// dataTLSConfig is the data listeners' TLS server configuration of one
-// reading of the listen.tls files: certgate's certificate, and a client certificate
-// required of every peer, verified against listen.tls.client_ca_files
-// (the proxies' CA, with the clientAuth EKU).
+// dataTLSConfig is the data listeners' TLS server configuration from one
+// reading of the listen.tls files: certgate's certificate, and a client
+// certificate required of every peer, verified against
+// listen.tls.client_ca_files (the proxies' CA, with the clientAuth EKU).
 func dataTLSConfig(t config.ListenTLS) (*tls.Config, error) {
 	cert, err := loadKeyPair(t.CertFile, t.KeyFile)
 	if err != nil {
