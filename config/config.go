@@ -50,6 +50,13 @@ type Listen struct {
 	// ShutdownGrace is how long in-flight calls may take to finish after
 	// SIGTERM before the listeners are closed hard.
 	ShutdownGrace duration.Duration `yaml:"shutdown_grace"`
+	// TLS, when set, serves the data listeners over TLS and requires a
+	// client certificate of the proxy (listen.go).
+	TLS ListenTLS `yaml:"tls"`
+	// AllowedPeers are the addresses or CIDR prefixes that may ask the
+	// data listeners; another peer's check is denied with 403
+	// peer_not_allowed. None allows every peer.
+	AllowedPeers []string `yaml:"allowed_peers"`
 }
 
 // Trust names the CA, intermediate and CRL files and the CRL mode.
@@ -313,6 +320,7 @@ func (c Config) Validate() error {
 	if c.Trust.CRLWarnBefore < 0 {
 		errs = append(errs, errors.New("trust.crl_warn_before: must not be negative"))
 	}
+	errs = append(errs, c.Listen.validateDataAccess()...)
 	if c.Listen.ShutdownGrace < 0 {
 		errs = append(errs, errors.New("listen.shutdown_grace: must not be negative"))
 	}

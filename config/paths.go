@@ -6,7 +6,7 @@ import (
 )
 
 // ResolvePaths makes every relative path of c relative to dir: the trust
-// files (a ca_bindings ca_file included), policy.dir, the admin certificate, key and Unix socket, and a
+// files (a ca_bindings ca_file included), policy.dir, the admin certificate, key and Unix socket, the data listeners' TLS files, and a
 // decision_log.output that is a file. Load calls it with the config file's
 // directory, so that a file means the same wherever certgate runs (as
 // Prometheus reads its rule_files); values from flags and CERTGATE_*
@@ -18,7 +18,7 @@ func (c *Config) ResolvePaths(dir string) {
 			*p = filepath.Join(dir, *p)
 		}
 	}
-	for _, list := range []*[]string{&c.Trust.CAFiles, &c.Trust.IntermediateFiles, &c.Trust.CRLFiles} {
+	for _, list := range []*[]string{&c.Trust.CAFiles, &c.Trust.IntermediateFiles, &c.Trust.CRLFiles, &c.Listen.TLS.ClientCAFiles} {
 		*list = append([]string(nil), *list...) // a copy of c may share the array
 		for i := range *list {
 			resolve(&(*list)[i])
@@ -28,7 +28,7 @@ func (c *Config) ResolvePaths(dir string) {
 	for i := range c.Trust.CABindings {
 		resolve(&c.Trust.CABindings[i].CAFile)
 	}
-	for _, p := range []*string{&c.Policy.Dir, &c.Policy.Shadow.Dir, &c.Admin.CertFile, &c.Admin.KeyFile, &c.Trust.CacheDir} {
+	for _, p := range []*string{&c.Policy.Dir, &c.Policy.Shadow.Dir, &c.Admin.CertFile, &c.Admin.KeyFile, &c.Trust.CacheDir, &c.Listen.TLS.CertFile, &c.Listen.TLS.KeyFile} {
 		resolve(p)
 	}
 	if isDecisionLogFile(c.DecisionLog.Output) {

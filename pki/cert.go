@@ -361,12 +361,16 @@ var pemBegin = []byte("-----BEGIN")
 // cut short, would then load with certificates or CRLs missing — an older
 // CRL of the same issuer in the same file would even be used in place of
 // the newer one.
+//
+// A file cut inside the BEGIN line of its last block ("-----BEG") is an
+// error too; one cut exactly between two blocks cannot be told from a
+// whole file, which is why CA and CRL files are best replaced by a rename.
 func DecodePEMBlocks(data []byte) ([]*pem.Block, error) {
 	var blocks []*pem.Block
 	for {
 		block, rest := pem.Decode(data)
 		if block == nil {
-			if bytes.Contains(data, pemBegin) {
+			if bytes.Contains(data, pemBegin) || isBeginFragment(data) {
 				return nil, fmt.Errorf("PEM block %d is corrupt or has no END line (a file cut short?)", len(blocks)+1)
 			}
 			return blocks, nil
@@ -377,6 +381,17 @@ func DecodePEMBlocks(data []byte) ([]*pem.Block, error) {
 		blocks = append(blocks, block)
 		data = rest
 	}
+}
+
+// isBeginFragment says whether the text after the last block ends in the
+// first bytes of a BEGIN line: a block cut short before its type.
+func isBeginFragment(tail []byte) bool {
+	tail = bytes.TrimRight(tail, " \t\r\n")
+	if i := bytes.LastIndexByte(tail, '\n'); i >= 0 {
+		tail = tail[i+1:]
+	}
+	tail = bytes.TrimLeft(tail, " \t\r")
+	return len(tail) > 0 && bytes.HasPrefix(pemBegin, tail)
 }
 
 // ParseCA reads a CA from its certificate and private key PEM, checking that

@@ -6,7 +6,6 @@ import (
 	"crypto/ed25519"
 	"crypto/rsa"
 	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
 )
@@ -23,15 +22,13 @@ type Contents struct {
 // certificate or one CRL).
 func ReadContents(data []byte) (*Contents, error) {
 	var c Contents
-	rest := data
-	sawPEM := false
-	for {
-		var block *pem.Block
-		block, rest = pem.Decode(rest)
-		if block == nil {
-			break
-		}
-		sawPEM = true
+	// Strict, as for CA and CRL files: a block cut short is an error, not
+	// a file that shows only the blocks before it.
+	blocks, err := DecodePEMBlocks(data)
+	if err != nil {
+		return nil, err
+	}
+	for _, block := range blocks {
 		switch block.Type {
 		case "CERTIFICATE":
 			cert, err := x509.ParseCertificate(block.Bytes)
@@ -47,7 +44,7 @@ func ReadContents(data []byte) (*Contents, error) {
 			c.CRLs = append(c.CRLs, crl)
 		}
 	}
-	if sawPEM {
+	if len(blocks) > 0 {
 		if len(c.Certs)+len(c.CRLs) == 0 {
 			return nil, errors.New("no CERTIFICATE or X509 CRL PEM block (is this a key?)")
 		}

@@ -64,12 +64,11 @@ func EncodeKeyPEM(key crypto.Signer) ([]byte, error) {
 // (RSA) or SEC 1 (EC). Encrypted keys are refused with a clear error, because a
 // service cannot prompt for a passphrase.
 func ParseKeyPEM(data []byte) (crypto.Signer, error) {
-	for {
-		var block *pem.Block
-		block, data = pem.Decode(data)
-		if block == nil {
-			return nil, fmt.Errorf("no private key PEM block found")
-		}
+	blocks, err := DecodePEMBlocks(data)
+	if err != nil {
+		return nil, err
+	}
+	for _, block := range blocks {
 		if block.Headers["Proc-Type"] == "4,ENCRYPTED" || block.Type == "ENCRYPTED PRIVATE KEY" {
 			return nil, fmt.Errorf("private key is encrypted; certgate needs an unencrypted key")
 		}
@@ -96,4 +95,5 @@ func ParseKeyPEM(data []byte) (crypto.Signer, error) {
 		}
 		return signer, nil
 	}
+	return nil, fmt.Errorf("no private key PEM block found")
 }

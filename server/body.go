@@ -16,14 +16,30 @@ type denyBody struct {
 }
 
 // The deny bodies without a permission are the same on every request, so
-// they are rendered once; a 403 that names its permission is concatenated
-// from these parts. Both give exactly what json.Marshal of denyBody gives.
+// they are rendered once, one for each status from 400 to 599 (a policy
+// may deny with any of them: 404, 429, 503); a 403 that names its
+// permission is concatenated from these parts. Both give exactly what
+// json.Marshal of denyBody gives.
 var (
-	body400 = marshalDenyBody(denyBody{Status: "FAIL", Message: denyMessage(http.StatusBadRequest)})
-	body401 = marshalDenyBody(denyBody{Status: "FAIL", Message: denyMessage(http.StatusUnauthorized)})
-	body403 = marshalDenyBody(denyBody{Status: "FAIL", Message: denyMessage(http.StatusForbidden)})
-	body500 = marshalDenyBody(denyBody{Status: "FAIL", Message: denyMessage(http.StatusInternalServerError)})
+	denyBodies = renderDenyBodies()
+	body403    = denyBodies[http.StatusForbidden-minDenyStatus]
+	body500    = denyBodies[http.StatusInternalServerError-minDenyStatus]
 )
+
+// The statuses a deny may have; result maps a policy's other statuses
+// to 403.
+const (
+	minDenyStatus = 400
+	maxDenyStatus = 599
+)
+
+func renderDenyBodies() []string {
+	out := make([]string, maxDenyStatus-minDenyStatus+1)
+	for i := range out {
+		out[i] = marshalDenyBody(denyBody{Status: "FAIL", Message: denyMessage(minDenyStatus + i)})
+	}
+	return out
+}
 
 const body403Prefix = `{"status":"FAIL","message":"Forbidden","permission":"`
 
@@ -36,19 +52,14 @@ func DenyBody(res *Result) []byte {
 // denyBodyText is DenyBody as a string, without marshalling JSON for the
 // bodies every deny repeats.
 func denyBodyText(res *Result) string {
-	switch res.Status {
-	case http.StatusUnauthorized:
-		return body401
-	case http.StatusBadRequest:
-		return body400
-	case http.StatusForbidden:
-		switch {
-		case res.Permission == "" || !res.namePermission:
-			return body403
-		case plainJSONString(res.Permission):
+	switch st := res.Status; {
+	case st == http.StatusForbidden && res.Permission != "" && res.namePermission:
+		if plainJSONString(res.Permission) {
 			return body403Prefix + res.Permission + `"}`
 		}
-		return marshalDenyBody(denyBody{Status: "FAIL", Message: denyMessage(res.Status), Permission: res.Permission})
+		return marshalDenyBody(denyBody{Status: "FAIL", Message: denyMessage(st), Permission: res.Permission})
+	case st >= minDenyStatus && st <= maxDenyStatus:
+		return denyBodies[st-minDenyStatus]
 	default:
 		return body500
 	}
@@ -74,15 +85,21 @@ func marshalDenyBody(body denyBody) string {
 	return string(out)
 }
 
+// denyMessage is the fixed message of a deny body: its status's name
+// (certgate's own words for 401), or the class of a status without one;
+// never anything of the request.
 func denyMessage(status int) string {
-	switch status {
-	case http.StatusUnauthorized:
+	text := http.StatusText(status)
+	switch {
+	case status == http.StatusUnauthorized:
 		return "Authentication Required"
-	case http.StatusForbidden:
-		return "Forbidden"
-	case http.StatusBadRequest:
-		return "Bad Request"
-	default:
+	case status < minDenyStatus || status > maxDenyStatus:
 		return "Internal Server Error"
+	case text != "":
+		return text
+	case status < 500:
+		return "Client Error"
+	default:
+		return "Server Error"
 	}
 }

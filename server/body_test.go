@@ -19,7 +19,12 @@ func TestDenyBodyIsWhatJSONMarshalGives(t *testing.T) {
 		{"a 401 ignores a permission", http.StatusUnauthorized, "list_vms"},
 		{"a 400", http.StatusBadRequest, ""},
 		{"a 500", http.StatusInternalServerError, ""},
-		{"a 502 reads as a 500", http.StatusBadGateway, ""},
+		{"a 502", http.StatusBadGateway, ""},
+		{"a 429", http.StatusTooManyRequests, ""},
+		{"a 404 ignores a permission", http.StatusNotFound, "list_vms"},
+		{"a 4xx without a name", 460, ""},
+		{"a 5xx without a name", 599, ""},
+		{"a status no deny has", 302, ""},
 		{"a 403 without a permission", http.StatusForbidden, ""},
 		{"a 403 with a plain permission", http.StatusForbidden, "registry_distribute"},
 		{"a 403 with characters JSON escapes", http.StatusForbidden, `a"b\c<d>&e` + "\n\u2028é"},
@@ -41,6 +46,26 @@ func TestDenyBodyIsWhatJSONMarshalGives(t *testing.T) {
 					t.Errorf("DenyBody (naming the permission: %v) = %s, want %s", name, got, wantJSON)
 				}
 			})
+		}
+	}
+}
+
+// TestEveryDenyStatusHasItsOwnFixedMessage: a policy may deny with any
+// status from 400 to 599; the body names that status (certgate's words
+// for 401), or its class when the status has no name, and nothing else.
+func TestEveryDenyStatusHasItsOwnFixedMessage(t *testing.T) {
+	for status, want := range map[int]string{
+		400: "Bad Request", 401: "Authentication Required", 403: "Forbidden", 404: "Not Found",
+		405: "Method Not Allowed", 409: "Conflict", 429: "Too Many Requests", 451: "Unavailable For Legal Reasons",
+		460: "Client Error", 500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable",
+		599: "Server Error", 200: "Internal Server Error", 302: "Internal Server Error", 600: "Internal Server Error",
+	} {
+		if got := denyMessage(status); got != want {
+			t.Errorf("denyMessage(%d) = %q, want %q", status, got, want)
+		}
+		var body denyBody
+		if err := json.Unmarshal(DenyBody(&Result{Status: status, Permission: "p", namePermission: true}), &body); err != nil || body != (denyBody{Status: "FAIL", Message: want, Permission: body.Permission}) {
+			t.Errorf("DenyBody of %d = %+v %v, want message %q", status, body, err, want)
 		}
 	}
 }

@@ -223,7 +223,8 @@ type Header struct{ Name, Value string }
 
 // Result is the decision and what the adapter must do with it.
 type Result struct {
-	// Status is the HTTP status of the decision: 200, 400, 401, 403 or 500.
+	// Status is the HTTP status of the decision: 200 on an allow; on a
+	// deny 400, 401, 403, 500, or the 4xx/5xx a policy chose.
 	Status int
 	Allow  bool
 	// Reason is the decision's explanation for the decision log.
@@ -498,6 +499,12 @@ func (c *Checker) result(d policy.Decision, id *identity.Identity, req *Request)
 		return res
 	}
 	set, remove, reserved := upstream(d, id, req.Headers)
+	if name, value := overridingMethod(req.Headers, req.Method); name != "" && !req.RemovesHeaders {
+		// Over gRPC the header is removed (upstream); here it would reach
+		// an upstream that may run another method than the one decided.
+		return Result{Status: http.StatusBadRequest, Cause: CauseMethodOverride, Permission: d.Permission, Identity: id,
+			Reason: name + ": " + truncate(value, 32) + " names another method than " + truncate(req.Method, 32) + ", which was decided"}
+	}
 	if reserved != "" && !req.RemovesHeaders {
 		// The identity headers are exempt: every proxy config in front
 		// of the HTTP adapter replaces them (nginx/certgate-location.conf,

@@ -13,8 +13,6 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/protobuf/types/known/structpb"
-
-	"github.com/certgate/certgate/identity"
 )
 
 // AuthorizationServer adapts Envoy's ext_authz v3 Check to the Checker.
@@ -22,6 +20,8 @@ type AuthorizationServer struct {
 	authv3.UnimplementedAuthorizationServer
 	checker *Checker
 	trust   ListenerTrust
+	// peers may ask; a check from another is denied (listen.allowed_peers).
+	peers AllowedPeers
 }
 
 // NewAuthorizationServer returns the ext_authz v3 service for checker,
@@ -37,8 +37,18 @@ func NewAuthorizationServer(checker *Checker, trust ListenerTrust) *Authorizatio
 // failure_mode_allow decide instead of certgate.
 func (s *AuthorizationServer) Check(ctx context.Context, in *authv3.CheckRequest) (*authv3.CheckResponse, error) {
 	req := RequestFromCheck(in)
-	req.Trust, req.Adapter, req.RemovesHeaders = s.peerTrust(ctx), "grpc", true
-	res := s.checker.Check(ctx, req)
+	req.Adapter, req.RemovesHeaders = "grpc", true
+	var res Result
+	var addr string
+	if s.peers != nil || s.trust.Families != 0 { // the hot path reads no peer otherwise
+		addr = peerAddr(ctx)
+	}
+	if !s.peers.Allows(addr) {
+		res = s.checker.rejectPeer(ctx, req, addr)
+	} else {
+		req.Trust = s.trust.For(addr)
+		res = s.checker.Check(ctx, req)
+	}
 	return checkResponse(&res), nil
 }
 
@@ -58,17 +68,15 @@ func RequestFromCheck(in *authv3.CheckRequest) *Request {
 	}
 }
 
-// peerTrust is what the listener believes from the gRPC peer of ctx: the
-// connection's remote address, Envoy's when it is a trusted proxy.
-func (s *AuthorizationServer) peerTrust(ctx context.Context) identity.Families {
-	if s.trust.Families == 0 {
-		return 0
-	}
+// peerAddr is the remote address of the gRPC peer of ctx ("ip:port"), or
+// "" when there is none; the listener's trust and allowed peers are
+// decided on it.
+func peerAddr(ctx context.Context) string {
 	p, ok := peer.FromContext(ctx)
 	if !ok || p.Addr == nil {
-		return 0
+		return ""
 	}
-	return s.trust.For(p.Addr.String())
+	return p.Addr.String()
 }
 
 // envoyHeaders returns the request headers with lower-case names, from the
@@ -112,16 +120,24 @@ type denyPart struct {
 	http   *typev3.HttpStatus
 }
 
+// newDenyParts builds the parts of every status a deny may have (400 to
+// 599: a policy may choose any), so that no deny allocates them.
 func newDenyParts() map[int]denyPart {
-	parts := map[int]denyPart{}
-	for _, st := range []int{http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusInternalServerError} {
+	parts := make(map[int]denyPart, maxDenyStatus-minDenyStatus+1)
+	for st := minDenyStatus; st <= maxDenyStatus; st++ {
 		parts[st] = denyPart{status: denyStatus(st), http: &typev3.HttpStatus{Code: typev3.StatusCode(st)}}
 	}
 	return parts
 }
 
+// denyStatus is the gRPC status of a deny: the code of its HTTP status and
+// the status's name, nothing of the request.
 func denyStatus(status int) *rpcstatus.Status {
-	return &rpcstatus.Status{Code: int32(grpcCode(status)), Message: http.StatusText(status)}
+	msg := http.StatusText(status)
+	if msg == "" {
+		msg = denyMessage(status)
+	}
+	return &rpcstatus.Status{Code: int32(grpcCode(status)), Message: msg}
 }
 
 func checkResponse(res *Result) *authv3.CheckResponse {
@@ -134,8 +150,8 @@ func checkResponse(res *Result) *authv3.CheckResponse {
 		}
 	}
 	part, ok := denyParts[res.Status]
-	if !ok {
-		part = denyPart{status: denyStatus(res.Status), http: &typev3.HttpStatus{Code: typev3.StatusCode(res.Status)}}
+	if !ok { // not a deny status (result never makes one): the 500's parts, as the body
+		part = denyParts[http.StatusInternalServerError]
 	}
 	headers := headerOptions(res.ResponseHeaders, 1)
 	headers[0] = jsonContentType
@@ -210,7 +226,10 @@ func headerOption(h Header, action corev3.HeaderValueOption_HeaderAppendAction) 
 	}
 }
 
-// grpcCode maps a decision's HTTP status to the status code Envoy reads.
+// grpcCode maps a decision's HTTP status to the status code Envoy reads
+// (google.rpc.Code's own HTTP mapping). Envoy denies on any code but OK
+// and answers the client with the DeniedHttpResponse's status; the code
+// is for its logs and for gRPC clients of the check.
 func grpcCode(status int) codes.Code {
 	switch status {
 	case http.StatusOK:
@@ -221,9 +240,29 @@ func grpcCode(status int) codes.Code {
 		return codes.PermissionDenied
 	case http.StatusBadRequest:
 		return codes.InvalidArgument
-	default:
-		return codes.Internal
+	case http.StatusNotFound:
+		return codes.NotFound
+	case http.StatusConflict:
+		return codes.Aborted
+	case http.StatusPreconditionFailed:
+		return codes.FailedPrecondition
+	case http.StatusRequestedRangeNotSatisfiable:
+		return codes.OutOfRange
+	case http.StatusTooManyRequests:
+		return codes.ResourceExhausted
+	case 499: // client closed request
+		return codes.Canceled
+	case http.StatusNotImplemented:
+		return codes.Unimplemented
+	case http.StatusServiceUnavailable:
+		return codes.Unavailable
+	case http.StatusGatewayTimeout:
+		return codes.DeadlineExceeded
 	}
+	if status >= 400 && status < 500 {
+		return codes.FailedPrecondition
+	}
+	return codes.Internal
 }
 
 // lowerHeaderMap returns h with lower-case names; it returns h itself when

@@ -75,10 +75,37 @@ func TestCheckResponse(t *testing.T) {
 			}}},
 		},
 		{
-			"an unusual status is still a deny",
+			"a policy's 503 is a deny with that status, its code and its own body",
 			Result{Status: http.StatusServiceUnavailable},
-			&authv3.CheckResponse{Status: &rpcstatus.Status{Code: int32(codes.Internal), Message: "Service Unavailable"}, HttpResponse: &authv3.CheckResponse_DeniedResponse{DeniedResponse: &authv3.DeniedHttpResponse{
+			&authv3.CheckResponse{Status: &rpcstatus.Status{Code: int32(codes.Unavailable), Message: "Service Unavailable"}, HttpResponse: &authv3.CheckResponse_DeniedResponse{DeniedResponse: &authv3.DeniedHttpResponse{
 				Status:  &typev3.HttpStatus{Code: typev3.StatusCode_ServiceUnavailable},
+				Headers: []*corev3.HeaderValueOption{overwrite("content-type", "application/json")},
+				Body:    `{"status":"FAIL","message":"Service Unavailable"}`,
+			}}},
+		},
+		{
+			"a policy's 429 keeps its response headers",
+			Result{Status: http.StatusTooManyRequests, ResponseHeaders: []Header{{"retry-after", "30"}}},
+			&authv3.CheckResponse{Status: &rpcstatus.Status{Code: int32(codes.ResourceExhausted), Message: "Too Many Requests"}, HttpResponse: &authv3.CheckResponse_DeniedResponse{DeniedResponse: &authv3.DeniedHttpResponse{
+				Status:  &typev3.HttpStatus{Code: typev3.StatusCode_TooManyRequests},
+				Headers: []*corev3.HeaderValueOption{overwrite("content-type", "application/json"), overwrite("retry-after", "30")},
+				Body:    `{"status":"FAIL","message":"Too Many Requests"}`,
+			}}},
+		},
+		{
+			"a 4xx without a name is a client error",
+			Result{Status: 460},
+			&authv3.CheckResponse{Status: &rpcstatus.Status{Code: int32(codes.FailedPrecondition), Message: "Client Error"}, HttpResponse: &authv3.CheckResponse_DeniedResponse{DeniedResponse: &authv3.DeniedHttpResponse{
+				Status:  &typev3.HttpStatus{Code: 460},
+				Headers: []*corev3.HeaderValueOption{overwrite("content-type", "application/json")},
+				Body:    `{"status":"FAIL","message":"Client Error"}`,
+			}}},
+		},
+		{
+			"a status no deny has is answered as a 500",
+			Result{Status: 302},
+			&authv3.CheckResponse{Status: &rpcstatus.Status{Code: int32(codes.Internal), Message: "Internal Server Error"}, HttpResponse: &authv3.CheckResponse_DeniedResponse{DeniedResponse: &authv3.DeniedHttpResponse{
+				Status:  &typev3.HttpStatus{Code: typev3.StatusCode_InternalServerError},
 				Headers: []*corev3.HeaderValueOption{overwrite("content-type", "application/json")},
 				Body:    `{"status":"FAIL","message":"Internal Server Error"}`,
 			}}},

@@ -17,17 +17,18 @@ const CheckPath = "/v1/check"
 // ssl_client_cert), /healthz (the process is up) and /readyz (a snapshot
 // is loaded).
 func NewHTTPHandler(checker *Checker, trust ListenerTrust) http.Handler {
-	return newHTTPMux(checker, trust, nil, nil)
+	return newHTTPMux(checker, trust, nil, nil, nil)
 }
 
 // newHTTPMux is the check listener's handler; draining, when set and true,
 // makes /readyz answer 503 so load balancers stop sending. Metrics are
 // served on their own listener (newMetricsMux), not here. Checks run on
-// workers when it is not nil.
-func newHTTPMux(checker *Checker, trust ListenerTrust, draining func() bool, workers *warmPool) http.Handler {
+// workers when it is not nil. A check from a peer outside peers (nil: any)
+// is denied with 403 peer_not_allowed; the probes answer every peer.
+func newHTTPMux(checker *Checker, trust ListenerTrust, peers AllowedPeers, draining func() bool, workers *warmPool) http.Handler {
 	mux := http.NewServeMux()
 	handleProbes(mux, checker, draining)
-	check := &httpCheck{checker: checker, trust: trust, workers: workers}
+	check := &httpCheck{checker: checker, trust: trust, peers: peers, workers: workers}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// The check endpoint is dispatched before ServeMux, which answers a
 		// path with "//", "." or ".." segments with a redirect: below
@@ -47,19 +48,29 @@ var decisionIDKey = http.CanonicalHeaderKey(HeaderDecisionID)
 type httpCheck struct {
 	checker *Checker
 	trust   ListenerTrust
+	peers   AllowedPeers
 	// workers run the checks; net/http starts a goroutine per connection.
 	workers *warmPool
 }
 
 func (h *httpCheck) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	req, err := h.request(r)
 	var res Result
+	if !h.peers.Allows(r.RemoteAddr) {
+		h.write(w, h.checker.rejectPeer(r.Context(), &Request{Method: r.Method, Target: r.RequestURI, Adapter: "http"}, r.RemoteAddr))
+		return
+	}
+	req, err := h.request(r)
 	if err != nil {
 		res = h.checker.Reject(r.Context(), &Request{Method: r.Method, Target: r.RequestURI, Adapter: "http"}, http.StatusBadRequest, CauseBadRequest, err.Error())
 	} else {
 		req.Trust = h.trust.For(r.RemoteAddr)
 		res = h.check(r, req)
 	}
+	h.write(w, res)
+}
+
+// write answers with res: 200 and the upstream headers, or the deny.
+func (h *httpCheck) write(w http.ResponseWriter, res Result) {
 	hdr := w.Header()
 	if res.DecisionID != "" {
 		hdr[decisionIDKey] = []string{res.DecisionID}

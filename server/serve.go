@@ -14,6 +14,7 @@ import (
 
 	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
@@ -58,13 +59,30 @@ const (
 // is asked for when servers.ShutdownGrace is zero.
 const DefaultShutdownGrace = 10 * time.Second
 
+// dataListener is what a data listener (gRPC ext_authz, HTTP check)
+// believes and whom it answers; the zero value is plain TCP, believes no
+// header and answers every peer.
+type dataListener struct {
+	// Trust is what it believes of forwarded certificate headers.
+	Trust ListenerTrust
+	// Peers may ask for decisions (listen.allowed_peers); nil: any.
+	Peers AllowedPeers
+	// TLS, when set, serves TLS and requires the proxy's client
+	// certificate (listen.tls).
+	TLS *tls.Config
+}
+
 // newGRPCServer returns a gRPC server with the ext_authz v3 service, the
 // standard health service (serving for "" and the ext_authz service name)
 // and, with withReflection, reflection registered, and the health server to
 // report a stop with. Streams run on that many workers (0: a goroutine
 // each), whose stacks stay grown between calls.
-func newGRPCServer(checker *Checker, trust ListenerTrust, withReflection bool, workers int) (*grpc.Server, *health.Server) {
-	srv := grpc.NewServer(
+func newGRPCServer(checker *Checker, data dataListener, withReflection bool, workers int) (*grpc.Server, *health.Server) {
+	var opts []grpc.ServerOption
+	if data.TLS != nil {
+		opts = append(opts, grpc.Creds(credentials.NewTLS(data.TLS)))
+	}
+	srv := grpc.NewServer(append(opts,
 		grpc.NumStreamWorkers(uint32(max(workers, 0))),
 		grpc.MaxRecvMsgSize(MaxGRPCMessageBytes),
 		grpc.MaxSendMsgSize(MaxGRPCMessageBytes),
@@ -73,8 +91,10 @@ func newGRPCServer(checker *Checker, trust ListenerTrust, withReflection bool, w
 		grpc.ConnectionTimeout(GRPCHandshakeTimeout),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: GRPCPingMinInterval, PermitWithoutStream: true}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionIdle: GRPCIdleTimeout, Time: 2 * time.Minute, Timeout: 20 * time.Second}),
-	)
-	authv3.RegisterAuthorizationServer(srv, NewAuthorizationServer(checker, trust))
+	)...)
+	auth := NewAuthorizationServer(checker, data.Trust)
+	auth.peers = data.Peers
+	authv3.RegisterAuthorizationServer(srv, auth)
 	hs := health.NewServer()
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	hs.SetServingStatus(authv3.Authorization_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
@@ -113,6 +133,11 @@ type servers struct {
 	// GRPCTrust and HTTPTrust say which forwarded certificate headers each
 	// listener believes, and from which peers; the zero value believes none.
 	GRPCTrust, HTTPTrust ListenerTrust
+	// AllowedPeers may ask GRPC and HTTP for decisions; nil: any peer.
+	AllowedPeers AllowedPeers
+	// DataTLS, when set, serves GRPC and HTTP over TLS with a client
+	// certificate required (listen.tls).
+	DataTLS *tls.Config
 	// GRPCReflection registers gRPC server reflection on GRPC, which lists
 	// the services to anyone who can reach the listener; off by default.
 	GRPCReflection bool
@@ -146,7 +171,7 @@ func (s *servers) Run(ctx context.Context) error {
 	var health *health.Server
 	var hs, ms *http.Server
 	if s.GRPC != nil {
-		gs, health = newGRPCServer(s.Checker, s.GRPCTrust, s.GRPCReflection, streamWorkers())
+		gs, health = newGRPCServer(s.Checker, dataListener{Trust: s.GRPCTrust, Peers: s.AllowedPeers, TLS: forProtocols(s.DataTLS, "h2")}, s.GRPCReflection, streamWorkers())
 		go func() { errc <- gs.Serve(s.GRPC) }()
 	}
 	serveHTTP := func(srv *http.Server, lis net.Listener) {
@@ -157,9 +182,14 @@ func (s *servers) Run(ctx context.Context) error {
 	if s.HTTP != nil {
 		workers := newWarmPool(streamWorkers())
 		defer workers.close()
-		hs = newHTTPServer(newHTTPMux(s.Checker, s.HTTPTrust, draining.Load, workers), log)
+		hs = newHTTPServer(newHTTPMux(s.Checker, s.HTTPTrust, s.AllowedPeers, draining.Load, workers), log)
 		hs.ConnContext = countRequests
-		go serveHTTP(hs, s.HTTP)
+		lis := s.HTTP
+		if s.DataTLS != nil {
+			hs.TLSConfig = forProtocols(s.DataTLS, "http/1.1")
+			lis = tls.NewListener(lis, hs.TLSConfig)
+		}
+		go serveHTTP(hs, lis)
 	}
 	if s.MetricsListener != nil {
 		ms = newHTTPServer(newMetricsMux(s.Checker, draining.Load, s.Metrics), log)

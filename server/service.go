@@ -65,9 +65,13 @@ type Service struct {
 	// grpcTrust and httpTrust are what each listener believes of
 	// forwarded certificate headers.
 	grpcTrust, httpTrust ListenerTrust
-	ready                func(Addrs)
-	closeDecisions       func()
-	ran                  atomic.Bool
+	// peers and dataTLS guard the data listeners (listen.allowed_peers,
+	// listen.tls).
+	peers          AllowedPeers
+	dataTLS        *tls.Config
+	ready          func(Addrs)
+	closeDecisions func()
+	ran            atomic.Bool
 	// fetcher keeps trust.crl_urls (and learned distribution points)
 	// current; nil when none is configured.
 	fetcher *crlfetch.Fetcher
@@ -104,6 +108,9 @@ func NewService(ctx context.Context, cfg config.Config, opts ServiceOptions) (*S
 	s.learnFromCAs(snap)
 	logRevocation(s.log, cfg.Trust.CRLMode, snap.Trust)
 	if s.adminTLS, err = adminTLSConfig(cfg.Admin); err != nil {
+		return nil, err
+	}
+	if s.peers, s.dataTLS, err = dataAccess(cfg.Listen, s.log); err != nil {
 		return nil, err
 	}
 	decisions := opts.DecisionLog
@@ -168,6 +175,7 @@ func (s *Service) warnAtStart(snap *Snapshot) {
 	if s.cfg.Listen.HTTP != "" && s.httpTrust.Families == 0 {
 		s.log.Warn("the HTTP check endpoint reads certificate headers, but headers.http.trust believes none: every HTTP check will be denied with 401")
 	}
+	warnOpenDataListeners(s.log, s.cfg.Listen)
 	if s.adminTLS != nil && !snap.Policy.AdminDefined() {
 		s.log.Warn("the policy defines no data.certgate.admin.allow: every call to the TLS admin API will be denied")
 	}
@@ -230,6 +238,7 @@ func (s *Service) Run(ctx context.Context) error {
 		GRPC: lis.grpc, HTTP: lis.http, Admin: lis.admin, MetricsListener: lis.metrics,
 		GRPCReflection: s.cfg.Listen.GRPCReflection,
 		GRPCTrust:      s.grpcTrust, HTTPTrust: s.httpTrust,
+		AllowedPeers: s.peers, DataTLS: s.dataTLS,
 		Metrics:      s.metrics,
 		AdminService: s.admin, AdminTLS: s.adminTLS,
 		ShutdownGrace: time.Duration(s.cfg.Listen.ShutdownGrace),

@@ -91,7 +91,7 @@ func adminTLSConfig(a config.Admin) (*tls.Config, error) {
 	if a.CertFile == "" {
 		return nil, nil
 	}
-	cert, err := tls.LoadX509KeyPair(a.CertFile, a.KeyFile)
+	cert, err := loadKeyPair(a.CertFile, a.KeyFile)
 	if err != nil {
 		return nil, fmt.Errorf("admin API certificate: %w", err)
 	}

@@ -122,7 +122,7 @@ func benchGRPCClient(b *testing.B, c *Checker, workers int) authv3.Authorization
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv, _ := newGRPCServer(c, ListenerTrust{}, false, workers)
+	srv, _ := newGRPCServer(c, dataListener{}, false, workers)
 	go func() { _ = srv.Serve(lis) }()
 	b.Cleanup(srv.Stop)
 	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
@@ -157,7 +157,7 @@ func benchHTTPCheckMiss(b *testing.B, keepAlive, pooled bool) {
 		pool = newWarmPool(streamWorkers())
 		b.Cleanup(pool.close)
 	}
-	srv := httptest.NewUnstartedServer(newHTTPMux(c, loopbackTrust, nil, pool))
+	srv := httptest.NewUnstartedServer(newHTTPMux(c, loopbackTrust, nil, nil, pool))
 	srv.Config.ConnContext = countRequests // as servers.Run sets it
 	srv.Start()
 	b.Cleanup(srv.Close)

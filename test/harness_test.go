@@ -139,9 +139,15 @@ var (
 // written at once to logs, beside the service log.
 func startCertgate(t testing.TB, w *world, headers config.Headers) *running {
 	t.Helper()
+	return startCertgateConfig(t, w.config(headers))
+}
+
+// startCertgateConfig is startCertgate with cfg (w.config and more).
+func startCertgateConfig(t testing.TB, cfg config.Config) *running {
+	t.Helper()
 	logs := &testlog.Buffer{}
 	ready := make(chan server.Addrs, 1)
-	svc, err := server.NewService(context.Background(), w.config(headers), server.ServiceOptions{
+	svc, err := server.NewService(context.Background(), cfg, server.ServiceOptions{
 		Logger:      slog.New(slog.NewJSONHandler(logs, nil)),
 		DecisionLog: server.NewDecisionLog(logs, 1, server.DenyRate(0, 0)),
 		Ready:       func(a server.Addrs) { ready <- a },

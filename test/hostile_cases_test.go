@@ -189,8 +189,17 @@ var hostileCases = []hostileCase{
 		httpStatus: badReq, nginx: http.StatusInternalServerError, nginxClient: "no-o"},
 	{name: "a client-sent x-CERTGATE-role is removed, or refused where it cannot be", cert: "viewer", extra: [][2]string{{"x-CERTGATE-role", "admin"}}, method: "GET", target: "/api/v1/vm", status: ok, user: "viewer", groups: "viewers",
 		httpStatus: badReq, nginx: http.StatusInternalServerError, nginxClient: "viewer"},
-	{name: "method override headers never reach the upstream", cert: "jenkins", extra: [][2]string{{"X-HTTP-Method-Override", "DELETE"}, {"X-HTTP-Method", "DELETE"}, {"X-Method-Override", "DELETE"}}, method: "POST", target: "/api/v1/vm", status: ok, user: "jenkins", groups: "ci", nginx: ok, nginxClient: "jenkins"},
-	{name: "method override headers in other cases never reach the upstream", cert: "jenkins", extra: [][2]string{{"x-http-method-override", "DELETE"}, {"X-Http-Method", "PUT"}, {"X-METHOD-OVERRIDE", "DELETE"}}, method: "POST", target: "/api/v1/vm", status: ok, user: "jenkins", groups: "ci", nginx: ok, nginxClient: "jenkins"},
+	// A method override naming another method would make an upstream that
+	// honours it run what was not decided: removed over gRPC, refused over
+	// HTTP, where certgate cannot have the proxy remove it (400, which
+	// auth_request turns into 500; ingress-nginx without snippets too).
+	{name: "method override headers never reach the upstream", cert: "jenkins", extra: [][2]string{{"X-HTTP-Method-Override", "DELETE"}, {"X-HTTP-Method", "DELETE"}, {"X-Method-Override", "DELETE"}}, method: "POST", target: "/api/v1/vm", status: ok, user: "jenkins", groups: "ci",
+		httpStatus: badReq, nginx: http.StatusInternalServerError, nginxClient: "jenkins"},
+	{name: "method override headers in other cases never reach the upstream", cert: "jenkins", extra: [][2]string{{"x-http-method-override", "DELETE"}, {"X-Http-Method", "PUT"}, {"X-METHOD-OVERRIDE", "DELETE"}}, method: "POST", target: "/api/v1/vm", status: ok, user: "jenkins", groups: "ci",
+		httpStatus: badReq, nginx: http.StatusInternalServerError, nginxClient: "jenkins"},
+	{name: "a lower-case method override is the method it names", cert: "jenkins", extra: [][2]string{{"X-HTTP-Method-Override", "delete"}}, method: "POST", target: "/api/v1/vm", status: ok, user: "jenkins", groups: "ci",
+		httpStatus: badReq, nginx: http.StatusInternalServerError, nginxClient: "jenkins"},
+	{name: "a method override that repeats the method changes nothing", cert: "jenkins", extra: [][2]string{{"X-HTTP-Method-Override", "POST"}}, method: "POST", target: "/api/v1/vm", status: ok, user: "jenkins", groups: "ci", nginx: ok, nginxClient: "jenkins"},
 	{name: "CR/LF in the CN cannot make a header of its own", cert: "crlf-cn", method: "GET", target: "/api/v1/vm", status: ok, user: "viewer%0D%0Ax-injected: 1", groups: "viewers", nginx: ok, nginxClient: "crlf-cn"},
 	{name: "a NUL in the CN is percent-encoded", cert: "nul-cn", method: "GET", target: "/api/v1/vm", status: ok, user: "viewer%00admin", groups: "viewers", nginx: ok, nginxClient: "nul-cn"},
 	{name: "a space at the end of the CN is kept", cert: "space-cn", method: "GET", target: "/api/v1/vm", status: ok, user: "admin%20", groups: "viewers", nginx: ok, nginxClient: "space-cn"},

@@ -128,6 +128,17 @@ func refusedAddr(t testing.TB) string {
 
 func startNGINX(t testing.TB, w *world, certgateHTTP string, keys map[string]*pki.Certificate, root *x509.Certificate, clientCA []byte) *nginxFront {
 	t.Helper()
+	repo, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return startNGINXWith(t, w, certgateHTTP, keys, root, clientCA, filepath.Join(repo, "nginx", "certgate.conf"))
+}
+
+// startNGINXWith is startNGINX with certgateConf in place of the shipped
+// nginx/certgate.conf.
+func startNGINXWith(t testing.TB, w *world, certgateHTTP string, keys map[string]*pki.Certificate, root *x509.Certificate, clientCA []byte, certgateConf string) *nginxFront {
+	t.Helper()
 	bin := nginxBinary(t)
 	prefix := t.TempDir()
 	server := keys["nginx-server"]
@@ -187,8 +198,16 @@ func startNGINX(t testing.TB, w *world, certgateHTTP string, keys map[string]*pk
 		upstream.addr, addr,
 		write("server.pem", append(server.CertPEM(), w.issuing.CertPEM()...)), write("server-key.pem", serverKey),
 		write("client-ca.pem", clientCA),
-		filepath.Join(repo, "nginx", "certgate.conf"), filepath.Join(repo, "nginx", "certgate-location.conf"), accessLog)
+		certgateConf, filepath.Join(repo, "nginx", "certgate-location.conf"), accessLog)
 	runNGINX(t, bin, prefix, httpBlock, lis)
+	n := newNGINXFront(t, addr, keys, root, upstream)
+	n.accessLog = accessLog
+	return n
+}
+
+// newNGINXFront is the client side of an NGINX serving on addr, in front
+// of upstream, whose server certificate chains to root.
+func newNGINXFront(t testing.TB, addr string, keys map[string]*pki.Certificate, root *x509.Certificate, upstream *echoUpstream) *nginxFront {
 	roots := x509.NewCertPool()
 	roots.AddCert(root)
 	tlsConfig := func(t testing.TB, name string) *tls.Config {
@@ -205,7 +224,7 @@ func startNGINX(t testing.TB, w *world, certgateHTTP string, keys map[string]*pk
 		}
 		return cfg
 	}
-	return &nginxFront{addr: addr, tlsConfig: tlsConfig, upstream: upstream, accessLog: accessLog, client: func(name string) *http.Client {
+	return &nginxFront{addr: addr, tlsConfig: tlsConfig, upstream: upstream, client: func(name string) *http.Client {
 		return &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: tlsConfig(t, name)}}
 	}}
 }

@@ -53,13 +53,13 @@ func clientCertDER(path string) ([][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	blocks, err := pki.DecodePEMBlocks(data)
+	if err != nil { // a block cut short: not the chain the file was meant to hold
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
 	var certs [][]byte
 	var other string
-	for rest := data; ; {
-		var block *pem.Block
-		if block, rest = pem.Decode(rest); block == nil {
-			break
-		}
+	for _, block := range blocks {
 		switch {
 		case block.Type == "CERTIFICATE":
 			certs = append(certs, block.Bytes)

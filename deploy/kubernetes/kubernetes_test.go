@@ -174,6 +174,8 @@ func TestCertgateManifest(t *testing.T) {
 		want := config.Default()
 		// Only what the manifest sets differs from the defaults.
 		want.Listen.GRPC, want.Listen.HTTP, want.Listen.Metrics = "0.0.0.0:9191", "0.0.0.0:9192", "0.0.0.0:9193"
+		// Bound beyond loopback, the data listeners answer only the pods.
+		want.Listen.AllowedPeers = []string{"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"}
 		want.Trust.CAFiles = []string{"/etc/certgate/ca/ca.pem"}
 		want.Trust.IntermediateFiles = []string{}
 		want.Trust.CRLFiles = []string{"/etc/certgate/crl/crl.pem"}
@@ -182,6 +184,9 @@ func TestCertgateManifest(t *testing.T) {
 		want.Policy.Dir = "/etc/certgate/policy"
 		if diff := cmp.Diff(want, cfg); diff != "" {
 			t.Errorf("config.yaml (-want +got):\n%s", diff)
+		}
+		if open := cfg.Listen.OpenDataListeners(); len(open) > 0 {
+			t.Errorf("%v answer any peer (certgate warns at start): set listen.allowed_peers or listen.tls", open)
 		}
 	})
 
@@ -239,8 +244,9 @@ func TestIngresses(t *testing.T) {
 	}{
 		// NGINX refuses unverified clients; ingress-nginx sets X-Original-URI.
 		{"ingress.yaml", map[string]string{"auth-tls-verify-client": "on", "auth-method": "GET"}},
-		// certgate sees every client; the snippet overwrites what it could believe.
-		{"ingress-snippet.yaml", map[string]string{"auth-tls-verify-client": "optional_no_ca", "auth-snippet": ""}},
+		// certgate sees every client; the snippet overwrites what it could
+		// believe, and the configuration snippet clears method overrides.
+		{"ingress-snippet.yaml", map[string]string{"auth-tls-verify-client": "optional_no_ca", "auth-snippet": "", "configuration-snippet": ""}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.file, func(t *testing.T) {
@@ -259,6 +265,10 @@ func TestIngresses(t *testing.T) {
 			snippet, hasSnippet := got[prefix+"auth-snippet"]
 			if hasSnippet {
 				got[prefix+"auth-snippet"] = "" // checked below
+			}
+			upstreamSnippet, hasUpstreamSnippet := got[prefix+"configuration-snippet"]
+			if hasUpstreamSnippet {
+				got[prefix+"configuration-snippet"] = "" // checked below
 			}
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("annotations (-want +got):\n%s", diff)
@@ -280,6 +290,14 @@ func TestIngresses(t *testing.T) {
 				}
 				if diff := cmp.Diff(wantSet, authSnippetHeaders(t, snippet)); diff != "" {
 					t.Errorf("auth-snippet (-want +got):\n%s", diff)
+				}
+			}
+			if hasUpstreamSnippet {
+				// The app's request loses every method override header,
+				// and the snippet does nothing else.
+				want := map[string]string{"x-http-method-override": "", "x-http-method": "", "x-method-override": ""}
+				if diff := cmp.Diff(want, authSnippetHeaders(t, upstreamSnippet)); diff != "" {
+					t.Errorf("configuration-snippet (-want +got):\n%s", diff)
 				}
 			}
 			if len(ing.Spec.TLS) != 1 || len(ing.Spec.Rules) != 1 {
