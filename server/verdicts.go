@@ -77,7 +77,7 @@ func (v *verdict) retained() *verdict {
 const (
 	// entryBytes: the verdict struct and the cache's node and hash table
 	// slot with its digest.
-	entryBytes = 320
+	entryBytes = 400
 	// identityBytes: an Identity's fixed part, besides its strings.
 	identityBytes = 320
 )
