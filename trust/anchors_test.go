@@ -1,0 +1,184 @@
+package trust
+
+import (
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/certgate/certgate/pki"
+)
+
+// anchorWorld issues certificates on a fixed clock.
+type anchorWorld struct {
+	t   *testing.T
+	now time.Time
+}
+
+func (w anchorWorld) opts(cn string, edit ...func(*pki.Options)) pki.Options {
+	o := pki.Options{Subject: pkix.Name{CommonName: cn, Organization: []string{"anchors"}}, Now: func() time.Time { return w.now }}
+	for _, e := range edit {
+		e(&o)
+	}
+	return o
+}
+
+func (w anchorWorld) root(cn string, edit ...func(*pki.Options)) *pki.CA {
+	ca, err := pki.NewRootCA(w.opts(cn, edit...))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return ca
+}
+
+func (w anchorWorld) child(parent *pki.CA, cn string, edit ...func(*pki.Options)) *pki.CA {
+	ca, err := parent.NewIntermediate(w.opts(cn, edit...))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return ca
+}
+
+func (w anchorWorld) leaf(ca *pki.CA, cn string, edit ...func(*pki.Options)) *x509.Certificate {
+	c, err := ca.Issue(w.opts(cn, edit...))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return c.Cert
+}
+
+func (w anchorWorld) crl(ca *pki.CA, revoked ...*x509.Certificate) *x509.RevocationList {
+	opts := pki.CRLOptions{ThisUpdate: w.now.Add(-time.Hour), NextUpdate: w.now.Add(30 * 24 * time.Hour)}
+	for _, r := range revoked {
+		opts.Revoked = append(opts.Revoked, pki.Revocation{Serial: r.SerialNumber})
+	}
+	der, err := ca.CRL(opts)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	crl, err := x509.ParseRevocationList(der)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return crl
+}
+
+// TestAnchoredPathsAreThePathsCryptoX509Builds: a Store that verified the
+// way up from its intermediates at load decides every chain as the same
+// Store building whole paths with crypto/x509 does, down to the paths it
+// returns, in the cases where the way up matters: a root that expires
+// later, extended key usage and name constraints above the intermediate,
+// a revoked intermediate, a presented intermediate, a request dated
+// before the load.
+func TestAnchoredPathsAreThePathsCryptoX509Builds(t *testing.T) {
+	w := anchorWorld{t: t, now: time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)}
+	type world struct {
+		roots, inters []*x509.Certificate
+		crls          []*x509.RevocationList
+	}
+	plainRoot := w.root("root")
+	plainInter := w.child(plainRoot, "inter")
+	plain := world{[]*x509.Certificate{plainRoot.Cert}, []*x509.Certificate{plainInter.Cert}, []*x509.RevocationList{w.crl(plainRoot), w.crl(plainInter)}}
+	alice := w.leaf(plainInter, "alice")
+
+	shortRoot := w.root("short root", func(o *pki.Options) { o.NotBefore, o.NotAfter = w.now.Add(-time.Hour), w.now.Add(time.Hour) })
+	shortInter := w.child(shortRoot, "inter under a short root", func(o *pki.Options) { o.NotBefore, o.NotAfter = w.now.Add(-time.Hour), w.now.Add(24*time.Hour) })
+	short := world{[]*x509.Certificate{shortRoot.Cert}, []*x509.Certificate{shortInter.Cert}, []*x509.RevocationList{w.crl(shortRoot), w.crl(shortInter)}}
+	bob := w.leaf(shortInter, "bob", func(o *pki.Options) { o.NotBefore, o.NotAfter = w.now.Add(-time.Hour), w.now.Add(24*time.Hour) })
+
+	serverRoot := w.root("server root", func(o *pki.Options) { o.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth} })
+	serverInter := w.child(serverRoot, "inter under a server root")
+	server := world{[]*x509.Certificate{serverRoot.Cert}, []*x509.Certificate{serverInter.Cert}, []*x509.RevocationList{w.crl(serverRoot), w.crl(serverInter)}}
+	carol := w.leaf(serverInter, "carol")
+
+	dnsRoot := w.root("dns root", func(o *pki.Options) { o.PermittedDNSDomains = []string{"example.com"} })
+	dnsInter := w.child(dnsRoot, "inter under a dns root")
+	dns := world{[]*x509.Certificate{dnsRoot.Cert}, []*x509.Certificate{dnsInter.Cert}, []*x509.RevocationList{w.crl(dnsRoot), w.crl(dnsInter)}}
+	inside := w.leaf(dnsInter, "inside", func(o *pki.Options) { o.DNSNames = []string{"a.example.com"} })
+	outside := w.leaf(dnsInter, "outside", func(o *pki.Options) { o.DNSNames = []string{"evil.test"} })
+
+	revoked := world{plain.roots, plain.inters, []*x509.RevocationList{w.crl(plainRoot, plainInter.Cert), w.crl(plainInter)}}
+	direct := w.leaf(plainRoot, "dora")
+
+	for _, tc := range []struct {
+		name     string
+		world    world
+		chain    []*x509.Certificate
+		at       time.Time
+		anchored bool // whether the intermediate is an anchor
+	}{
+		{"a leaf of a configured intermediate", plain, []*x509.Certificate{alice}, w.now, true},
+		{"the same leaf with its intermediate presented", plain, []*x509.Certificate{alice, plainInter.Cert}, w.now, true},
+		{"a leaf of the root itself", plain, []*x509.Certificate{direct}, w.now, true},
+		{"a request dated before the load", plain, []*x509.Certificate{alice}, w.now.Add(-time.Minute), true},
+		{"a leaf whose root has expired since the load", short, []*x509.Certificate{bob}, w.now.Add(2 * time.Hour), true},
+		{"a leaf whose root is for servers only", server, []*x509.Certificate{carol}, w.now, true},
+		{"a leaf with a name the root permits", dns, []*x509.Certificate{inside}, w.now, false},
+		{"a leaf with a name the root does not permit", dns, []*x509.Certificate{outside}, w.now, false},
+		{"a leaf of an intermediate the root revoked", revoked, []*x509.Certificate{alice}, w.now, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := NewStore(tc.world.roots, tc.world.inters, tc.world.crls, CRLModeFullChain)
+			if err != nil {
+				t.Fatal(err)
+			}
+			whole, anchored := *s, *s
+			whole.anchors = nil
+			anchored.anchors = s.anchor(tc.world.roots, tc.world.inters, w.now)
+			if got := anchored.anchors != nil; got != tc.anchored {
+				t.Fatalf("the intermediate is an anchor: %v, want %v", got, tc.anchored)
+			}
+			want, wantErr := whole.Verify(tc.chain, VerifyOptions{Now: tc.at})
+			got, gotErr := anchored.Verify(tc.chain, VerifyOptions{Now: tc.at})
+			if reasonOf(gotErr) != reasonOf(wantErr) {
+				t.Fatalf("anchored: %v; whole paths: %v", gotErr, wantErr)
+			}
+			if wantErr == nil && !cmp.Equal(subjects(got.Chain), subjects(want.Chain)) {
+				t.Errorf("anchored path %v, whole path %v", subjects(got.Chain), subjects(want.Chain))
+			}
+		})
+	}
+}
+
+func reasonOf(err error) Reason {
+	var te *Error
+	if errors.As(err, &te) {
+		return te.Reason
+	}
+	if err != nil {
+		return "other"
+	}
+	return ""
+}
+
+func subjects(chain []*x509.Certificate) []string {
+	out := make([]string, len(chain))
+	for i, c := range chain {
+		out[i] = c.Subject.CommonName
+	}
+	return slices.Clip(out)
+}
+
+// TestAnchorsNeedEveryCAValidAtLoad: a CA that becomes valid only later
+// (a root configured ahead of a rollover) could open paths the load did
+// not see, so the Store then builds whole paths.
+func TestAnchorsNeedEveryCAValidAtLoad(t *testing.T) {
+	w := anchorWorld{t: t, now: time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)}
+	root := w.root("root")
+	next := w.root("next root", func(o *pki.Options) { o.NotBefore, o.NotAfter = w.now.Add(24*time.Hour), w.now.Add(365*24*time.Hour) })
+	inter := w.child(root, "inter")
+	s, err := NewStore([]*x509.Certificate{root.Cert, next.Cert}, []*x509.Certificate{inter.Cert}, nil, CRLModeOff)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := s.anchor([]*x509.Certificate{root.Cert, next.Cert}, []*x509.Certificate{inter.Cert}, w.now); a != nil {
+		t.Errorf("anchors with a root valid only tomorrow: %d", len(a.upper))
+	}
+	if a := s.anchor([]*x509.Certificate{root.Cert, next.Cert}, []*x509.Certificate{inter.Cert}, w.now.Add(25*time.Hour)); a == nil {
+		t.Error("no anchor once every CA is valid")
+	}
+}
