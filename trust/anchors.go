@@ -28,10 +28,12 @@ import (
 //     constraints, which crypto/x509 applies to the leaf's names;
 //   - its way up does not verify at load.
 //
-// And no intermediate is an anchor for a request dated before the Store
-// was built, nor at all when a configured CA was not yet valid then: the
-// paths found at load are those of every later time, since a certificate
-// that is valid at load can only expire.
+// The ways up are found as of the time every configured CA has become
+// valid (the latest notBefore among them), and serve requests dated from
+// then on: a CA valid then and at a later time was valid all along, so no
+// way up that holds later is missing, and those that no longer hold are
+// dropped per request. A request dated before that time (a root
+// configured ahead of a rollover, say) gets whole paths built.
 
 // anchoring is what a Store keeps to build paths from anchors.
 type anchoring struct {
@@ -41,20 +43,21 @@ type anchoring struct {
 	// upper holds, by the view of an anchor, its paths to a root without
 	// the anchor itself (originals).
 	upper map[*x509.Certificate][][]*x509.Certificate
-	// since is when the Store was built: requests dated before it build
-	// paths without anchors.
+	// since is the latest notBefore of the configured CAs: requests
+	// dated before it build paths without anchors.
 	since time.Time
 }
 
 // anchor computes the anchoring of a Store whose pools and views index
-// has filled, at time now; nil when no intermediate can be an anchor.
-func (s *Store) anchor(roots, inters []*x509.Certificate, now time.Time) *anchoring {
-	now = now.Truncate(time.Second)
+// has filled; nil when no intermediate can be an anchor.
+func (s *Store) anchor(roots, inters []*x509.Certificate) *anchoring {
+	var since time.Time
 	for _, c := range slices.Concat(roots, inters) {
-		if now.Before(c.NotBefore) {
-			return nil // its paths would appear later (see above)
+		if c.NotBefore.After(since) {
+			since = c.NotBefore
 		}
 	}
+	now := since
 	a := &anchoring{roots: x509.NewCertPool(), inters: x509.NewCertPool(), upper: map[*x509.Certificate][][]*x509.Certificate{}, since: now}
 	for _, c := range roots {
 		a.roots.AddCert(s.viewOf(c))

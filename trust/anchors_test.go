@@ -73,7 +73,7 @@ func (w anchorWorld) crl(ca *pki.CA, revoked ...*x509.Certificate) *x509.Revocat
 // returns, in the cases where the way up matters: a root that expires
 // later, extended key usage and name constraints above the intermediate,
 // a revoked intermediate, a presented intermediate, a request dated
-// before the load.
+// before the CAs were valid.
 func TestAnchoredPathsAreThePathsCryptoX509Builds(t *testing.T) {
 	w := anchorWorld{t: t, now: time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)}
 	type world struct {
@@ -114,7 +114,7 @@ func TestAnchoredPathsAreThePathsCryptoX509Builds(t *testing.T) {
 		{"a leaf of a configured intermediate", plain, []*x509.Certificate{alice}, w.now, true},
 		{"the same leaf with its intermediate presented", plain, []*x509.Certificate{alice, plainInter.Cert}, w.now, true},
 		{"a leaf of the root itself", plain, []*x509.Certificate{direct}, w.now, true},
-		{"a request dated before the load", plain, []*x509.Certificate{alice}, w.now.Add(-time.Minute), true},
+		{"a request dated before the CAs were valid", plain, []*x509.Certificate{alice}, w.now.Add(-time.Hour), true},
 		{"a leaf whose root has expired since the load", short, []*x509.Certificate{bob}, w.now.Add(2 * time.Hour), true},
 		{"a leaf whose root is for servers only", server, []*x509.Certificate{carol}, w.now, true},
 		{"a leaf with a name the root permits", dns, []*x509.Certificate{inside}, w.now, false},
@@ -128,7 +128,7 @@ func TestAnchoredPathsAreThePathsCryptoX509Builds(t *testing.T) {
 			}
 			whole, anchored := *s, *s
 			whole.anchors = nil
-			anchored.anchors = s.anchor(tc.world.roots, tc.world.inters, w.now)
+			anchored.anchors = s.anchor(tc.world.roots, tc.world.inters)
 			if got := anchored.anchors != nil; got != tc.anchored {
 				t.Fatalf("the intermediate is an anchor: %v, want %v", got, tc.anchored)
 			}
@@ -163,22 +163,26 @@ func subjects(chain []*x509.Certificate) []string {
 	return slices.Clip(out)
 }
 
-// TestAnchorsNeedEveryCAValidAtLoad: a CA that becomes valid only later
-// (a root configured ahead of a rollover) could open paths the load did
-// not see, so the Store then builds whole paths.
-func TestAnchorsNeedEveryCAValidAtLoad(t *testing.T) {
+// TestAnchorsServeOnceEveryCAIsValid: a CA that becomes valid only later
+// (a root configured ahead of a rollover) could open ways up that are not
+// there yet, so until it is valid the Store builds whole paths.
+func TestAnchorsServeOnceEveryCAIsValid(t *testing.T) {
 	w := anchorWorld{t: t, now: time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)}
 	root := w.root("root")
-	next := w.root("next root", func(o *pki.Options) { o.NotBefore, o.NotAfter = w.now.Add(24*time.Hour), w.now.Add(365*24*time.Hour) })
+	tomorrow := w.now.Add(24 * time.Hour)
+	next := w.root("next root", func(o *pki.Options) { o.NotBefore, o.NotAfter = tomorrow, w.now.Add(365*24*time.Hour) })
 	inter := w.child(root, "inter")
+	alice := w.leaf(inter, "alice")
 	s, err := NewStore([]*x509.Certificate{root.Cert, next.Cert}, []*x509.Certificate{inter.Cert}, nil, CRLModeOff)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a := s.anchor([]*x509.Certificate{root.Cert, next.Cert}, []*x509.Certificate{inter.Cert}, w.now); a != nil {
-		t.Errorf("anchors with a root valid only tomorrow: %d", len(a.upper))
+	if s.anchors == nil || !s.anchors.since.Equal(tomorrow) {
+		t.Fatalf("anchors %+v, want anchors from %v, when the next root is valid", s.anchors, tomorrow)
 	}
-	if a := s.anchor([]*x509.Certificate{root.Cert, next.Cert}, []*x509.Certificate{inter.Cert}, w.now.Add(25*time.Hour)); a == nil {
-		t.Error("no anchor once every CA is valid")
+	for _, at := range []time.Time{w.now, tomorrow.Add(time.Hour)} {
+		if _, err := s.Verify([]*x509.Certificate{alice}, VerifyOptions{Now: at}); err != nil {
+			t.Errorf("at %v: %v", at, err)
+		}
 	}
 }

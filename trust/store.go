@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"time"
 
 	"github.com/certgate/certgate/pki"
 )
@@ -158,7 +157,7 @@ func newStore(roots, inters []*x509.Certificate, crls []*x509.RevocationList, fi
 	}
 	s := &Store{roots: x509.NewCertPool(), inters: x509.NewCertPool(), crls: map[string][]*crlEntry{}, mode: mode, rootCerts: roots, interCerts: inters}
 	s.index(roots, inters)
-	s.anchors = s.anchor(roots, inters, time.Now())
+	s.anchors = s.anchor(roots, inters)
 	s.configured = append(append([]*x509.Certificate{}, roots...), inters...)
 	s.configuredRaw = make(map[string]bool, len(s.configured))
 	for _, c := range s.configured {
