@@ -24,9 +24,16 @@ import (
 // before, when its way up cannot be taken as fixed:
 //   - it is not a CA by basicConstraints (crypto/x509 checks that of
 //     intermediates, not of anchors), or it is self-issued;
-//   - a certificate above it carries DNS, IP, email or URI name
-//     constraints, which crypto/x509 applies to the leaf's names;
+//   - a certificate above it carries name constraints, which crypto/x509
+//     applies to the names of every certificate below;
+//   - it or a certificate above it requires an explicit policy or maps
+//     policies: crypto/x509's policy check (RFC 9618) fails a chain only
+//     then, and it does not process the anchor's own extensions;
 //   - its way up does not verify at load.
+//
+// For the same reason a request whose own chain (the leaf, or an
+// intermediate it presents) requires an explicit policy or maps policies
+// gets whole paths built.
 //
 // The ways up are found as of the time every configured CA has become
 // valid (the latest notBefore among them), and serve requests dated from
@@ -90,7 +97,7 @@ func (s *Store) viewOf(c *x509.Certificate) *x509.Certificate {
 // upperPaths returns the paths from the intermediate c (whose view is v)
 // to a configured root, without c, or nil when c cannot be an anchor.
 func (s *Store) upperPaths(c, v *x509.Certificate, now time.Time) [][]*x509.Certificate {
-	if !c.BasicConstraintsValid || !c.IsCA || selfIssued(c) {
+	if !c.BasicConstraintsValid || !c.IsCA || selfIssued(c) || policyConstrained(c) {
 		return nil
 	}
 	paths, err := v.Verify(x509.VerifyOptions{Roots: s.roots, Intermediates: s.inters, CurrentTime: now, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
@@ -101,7 +108,7 @@ func (s *Store) upperPaths(c, v *x509.Certificate, now time.Time) [][]*x509.Cert
 	up := make([][]*x509.Certificate, 0, len(paths))
 	for _, p := range paths {
 		for _, u := range p[1:] {
-			if hasGoNameConstraints(u) {
+			if _, constrained := extension(u, oidNameConstraints); constrained || policyConstrained(u) {
 				return nil
 			}
 		}
@@ -110,11 +117,11 @@ func (s *Store) upperPaths(c, v *x509.Certificate, now time.Time) [][]*x509.Cert
 	return up
 }
 
-// hasGoNameConstraints reports whether c constrains names of the forms
-// crypto/x509 applies.
-func hasGoNameConstraints(c *x509.Certificate) bool {
-	return len(c.PermittedDNSDomains) > 0 || len(c.ExcludedDNSDomains) > 0 || len(c.PermittedIPRanges) > 0 || len(c.ExcludedIPRanges) > 0 ||
-		len(c.PermittedEmailAddresses) > 0 || len(c.ExcludedEmailAddresses) > 0 || len(c.PermittedURIDomains) > 0 || len(c.ExcludedURIDomains) > 0
+// policyConstrained reports whether c is one of the certificates that can
+// make crypto/x509's policy check fail a chain: one that requires an
+// explicit policy, or maps policies.
+func policyConstrained(c *x509.Certificate) bool {
+	return c.RequireExplicitPolicy > 0 || c.RequireExplicitPolicyZero || len(c.PolicyMappings) > 0
 }
 
 // extend appends to each path that ends at an anchor (a view, as

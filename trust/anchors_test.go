@@ -3,6 +3,7 @@ package trust
 import (
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/asn1"
 	"errors"
 	"slices"
 	"testing"
@@ -101,6 +102,20 @@ func TestAnchoredPathsAreThePathsCryptoX509Builds(t *testing.T) {
 	inside := w.leaf(dnsInter, "inside", func(o *pki.Options) { o.DNSNames = []string{"a.example.com"} })
 	outside := w.leaf(dnsInter, "outside", func(o *pki.Options) { o.DNSNames = []string{"evil.test"} })
 
+	// requireExplicitPolicy (RFC 5280 4.2.1.11) and no certificate
+	// policies anywhere: crypto/x509 refuses a chain with a certificate
+	// below the one that requires it (skipCerts 1 for the intermediate,
+	// 0 for the leaf). Alone, as at load, the intermediate passes.
+	requires := func(skip byte) func(*pki.Options) {
+		return func(o *pki.Options) {
+			o.ExtraExtensions = append(o.ExtraExtensions, pkix.Extension{Id: asn1.ObjectIdentifier{2, 5, 29, 36}, Value: []byte{0x30, 0x03, 0x80, 0x01, skip}})
+		}
+	}
+	policyInter := w.child(plainRoot, "inter requiring a policy", requires(1))
+	policy := world{plain.roots, []*x509.Certificate{policyInter.Cert}, []*x509.RevocationList{w.crl(plainRoot), w.crl(policyInter)}}
+	erin := w.leaf(policyInter, "erin")
+	frank := w.leaf(plainInter, "frank", requires(0))
+
 	revoked := world{plain.roots, plain.inters, []*x509.RevocationList{w.crl(plainRoot, plainInter.Cert), w.crl(plainInter)}}
 	direct := w.leaf(plainRoot, "dora")
 
@@ -120,6 +135,8 @@ func TestAnchoredPathsAreThePathsCryptoX509Builds(t *testing.T) {
 		{"a leaf with a name the root permits", dns, []*x509.Certificate{inside}, w.now, false},
 		{"a leaf with a name the root does not permit", dns, []*x509.Certificate{outside}, w.now, false},
 		{"a leaf of an intermediate the root revoked", revoked, []*x509.Certificate{alice}, w.now, true},
+		{"a leaf of an intermediate that requires an explicit policy", policy, []*x509.Certificate{erin}, w.now, false},
+		{"a leaf that requires an explicit policy", plain, []*x509.Certificate{frank}, w.now, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, err := NewStore(tc.world.roots, tc.world.inters, tc.world.crls, CRLModeFullChain)

@@ -2,6 +2,7 @@ package trust
 
 import (
 	"crypto/x509"
+	"slices"
 )
 
 // crypto/x509 builds the paths, but two of its checks are stricter than
@@ -70,8 +71,8 @@ func (m views) originals(paths [][]*x509.Certificate, local views) {
 // from the anchors (anchors.go) when the Store has them.
 func (s *Store) buildPaths(chain []*x509.Certificate, opts x509.VerifyOptions) ([][]*x509.Certificate, error) {
 	a := s.anchors
-	if a != nil && opts.CurrentTime.Before(a.since) {
-		a = nil
+	if a != nil && (opts.CurrentTime.Before(a.since) || slices.ContainsFunc(chain, policyConstrained)) {
+		a = nil // whole paths (see anchors.go)
 	}
 	local := views{}
 	leaf := local.add(chain[0])
