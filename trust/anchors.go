@@ -1,6 +1,7 @@
 package trust
 
 import (
+	"bytes"
 	"crypto/x509"
 	"slices"
 	"time"
@@ -142,6 +143,9 @@ func (a *anchoring) extend(paths [][]*x509.Certificate, now time.Time, usage x50
 				refused = err
 				continue
 			}
+			if loops(p, up) {
+				continue
+			}
 			out = append(out, slices.Concat(p, up))
 		}
 	}
@@ -149,6 +153,20 @@ func (a *anchoring) extend(paths [][]*x509.Certificate, now time.Time, usage x50
 		return nil, refused
 	}
 	return out, nil
+}
+
+// loops reports whether a certificate of up has the subject and key of one
+// of p: crypto/x509 does not build such paths (alreadyInChain), which go
+// round a cross-signature back to where they were.
+func loops(p, up []*x509.Certificate) bool {
+	for _, u := range up {
+		for _, c := range p {
+			if bytes.Equal(u.RawSubject, c.RawSubject) && bytes.Equal(u.RawSubjectPublicKeyInfo, c.RawSubjectPublicKeyInfo) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // checkUpper checks what crypto/x509 checks per request of the

@@ -6,6 +6,7 @@ import (
 	"encoding/asn1"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -117,6 +118,12 @@ func TestAnchoredPathsAreThePathsCryptoX509Builds(t *testing.T) {
 	frank := w.leaf(plainInter, "frank", requires(0))
 
 	revoked := world{plain.roots, plain.inters, []*x509.RevocationList{w.crl(plainRoot, plainInter.Cert), w.crl(plainInter)}}
+	// The intermediate cross-signs the root: the root's name and key under
+	// the intermediate. A client that presents it opens a way round.
+	loopBack, err := plainInter.NewIntermediate(w.opts("root", func(o *pki.Options) { o.Subject = plainRoot.Cert.Subject; o.Key = plainRoot.Key }))
+	if err != nil {
+		t.Fatal(err)
+	}
 	direct := w.leaf(plainRoot, "dora")
 
 	for _, tc := range []struct {
@@ -129,6 +136,7 @@ func TestAnchoredPathsAreThePathsCryptoX509Builds(t *testing.T) {
 		{"a leaf of a configured intermediate", plain, []*x509.Certificate{alice}, w.now, true},
 		{"the same leaf with its intermediate presented", plain, []*x509.Certificate{alice, plainInter.Cert}, w.now, true},
 		{"a leaf of the root itself", plain, []*x509.Certificate{direct}, w.now, true},
+		{"a leaf of the root with the root cross-signed by the intermediate", plain, []*x509.Certificate{direct, loopBack.Cert}, w.now, true},
 		{"a request dated before the CAs were valid", plain, []*x509.Certificate{alice}, w.now.Add(-time.Hour), true},
 		{"a leaf whose root has expired since the load", short, []*x509.Certificate{bob}, w.now.Add(2 * time.Hour), true},
 		{"a leaf whose root is for servers only", server, []*x509.Certificate{carol}, w.now, true},
@@ -157,6 +165,12 @@ func TestAnchoredPathsAreThePathsCryptoX509Builds(t *testing.T) {
 			if wantErr == nil && !cmp.Equal(subjects(got.Chain), subjects(want.Chain)) {
 				t.Errorf("anchored path %v, whole path %v", subjects(got.Chain), subjects(want.Chain))
 			}
+			opts := x509.VerifyOptions{CurrentTime: tc.at, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
+			wantPaths, _ := whole.buildPaths(tc.chain, opts)
+			gotPaths, _ := anchored.buildPaths(tc.chain, opts)
+			if diff := cmp.Diff(pathSet(wantPaths), pathSet(gotPaths)); diff != "" {
+				t.Errorf("paths (-whole +anchored):\n%s", diff)
+			}
 		})
 	}
 }
@@ -170,6 +184,16 @@ func reasonOf(err error) Reason {
 		return "other"
 	}
 	return ""
+}
+
+// pathSet is every path by its subjects, sorted.
+func pathSet(paths [][]*x509.Certificate) []string {
+	var out []string
+	for _, p := range paths {
+		out = append(out, strings.Join(subjects(p), " < "))
+	}
+	slices.Sort(out)
+	return out
 }
 
 func subjects(chain []*x509.Certificate) []string {
