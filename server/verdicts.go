@@ -2,6 +2,7 @@ package server
 
 import (
 	"crypto/x509"
+	"math"
 	"sync/atomic"
 	"time"
 
@@ -134,7 +135,7 @@ type bound struct{ entries, bytes int }
 
 // unit is the least weight of an entry: maxBytes/maxEntries, so that a
 // weight of at most bytes also means at most entries.
-func (b bound) unit() uint32 { return uint32(max(b.bytes/b.entries, 1)) }
+func (b bound) unit() uint32 { return uint32(min(int64(max(b.bytes/b.entries, 1)), math.MaxUint32)) }
 
 // failedShare is the part of the bounds the failures get, besides those of
 // the successes.
@@ -161,7 +162,9 @@ func (c *verdictCache) newSegment(b bound) *otter.Cache[identity.Digest, *verdic
 	return otter.Must(&otter.Options[identity.Digest, *verdict]{
 		MaximumWeight:   uint64(b.bytes),
 		InitialCapacity: min(b.entries, 1024),
-		Weigher:         func(_ identity.Digest, v *verdict) uint32 { return max(uint32(v.cost), unit) },
+		Weigher: func(_ identity.Digest, v *verdict) uint32 {
+			return max(uint32(min(int64(v.cost), math.MaxUint32)), unit)
+		},
 		OnAtomicDeletion: func(e otter.DeletionEvent[identity.Digest, *verdict]) {
 			c.bytes.Add(-int64(e.Value.cost))
 		},
