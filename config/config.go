@@ -27,6 +27,7 @@ type Config struct {
 	DecisionLog DecisionLog `yaml:"decision_log"`
 	Reload      Reload      `yaml:"reload"`
 	Admin       Admin       `yaml:"admin"`
+	Cache       Cache       `yaml:"cache"`
 }
 
 // Listen holds the listener addresses.
@@ -343,6 +344,7 @@ func (c Config) Validate() error {
 		errs = append(errs, err)
 	}
 	errs = append(errs, c.Headers.validate()...)
+	errs = append(errs, c.Cache.Verdicts.validate()...)
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:

@@ -60,8 +60,10 @@ type Options struct {
 	// to Logger instead.
 	DecisionLog *DecisionLog
 	Metrics     *Metrics
-	// VerdictCacheSize bounds the verdict cache's entries and
-	// VerdictCacheBytes their estimated memory; negative disables it.
+	// VerdictCacheSize bounds the verdict cache's verified entries and
+	// VerdictCacheBytes their estimated memory, failures getting a
+	// sixteenth of each besides (see verdictCache); 0 is the default,
+	// negative disables the cache.
 	VerdictCacheSize  int
 	VerdictCacheBytes int
 	Now               func() time.Time

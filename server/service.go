@@ -129,6 +129,8 @@ func NewService(ctx context.Context, cfg config.Config, opts ServiceOptions) (*S
 		// Whether a 403 body names the missing permission.
 		NameMissingPermission: cfg.Listen.NameMissingPermission,
 		LearnCRLURLs:          s.learnCRLURLs(),
+		VerdictCacheSize:      cfg.Cache.Verdicts.MaxEntries,
+		VerdictCacheBytes:     cfg.Cache.Verdicts.MaxBytes,
 	})
 	crlLead := time.Duration(cfg.Trust.CRLWarnBefore)
 	s.warner = &CRLWarner{Checker: s.checker, Lead: crlLead, Every: time.Hour, Logger: s.log, Metrics: metrics}

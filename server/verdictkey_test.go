@@ -39,44 +39,6 @@ func TestAVerdictCacheHitCostsNoAllocation(t *testing.T) {
 	}
 }
 
-func TestVerdictCacheIsBoundedByBytesAsWellAsEntries(t *testing.T) {
-	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
-	success := func(i int) *verdict {
-		return &verdict{id: &identity.Identity{User: strings.Repeat("u", 1000), Groups: []string{"g"}}, from: now, until: now.Add(time.Hour)}
-	}
-	one := success(0).size()
-	cache := newVerdictCache(1000, 10*one)
-	key := func(i int) identity.Digest {
-		return identity.PresentedDigest(string(rune('a'+i)), nil, identity.Options{})
-	}
-	for i := range 25 {
-		cache.put(key(i), success(i))
-		if n, bytes := cache.stats(); bytes > 10*one || n > 10 {
-			t.Fatalf("after %d puts: %d entries of %d bytes, over the bound of %d bytes", i+1, n, bytes, 10*one)
-		}
-	}
-	if n, bytes := cache.stats(); n != 10 || bytes != 10*one {
-		t.Errorf("%d entries of %d bytes, want the 10 of %d that fit", n, bytes, 10*one)
-	}
-	for i := range 25 {
-		_, hit := cache.get(key(i), now)
-		if want := i >= 15; hit != want {
-			t.Errorf("verdict %d cached: %v, want %v (the most recent are kept)", i, hit, want)
-		}
-	}
-	cache.put(key(99), &verdict{id: &identity.Identity{User: strings.Repeat("u", 11*one)}, from: now, until: now.Add(time.Hour)})
-	if _, hit := cache.get(key(99), now); hit {
-		t.Error("a verdict larger than the whole bound was cached")
-	}
-	if n, _ := cache.stats(); n != 10 {
-		t.Errorf("an uncacheable verdict evicted others: %d entries left", n)
-	}
-	cache.put(key(20), success(20)) // replacing an entry counts it once
-	if n, bytes := cache.stats(); n != 10 || bytes != 10*one {
-		t.Errorf("after a replacement: %d entries of %d bytes", n, bytes)
-	}
-}
-
 // TestACachedFailureKeepsASmallFixedSize: what a client presents that does
 // not verify (a 60 KB subject, an error holding its parsed certificate) is
 // cut to a fixed cost before it is cached.

@@ -1,22 +1,26 @@
 package server
 
 import (
-	"container/list"
 	"crypto/x509"
-	"sync"
+	"math"
+	"sync/atomic"
 	"time"
+
+	"github.com/maypok86/otter/v2"
 
 	"github.com/certgate/certgate/identity"
 )
 
 // Bounds of the verdict cache when Options leave them 0.
 const (
-	// DefaultVerdictCacheSize bounds the number of verdicts.
-	DefaultVerdictCacheSize = 10000
-	// DefaultVerdictCacheBytes bounds their estimated memory: room for the
-	// default number of typical client certificates, and a fraction of the
-	// shipped manifest's 256Mi limit.
-	DefaultVerdictCacheBytes = 32 << 20
+	// DefaultVerdictCacheSize bounds the number of verified verdicts: a
+	// fleet of 100,000 client certificates.
+	DefaultVerdictCacheSize = 100_000
+	// DefaultVerdictCacheBytes bounds their estimated memory: 1.3 KiB a
+	// verdict on average, more than a typical client certificate's (about
+	// 900 bytes), so that the entries bound the cache unless certificates
+	// are unusually large (long subjects, many SANs).
+	DefaultVerdictCacheBytes = 128 << 20
 )
 
 // failureTTL is how long a failed verification is remembered. Failures
@@ -44,6 +48,8 @@ type verdict struct {
 	staleCRL bool
 	// The verdict holds for now in [from, until).
 	from, until time.Time
+	// cost is the size of a cached verdict (see retained).
+	cost int
 }
 
 func (v *verdict) holdsAt(now time.Time) bool {
@@ -63,15 +69,16 @@ func (v *verdict) retained() *verdict {
 		r.claimed = &identity.Identity{User: truncate(c.User, maxLoggedNameBytes), Serial: truncate(c.Serial, maxClaimedSerialBytes),
 			FingerprintSHA256: c.FingerprintSHA256, Source: c.Source}
 	}
+	r.cost = r.size()
 	return r
 }
 
 // Estimated costs of a cached verdict, upper bounds of what
 // TestVerdictSizeEstimates measures.
 const (
-	// entryBytes: the verdict and cache entry structs, the list element
-	// and the map slot with its digest.
-	entryBytes = 320
+	// entryBytes: the verdict struct and the cache's node and hash table
+	// slot with its digest.
+	entryBytes = 400
 	// identityBytes: an Identity's fixed part, besides its strings.
 	identityBytes = 320
 )
@@ -98,35 +105,70 @@ func identitySize(id *identity.Identity) int {
 	return n
 }
 
-// verdictCache is a bounded LRU of verdicts keyed by
-// identity.PresentedDigest: a fixed-size digest of exactly what the
-// decision read, so a hit costs neither decoding, parsing nor verification
-// and no entry holds the client's bytes. It is bounded by entries and by
-// the estimated bytes of what they keep. One cache belongs to one snapshot
-// and is dropped with it.
+// verdictCache holds verdicts keyed by identity.PresentedDigest (or
+// identity.ChainDigest): a fixed-size digest of exactly what the decision
+// read, so a hit costs neither decoding, parsing nor verification and no
+// entry holds the client's bytes. One cache belongs to one snapshot and is
+// dropped with it.
+//
+// It is two caches, so that what a client without a valid certificate
+// sends cannot push out the verdicts of clients with one: verified holds
+// successes only, and a junk presentation never reaches it; failed, a
+// sixteenth of its size, holds failures. Both are W-TinyLFU caches
+// (github.com/maypok86/otter/v2): an entry is admitted over the one it
+// would evict only when it has been asked for more often, so a round robin
+// over more certificates than fit keeps hitting on the ones that stayed,
+// where an LRU would miss every time. Each is bounded by entries and by
+// the estimated bytes of what its verdicts keep: an entry weighs its size
+// (verdict.size), and at least maxBytes/maxEntries, so that the one
+// weight bound keeps both.
 type verdictCache struct {
-	mu         sync.Mutex
-	maxEntries int
-	maxBytes   int
-	bytes      int
-	entries    map[identity.Digest]*list.Element
-	order      list.List // front: most recently used
+	verified, failed *otter.Cache[identity.Digest, *verdict]
+	verifiedBound    bound
+	failedBound      bound
+	// bytes is the estimated size of the verdicts cached in both.
+	bytes atomic.Int64
 }
 
-type cacheEntry struct {
-	key  identity.Digest
-	v    *verdict
-	size int
-}
+// bound is one cache's limits.
+type bound struct{ entries, bytes int }
 
-// newVerdictCache returns a cache of at most maxEntries verdicts and
-// maxBytes estimated bytes, or nil (no cache) when either is negative or
-// zero.
+// unit is the least weight of an entry: maxBytes/maxEntries, so that a
+// weight of at most bytes also means at most entries.
+func (b bound) unit() uint32 { return uint32(min(int64(max(b.bytes/b.entries, 1)), math.MaxUint32)) }
+
+// failedShare is the part of the bounds the failures get, besides those of
+// the successes.
+const failedShare = 16
+
+// newVerdictCache returns a cache of at most maxEntries verified verdicts
+// in maxBytes estimated bytes, plus a sixteenth of each for failures, or
+// nil (no cache) when either is negative or zero.
 func newVerdictCache(maxEntries, maxBytes int) *verdictCache {
 	if maxEntries <= 0 || maxBytes <= 0 {
 		return nil
 	}
-	return &verdictCache{maxEntries: maxEntries, maxBytes: maxBytes, entries: make(map[identity.Digest]*list.Element, min(maxEntries, 1024))}
+	c := &verdictCache{
+		verifiedBound: bound{maxEntries, maxBytes},
+		failedBound:   bound{max(maxEntries/failedShare, 1), max(maxBytes/failedShare, 1)},
+	}
+	c.verified = c.newSegment(c.verifiedBound)
+	c.failed = c.newSegment(c.failedBound)
+	return c
+}
+
+func (c *verdictCache) newSegment(b bound) *otter.Cache[identity.Digest, *verdict] {
+	unit := b.unit()
+	return otter.Must(&otter.Options[identity.Digest, *verdict]{
+		MaximumWeight:   uint64(b.bytes),
+		InitialCapacity: min(b.entries, 1024),
+		Weigher: func(_ identity.Digest, v *verdict) uint32 {
+			return max(uint32(min(int64(v.cost), math.MaxUint32)), unit)
+		},
+		OnAtomicDeletion: func(e otter.DeletionEvent[identity.Digest, *verdict]) {
+			c.bytes.Add(-int64(e.Value.cost))
+		},
+	})
 }
 
 // get returns the verdict cached for key if it still holds at now.
@@ -134,50 +176,46 @@ func (c *verdictCache) get(key identity.Digest, now time.Time) (*verdict, bool) 
 	if c == nil {
 		return nil, false
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	el, ok := c.entries[key]
-	if !ok {
-		return nil, false
+	for _, seg := range []*otter.Cache[identity.Digest, *verdict]{c.verified, c.failed} {
+		v, ok := seg.GetIfPresent(key)
+		if !ok {
+			continue
+		}
+		if !v.holdsAt(now) {
+			seg.Invalidate(key)
+			return nil, false
+		}
+		return v, true
 	}
-	e := el.Value.(*cacheEntry)
-	if !e.v.holdsAt(now) {
-		c.remove(el)
-		return nil, false
-	}
-	c.order.MoveToFront(el)
-	return e.v, true
+	return nil, false
 }
 
-// put caches what v retains under key, evicting the least recently used
-// verdicts until both bounds hold. A verdict larger than the byte bound is
-// not cached.
+// put caches what v retains under key: a success among the verified, a
+// failure among the failed. A verdict larger than its cache's byte bound
+// is not cached.
 func (c *verdictCache) put(key identity.Digest, v *verdict) {
 	if c == nil {
 		return
 	}
 	v = v.retained()
-	size := v.size()
-	if size > c.maxBytes {
+	seg, b, other := c.verified, c.verifiedBound, c.failed
+	if v.id == nil {
+		seg, b, other = c.failed, c.failedBound, c.verified
+	}
+	if v.cost > b.bytes {
 		return
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if el, ok := c.entries[key]; ok {
-		c.remove(el)
-	}
-	c.entries[key] = c.order.PushFront(&cacheEntry{key: key, v: v, size: size})
-	c.bytes += size
-	for c.order.Len() > c.maxEntries || c.bytes > c.maxBytes {
-		c.remove(c.order.Back())
-	}
+	c.bytes.Add(int64(v.cost))
+	seg.Set(key, v)
+	other.Invalidate(key)
 }
 
-// remove drops el; the caller holds mu.
-func (c *verdictCache) remove(el *list.Element) {
-	e := c.order.Remove(el).(*cacheEntry)
-	delete(c.entries, e.key)
-	c.bytes -= e.size
+// stats returns the number of verdicts and their estimated bytes.
+func (c *verdictCache) stats() (entries, bytes int) {
+	if c == nil {
+		return 0, 0
+	}
+	return c.verified.EstimatedSize() + c.failed.EstimatedSize(), int(c.bytes.Load())
 }
 
 // len returns the number of cached verdicts.
@@ -186,14 +224,11 @@ func (c *verdictCache) len() int {
 	return n
 }
 
-// stats returns the number of verdicts and their estimated bytes.
-func (c *verdictCache) stats() (entries, bytes int) {
-	if c == nil {
-		return 0, 0
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.order.Len(), c.bytes
+// cleanUp runs the caches' pending maintenance (evictions), for tests that
+// read exact bounds.
+func (c *verdictCache) cleanUp() {
+	c.verified.CleanUp()
+	c.failed.CleanUp()
 }
 
 // CachedVerdicts returns the number of verdicts cached for the serving

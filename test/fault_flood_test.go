@@ -57,12 +57,24 @@ func floodHeaderTrust() string {
 `
 }
 
+// floodCache is a verdict cache that one flood overflows many times over
+// (room for 64 verified verdicts and 4 failures), so that the flood shows
+// whether junk pushes out the verdicts of good clients.
+const floodCache = `cache:
+  verdicts:
+    max_entries: 64
+`
+
+// goodClientEvery is how often a good client asks during a flood: long
+// enough for more junk than floodCache holds to arrive in between.
+const goodClientEvery = 20 * time.Millisecond
+
 // startFloodCertgate runs `certgate serve` for w with forwarded headers
-// believed, no admin API and no file watching (a reload would drop the
-// verdict cache and hide what it keeps).
+// believed, the small floodCache, no admin API and no file watching (a
+// reload would drop the verdict cache and hide what it keeps).
 func startFloodCertgate(t *testing.T, w *world) *certgateProc {
 	t.Helper()
-	return startFaultCertgate(t, w, faultConfig{headers: floodHeaderTrust(), noAdmin: true, noWatch: true})
+	return startFaultCertgate(t, w, faultConfig{headers: floodHeaderTrust(), noAdmin: true, noWatch: true, cache: floodCache})
 }
 
 // TestFaultFloodOfJunkCertificateHeaders sends certgate, in its own
@@ -183,7 +195,9 @@ type floodRun struct {
 
 // runFlood checks that the control is allowed (so the headers are
 // believed and the junk is read), warms certgate up, reads its settled
-// RSS, floods it, reads the settled RSS again and reports both.
+// RSS, floods it while the control asks every goodClientEvery (a good
+// client, which must be allowed from the verdict cache every time), reads
+// the settled RSS again and reports both.
 func runFlood(t *testing.T, p *certgateProc, f floodRun) {
 	t.Helper()
 	ctx := context.Background()
@@ -198,7 +212,11 @@ func runFlood(t *testing.T, p *certgateProc, f floodRun) {
 	entriesStart := metricValue(t, p, "certgate_verdict_cache_entries")
 	heapStart := metricValue(t, p, "go_memstats_heap_inuse_bytes")
 
+	hitsStart := metricValue(t, p, verdictHits)
+	good := startGoodClient(ctx, f.control)
 	report := flood(ctx, f.send, 'f', floodRequests, floodLimit)
+	goodReport := good.stop()
+	hits := metricValue(t, p, verdictHits) - hitsStart
 	rssEnd := settledRSS(t, p)
 	entriesEnd := metricValue(t, p, "certgate_verdict_cache_entries")
 	heapEnd := metricValue(t, p, "go_memstats_heap_inuse_bytes")
@@ -213,8 +231,8 @@ func runFlood(t *testing.T, p *certgateProc, f floodRun) {
 	growth := rssEnd - rssStart
 	reportFault(t, faultResult{
 		Scenario: f.scenario, Load: report, RSSStart: rssStart, RSSEnd: rssEnd,
-		Extra: fmt.Sprintf("RSS growth %.1f MiB (limit %.0f MiB) after %d warm-up requests, %s per request, heap in use %.1f→%.1f MiB, cached verdicts %.0f→%.0f, exit %s",
-			mib(growth), mib(maxFloodGrowth), floodWarmup, shape, mib(int64(heapStart)), mib(int64(heapEnd)), entriesStart, entriesEnd, exitText(exit)),
+		Extra: fmt.Sprintf("RSS growth %.1f MiB (limit %.0f MiB) after %d warm-up requests, %s per request, heap in use %.1f→%.1f MiB, cached verdicts %.0f→%.0f, good client %s with %.0f verdict cache hits, exit %s",
+			mib(growth), mib(maxFloodGrowth), floodWarmup, shape, mib(int64(heapStart)), mib(int64(heapEnd)), entriesStart, entriesEnd, goodReport, hits, exitText(exit)),
 	})
 	if !alive {
 		t.Fatalf("certgate died under the flood\n%s", p.logTail())
@@ -226,6 +244,12 @@ func runFlood(t *testing.T, p *certgateProc, f floodRun) {
 	if report.Requests < floodRequests {
 		t.Errorf("only %d of %d junk requests were sent within %v", report.Requests, floodRequests, floodLimit)
 	}
+	if goodReport.allowed < 10 || goodReport.denied+goodReport.failed > 0 {
+		t.Errorf("a good client during the flood: %s, want every request allowed (at least 10)", goodReport)
+	}
+	if hits < float64(goodReport.allowed) {
+		t.Errorf("%.0f verdict cache hits during the flood for %d requests of a good client whose verdict was cached: the junk pushed it out", hits, goodReport.allowed)
+	}
 	if controlErr != nil || !controlAllowed {
 		t.Errorf("after the flood the viewer is not allowed: status %d, %v", controlStatus, controlErr)
 	}
@@ -233,4 +257,56 @@ func runFlood(t *testing.T, p *certgateProc, f floodRun) {
 		t.Errorf("%d unauthenticated requests grew certgate's RSS by %.1f MiB (%.1f→%.1f MiB), limit %.0f MiB: what a client without a certificate sends must not be kept",
 			report.Requests, mib(growth), mib(rssStart), mib(rssEnd), mib(maxFloodGrowth))
 	}
+}
+
+// verdictHits is the series of verdict cache hits; junk, every value
+// different, never hits.
+const verdictHits = `certgate_verdict_cache_requests_total{result="hit"}`
+
+// goodClient asks as a client with a valid certificate, every
+// goodClientEvery, until stopped.
+type goodClient struct {
+	cancel context.CancelFunc
+	done   chan goodReport
+}
+
+// goodReport counts a good client's answers.
+type goodReport struct{ allowed, denied, failed int }
+
+func (r goodReport) String() string {
+	return fmt.Sprintf("%d allowed, %d denied, %d failed", r.allowed, r.denied, r.failed)
+}
+
+func startGoodClient(ctx context.Context, ask func(context.Context) (bool, int, error)) *goodClient {
+	ctx, cancel := context.WithCancel(ctx)
+	g := &goodClient{cancel: cancel, done: make(chan goodReport, 1)}
+	go func() {
+		var r goodReport
+		tick := time.NewTicker(goodClientEvery)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				g.done <- r
+				return
+			case <-tick.C:
+			}
+			switch allowed, _, err := ask(ctx); {
+			case err != nil && ctx.Err() != nil:
+			case err != nil:
+				r.failed++
+			case allowed:
+				r.allowed++
+			default:
+				r.denied++
+			}
+		}
+	}()
+	return g
+}
+
+// stop ends the client and returns its answers.
+func (g *goodClient) stop() goodReport {
+	g.cancel()
+	return <-g.done
 }

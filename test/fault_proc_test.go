@@ -84,6 +84,8 @@ type faultConfig struct {
 	// noAdmin turns the admin API off; noWatch turns file watching off
 	// (a reload empties the verdict cache).
 	noAdmin, noWatch bool
+	// cache is a cache: section, empty for the defaults.
+	cache string
 }
 
 // defaultFaultHeaders is the headers: section of a fault test's certgate:
@@ -207,8 +209,8 @@ admin:
   listen: %q
   cert_file: %q
   key_file: %q
-`, p.grpcAddr, p.httpAddr, p.metricsAddr, quoted(w.caFile), quoted(w.inters), quoted(w.crls...), fc.onStaleCRL,
-			fc.headers, policyDir, p.decisionLog, !fc.noWatch, p.adminAddr, fc.adminCert, fc.adminKey)
+%s`, p.grpcAddr, p.httpAddr, p.metricsAddr, quoted(w.caFile), quoted(w.inters), quoted(w.crls...), fc.onStaleCRL,
+			fc.headers, policyDir, p.decisionLog, !fc.noWatch, p.adminAddr, fc.adminCert, fc.adminKey, fc.cache)
 		if err := os.WriteFile(p.configPath, []byte(conf), 0o600); err != nil {
 			t.Fatal(err)
 		}

@@ -2,6 +2,7 @@ package trust
 
 import (
 	"crypto/x509"
+	"slices"
 )
 
 // crypto/x509 builds the paths, but two of its checks are stricter than
@@ -66,18 +67,32 @@ func (m views) originals(paths [][]*x509.Certificate, local views) {
 }
 
 // buildPaths runs crypto/x509's path building for chain (leaf first) on
-// views of its certificates and returns the paths with the originals.
+// views of its certificates and returns the paths with the originals,
+// from the anchors (anchors.go) when the Store has them.
 func (s *Store) buildPaths(chain []*x509.Certificate, opts x509.VerifyOptions) ([][]*x509.Certificate, error) {
+	a := s.anchors
+	if a != nil && (opts.CurrentTime.Before(a.since) || slices.ContainsFunc(chain, policyConstrained)) {
+		a = nil // whole paths (see anchors.go)
+	}
 	local := views{}
 	leaf := local.add(chain[0])
 	opts.Roots, opts.Intermediates = s.roots, s.inters
+	if a != nil {
+		opts.Roots, opts.Intermediates = a.roots, a.inters
+	}
 	if len(chain) > 1 {
-		opts.Intermediates = s.inters.Clone()
+		opts.Intermediates = opts.Intermediates.Clone()
 		for _, c := range chain[1:] {
+			if a != nil && s.isConfigured(c) {
+				continue // the pools hold it, an anchor perhaps
+			}
 			opts.Intermediates.AddCert(local.add(c))
 		}
 	}
 	paths, err := leaf.Verify(opts)
+	if err == nil && a != nil {
+		paths, err = a.extend(paths, opts.CurrentTime, opts.KeyUsages[0])
+	}
 	if err != nil {
 		return nil, err
 	}

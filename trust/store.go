@@ -39,8 +39,13 @@ type Store struct {
 	// the most intermediates allowed (-1: no limit).
 	views        views
 	signedBySelf map[*x509.Certificate]bool
-	profile      Profile
-	maxDepth     int
+	// anchors are the intermediates whose way up was verified at load
+	// (anchors.go); nil when none is.
+	anchors *anchoring
+	// configuredRaw holds the DER of every configured CA.
+	configuredRaw map[string]bool
+	profile       Profile
+	maxDepth      int
 }
 
 // Load reads the configured files and builds a Store.
@@ -152,7 +157,12 @@ func newStore(roots, inters []*x509.Certificate, crls []*x509.RevocationList, fi
 	}
 	s := &Store{roots: x509.NewCertPool(), inters: x509.NewCertPool(), crls: map[string][]*crlEntry{}, mode: mode, rootCerts: roots, interCerts: inters}
 	s.index(roots, inters)
+	s.anchors = s.anchor(roots, inters)
 	s.configured = append(append([]*x509.Certificate{}, roots...), inters...)
+	s.configuredRaw = make(map[string]bool, len(s.configured))
+	for _, c := range s.configured {
+		s.configuredRaw[string(c.Raw)] = true
+	}
 	for i, crl := range crls {
 		e := &crlEntry{crl: crl, revoked: make(map[string]struct{}, len(crl.RevokedCertificateEntries)), file: files[i], unsupported: crlUnsupported(crl)}
 		var named *x509.Certificate
@@ -193,4 +203,10 @@ func loadCerts(files []string) ([]*x509.Certificate, error) {
 		out = append(out, certs...)
 	}
 	return out, nil
+}
+
+// isConfigured reports whether c is one of the configured CAs, byte for
+// byte.
+func (s *Store) isConfigured(c *x509.Certificate) bool {
+	return s.configuredRaw[string(c.Raw)]
 }
