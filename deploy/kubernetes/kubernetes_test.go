@@ -14,6 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/certgate/certgate/config"
 	"github.com/certgate/certgate/deploy/k8sdecode"
@@ -45,6 +46,7 @@ func TestATypoFailsTheManifest(t *testing.T) {
 		{"a misspelt field", "certgate.yaml", "  replicas: 2", "  replica: 2"},
 		{"a pod field on the container", "certgate.yaml", "          readOnlyRootFilesystem: true", "          readOnlyRootFilesystem: true\n          fsGroup: 65532"},
 		{"an unknown kind", "certgate.yaml", "kind: PodDisruptionBudget", "kind: PodDisruptionBudgets"},
+		{"a misspelt NetworkPolicy field", "certgate.yaml", "  policyTypes: [Ingress]", "  policyType: [Ingress]"},
 		{"a misspelt Ingress field", "ingress.yaml", "ingressClassName:", "ingressClass:"},
 	}
 	for _, tc := range cases {
@@ -161,6 +163,42 @@ func TestCertgateManifest(t *testing.T) {
 	if !cmp.Equal(pdb.Spec.Selector.MatchLabels, d.Spec.Template.Labels) {
 		t.Errorf("PDB selector %v does not match pod labels", pdb.Spec.Selector.MatchLabels)
 	}
+
+	t.Run("only ingress-nginx reaches the check listeners, only Prometheus metrics", func(t *testing.T) {
+		np := k8sdecode.Only[*networkingv1.NetworkPolicy](t, objs, nil)
+		if !cmp.Equal(np.Spec.PodSelector.MatchLabels, d.Spec.Template.Labels) || len(np.Spec.PodSelector.MatchExpressions) != 0 {
+			t.Errorf("podSelector %+v does not select exactly certgate's pods", np.Spec.PodSelector)
+		}
+		if !cmp.Equal(np.Spec.PolicyTypes, []networkingv1.PolicyType{networkingv1.PolicyTypeIngress}) {
+			t.Errorf("policyTypes %v, want [Ingress]", np.Spec.PolicyTypes)
+		}
+		got := map[string][]string{} // port name -> who may reach it
+		for _, rule := range np.Spec.Ingress {
+			if len(rule.From) == 0 || len(rule.Ports) == 0 {
+				t.Fatalf("rule %+v admits every pod or every port", rule)
+			}
+			for _, port := range rule.Ports {
+				if port.Port == nil || port.Port.String() == "" || port.EndPort != nil {
+					t.Fatalf("rule %+v names no single port", rule)
+				}
+				for _, peer := range rule.From {
+					if peer.IPBlock != nil || peer.NamespaceSelector == nil || peer.PodSelector == nil {
+						t.Fatalf("peer %+v is not a namespace and pod selector", peer)
+					}
+					got[port.Port.String()] = append(got[port.Port.String()],
+						metav1.FormatLabelSelector(peer.NamespaceSelector)+" / "+metav1.FormatLabelSelector(peer.PodSelector))
+				}
+			}
+		}
+		controller := "kubernetes.io/metadata.name=ingress-nginx / app.kubernetes.io/component=controller,app.kubernetes.io/name=ingress-nginx"
+		if diff := cmp.Diff(map[string][]string{
+			"grpc":    {controller},
+			"http":    {controller},
+			"metrics": {"kubernetes.io/metadata.name=monitoring / app.kubernetes.io/name=prometheus"},
+		}, got); diff != "" {
+			t.Errorf("who reaches which port (-want +got):\n%s", diff)
+		}
+	})
 
 	t.Run("the embedded config.yaml is a valid certgate config", func(t *testing.T) {
 		cm := k8sdecode.Only(t, objs, func(cm *corev1.ConfigMap) bool { return cm.Name == "certgate-config" })
