@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 )
 
@@ -67,12 +69,27 @@ func (f *Fetcher) newClient() *http.Client {
 			if err := CheckURL(req.URL.String()); err != nil {
 				return fmt.Errorf("redirect: %w", err)
 			}
-			if req.Context().Value(learnedKey{}) != nil && !f.learn.allowed(req.URL) {
-				return fmt.Errorf("redirect to %s, outside trust.crl_distribution_points.allowed_prefixes", req.URL.Redacted())
+			if req.Context().Value(learnedKey{}) != nil {
+				if !f.learn.allowed(req.URL) {
+					return fmt.Errorf("redirect to %s, outside trust.crl_distribution_points.allowed_prefixes", req.URL.Redacted())
+				}
+				return nil
+			}
+			if !sameOrigin(via[0].URL, req.URL) {
+				return fmt.Errorf("redirect to %s: a configured CRL URL may redirect only within its own host", req.URL.Redacted())
 			}
 			return nil
 		},
 	}
+}
+
+// sameOrigin reports whether a redirect from a configured URL to to stays
+// on from's host and port, over the same scheme or up to https. CRLs are
+// mostly served over plain HTTP, where anyone on the path can answer: a
+// redirect anywhere would let them send certgate's GET to an address only
+// certgate reaches (a cloud metadata service, an internal admin endpoint).
+func sameOrigin(from, to *url.URL) bool {
+	return strings.EqualFold(from.Host, to.Host) && (from.Scheme == to.Scheme || to.Scheme == "https")
 }
 
 // fetch fetches s once and records the outcome. It reports whether s now

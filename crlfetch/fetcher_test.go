@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -265,6 +266,44 @@ func TestAnOversizedBodyWithoutContentLengthIsRefused(t *testing.T) {
 	f.Start(context.Background())
 	if st := only(t, f); st.Available || !strings.Contains(st.LastError, crlfetch.ErrTooLarge.Error()) {
 		t.Fatalf("status %+v", st)
+	}
+}
+
+// TestAConfiguredURLIsNotRedirectedToAnotherHost: CRLs travel over plain
+// HTTP, where anyone on the path may answer with a redirect; following it
+// to another host would send certgate's GET wherever they like (a metadata
+// service, an internal endpoint), which a CRL body check after the fact
+// does not undo. Within the host (and up to https) a redirect is followed.
+func TestAConfiguredURLIsNotRedirectedToAnotherHost(t *testing.T) {
+	w := newWorld(t)
+	body := w.crl(1)
+	var hits atomic.Int32
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, _ *http.Request) {
+		hits.Add(1)
+		_, _ = rw.Write(body)
+	}))
+	t.Cleanup(elsewhere.Close)
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/away":
+			http.Redirect(rw, r, elsewhere.URL+"/ca.crl", http.StatusFound)
+		case "/moved":
+			http.Redirect(rw, r, srv.URL+"/ca.crl", http.StatusMovedPermanently)
+		default:
+			_, _ = rw.Write(body)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	away := newFetcher(t, w, crlfetch.Options{URLs: []string{srv.URL + "/away"}})
+	away.Start(context.Background())
+	if st := only(t, away); st.Available || !strings.Contains(st.LastError, "within its own host") || hits.Load() != 0 {
+		t.Fatalf("a redirect to another host: available %v, error %q, %d requests there", st.Available, st.LastError, hits.Load())
+	}
+	moved := newFetcher(t, w, crlfetch.Options{URLs: []string{srv.URL + "/moved"}})
+	moved.Start(context.Background())
+	if st := only(t, moved); !st.Available {
+		t.Fatalf("a redirect within the host: %s", st.LastError)
 	}
 }
 
