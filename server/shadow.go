@@ -28,6 +28,11 @@ const (
 	// maxShadowRoutes bounds the route label of the disagreement metric;
 	// later routes are counted as "other".
 	maxShadowRoutes = 256
+	// shadowLineRate and shadowLineBurst bound the disagreement lines of
+	// each reason (lines a second, lines at once); the metric counts them
+	// all, and the next line written says how many were left out.
+	shadowLineRate  = 10
+	shadowLineBurst = 50
 )
 
 // The results of one shadowed decision (certgate_shadow_decisions_total).
@@ -63,13 +68,17 @@ type shadowRunner struct {
 	slots   chan struct{}
 	log     *slog.Logger
 	metrics *shadowMetrics
+	// lines limits disagreement lines per reason: any client with a valid
+	// certificate can cause one per request, as it can a denial.
+	lines *denyLimiter
 
 	mu     sync.Mutex
 	routes map[string]bool // route labels seen, at most maxShadowRoutes
 }
 
 func newShadowRunner(log *slog.Logger, m *Metrics) *shadowRunner {
-	r := &shadowRunner{slots: make(chan struct{}, shadowInFlight), log: log, routes: map[string]bool{}}
+	r := &shadowRunner{slots: make(chan struct{}, shadowInFlight), log: log, routes: map[string]bool{},
+		lines: newDenyLimiter(shadowLineRate, shadowLineBurst)}
 	if m != nil {
 		r.metrics = m.shadow
 	}
@@ -102,6 +111,10 @@ func (r *shadowRunner) run(job *shadowJob) {
 	}
 	route := r.routeLabel(job.serving, shadow)
 	r.metrics.observe(shadowDisagree, route, reason)
+	write, droppedBefore := r.lines.admit(Cause(reason), time.Now())
+	if !write {
+		return
+	}
 	attrs := []any{"decision_id", job.decisionID, "revision", job.revision, "reason", reason,
 		"method", truncate(job.in.Request.Method, 64), "path", truncate(job.in.Request.Path, 512),
 		"serving_allow", allows(job.serving), "serving_status", job.serving.Status,
@@ -113,6 +126,9 @@ func (r *shadowRunner) run(job *shadowJob) {
 	}
 	if err != nil {
 		attrs = append(attrs, "shadow_error", err.Error())
+	}
+	if droppedBefore > 0 {
+		attrs = append(attrs, "dropped_before", droppedBefore)
 	}
 	r.log.Warn("shadow policy disagrees", attrs...)
 }

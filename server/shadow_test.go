@@ -314,3 +314,25 @@ func BenchmarkCheckShadow(b *testing.B) {
 		})
 	}
 }
+
+// TestShadowDisagreementLinesAreRateLimited: a client that makes every
+// request disagree cannot make a log line of each; the metric still
+// counts every one.
+func TestShadowDisagreementLinesAreRateLimited(t *testing.T) {
+	c, ca, logs := shadowChecker(t, denyAll)
+	viewer := ca.Leaf("vera", pkitest.Orgs("viewers"))
+	const n = 3 * shadowLineBurst
+	for range n {
+		if res := c.Check(context.Background(), envoyRequest(viewer)); !res.Allow {
+			t.Fatalf("Check = %d %s", res.Status, res.Reason)
+		}
+		waitForShadow(c)
+	}
+	if got := shadowCount(c, shadowDisagree); got != n {
+		t.Errorf("disagreements counted = %v, want %d", got, n)
+	}
+	lines := logs.Records(t, "shadow policy disagrees")
+	if len(lines) < shadowLineBurst || len(lines) >= n {
+		t.Errorf("%d disagreement lines for %d disagreements, want at least the burst %d and fewer than all", len(lines), n, shadowLineBurst)
+	}
+}
