@@ -1,6 +1,7 @@
 package server
 
 import (
+	"math"
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -25,7 +26,7 @@ func crlFetchStatus(f *crlfetch.Fetcher) *adminv1.CRLFetchStatus {
 			LastSuccess: ts(s.LastSuccess), LastAttempt: ts(s.LastAttempt), NextAttempt: ts(s.NextAttempt),
 			Etag: s.ETag, LastModified: s.LastModified,
 			Number: s.Number, ThisUpdate: ts(s.ThisUpdate), NextUpdate: ts(s.NextUpdate),
-			LastError: s.LastError, Failures: uint32(min(s.Failures, 1<<31)),
+			LastError: s.LastError, Failures: uint32(min(uint64(s.Failures), math.MaxUint32)),
 		})
 	}
 	return out
