@@ -56,6 +56,7 @@ type Addrs struct {
 type Service struct {
 	cfg      config.Config
 	log      *slog.Logger
+	source   Source
 	checker  *Checker
 	reloader *Reloader
 	warner   *CRLWarner
@@ -101,7 +102,8 @@ func NewService(ctx context.Context, cfg config.Config, opts ServiceOptions) (*S
 	if s.fetcher != nil {
 		s.fetcher.Start(ctx)
 	}
-	snap, err := s.load(ctx, 1)
+	s.source = serviceSource{s: s, policy: PolicyDir(cfg.Policy.Dir), shadow: cfg.Policy.Shadow.Dir}
+	snap, err := s.source.Load(ctx, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -134,11 +136,7 @@ func NewService(ctx context.Context, cfg config.Config, opts ServiceOptions) (*S
 	})
 	crlLead := time.Duration(cfg.Trust.CRLWarnBefore)
 	s.warner = &CRLWarner{Checker: s.checker, Lead: crlLead, Every: time.Hour, Logger: s.log, Metrics: metrics}
-	s.reloader = &Reloader{Checker: s.checker, Load: s.load, Logger: s.log, Metrics: metrics,
-		Digest: func() (string, error) {
-			d, err := InputDigest(s.trustConfig(), cfg.Policy.Dir)
-			return ShadowDigest(d, cfg.Policy.Shadow.Dir), err
-		},
+	s.reloader = &Reloader{Checker: s.checker, Source: s.source, Logger: s.log, Metrics: metrics,
 		OnSwap: func(next *Snapshot) {
 			s.warner.Poke()
 			logRevocation(s.log, cfg.Trust.CRLMode, next.Trust)
@@ -156,18 +154,35 @@ func NewService(ctx context.Context, cfg config.Config, opts ServiceOptions) (*S
 	return s, nil
 }
 
-// load builds a snapshot of the configured files; the Reloader calls it
-// for every later one.
-func (s *Service) load(ctx context.Context, revision uint64) (*Snapshot, error) {
-	snap, err := LoadSnapshot(ctx, s.trustConfig(), s.cfg.Policy.Dir, revision)
+// serviceSource is the Service's Source: the configured trust files with
+// the CRLs fetched so far (trustConfig, read at each load), and the policy.
+// It warns about what each snapshot it loads trusts too much.
+type serviceSource struct {
+	s      *Service
+	policy PolicySource
+	// shadow is policy.shadow.dir.
+	shadow string
+}
+
+func (src serviceSource) inputs() Inputs {
+	return Inputs{Trust: src.s.trustConfig(), Policy: src.policy, Shadow: src.shadow}
+}
+
+// Digest hashes the inputs a Load now would read.
+func (src serviceSource) Digest(ctx context.Context) (string, error) { return src.inputs().Digest(ctx) }
+
+// Load loads a snapshot and warns about its name-constrained CAs without
+// a binding.
+func (src serviceSource) Load(ctx context.Context, revision uint64) (*Snapshot, error) {
+	snap, err := src.inputs().Load(ctx, revision)
 	if err != nil {
 		return nil, err
 	}
-	if err := LoadShadow(ctx, snap, s.cfg.Policy.Shadow.Dir); err != nil {
+	if snap.ShadowErr != nil {
 		// The snapshot serves without a shadow (certgate_shadow_policy_loaded 0).
-		s.log.ErrorContext(ctx, "shadow policy not loaded; serving without a shadow", "revision", revision, "dir", s.cfg.Policy.Shadow.Dir, "error", err.Error())
+		src.s.log.ErrorContext(ctx, "shadow policy not loaded; serving without a shadow", "revision", revision, "dir", src.shadow, "error", snap.ShadowErr.Error())
 	}
-	warnUnboundConstrainedCAs(s.log, snap)
+	warnUnboundConstrainedCAs(src.s.log, snap)
 	return snap, nil
 }
 

@@ -30,7 +30,7 @@ func startWatching(t *testing.T, trustDir, policyDir string, w *diskWorld) *watc
 	}
 	log := slog.New(slog.DiscardHandler)
 	checker := NewChecker(snap, Options{Logger: log})
-	reloader := &Reloader{Checker: checker, Load: load, Logger: log}
+	reloader := &Reloader{Checker: checker, Source: LoadFunc(load), Logger: log}
 	ready := make(chan struct{}, 16)
 	watcher := &Watcher{Reloader: reloader, Debounce: 20 * time.Millisecond, Logger: log, watching: func() { ready <- struct{}{} }}
 	done := make(chan error, 1)
