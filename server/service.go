@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/certgate/certgate/buildinfo"
+	"github.com/certgate/certgate/bundles"
 	"github.com/certgate/certgate/config"
 	"github.com/certgate/certgate/crlfetch"
 )
@@ -54,9 +55,11 @@ type Addrs struct {
 // serve runs. Signals are the caller's: it calls Reload on SIGHUP and ends
 // Run's context on SIGTERM.
 type Service struct {
-	cfg      config.Config
-	log      *slog.Logger
-	source   Source
+	cfg    config.Config
+	log    *slog.Logger
+	source Source
+	// bundle is the policy.opa bundle the policy comes from, or nil.
+	bundle   *bundles.Policy
 	checker  *Checker
 	reloader *Reloader
 	warner   *CRLWarner
@@ -80,7 +83,10 @@ type Service struct {
 
 // NewService validates cfg, loads the first snapshot and builds everything
 // Run serves with; nothing listens yet. A configuration or first snapshot
-// that cannot be used is an error: certgate never starts without a policy.
+// that cannot be used is an error: certgate never starts without a policy,
+// except that with policy.opa and no bundle yet (none ever downloaded or
+// persisted) it serves without a snapshot, every check a 500 no_snapshot
+// deny and /readyz 503, until the bundle activates.
 // The decision log it opens is flushed and closed when Run returns.
 func NewService(ctx context.Context, cfg config.Config, opts ServiceOptions) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
@@ -102,13 +108,14 @@ func NewService(ctx context.Context, cfg config.Config, opts ServiceOptions) (*S
 	if s.fetcher != nil {
 		s.fetcher.Start(ctx)
 	}
-	s.source = serviceSource{s: s, policy: PolicyDir(cfg.Policy.Dir), shadow: cfg.Policy.Shadow.Dir}
-	snap, err := s.source.Load(ctx, 1)
+	snap, err := s.firstSnapshot(ctx)
 	if err != nil {
 		return nil, err
 	}
-	s.learnFromCAs(snap)
-	logRevocation(s.log, cfg.Trust.CRLMode, snap.Trust)
+	if snap != nil {
+		s.learnFromCAs(snap)
+		logRevocation(s.log, cfg.Trust.CRLMode, snap.Trust)
+	}
 	if s.adminTLS, err = adminTLSConfig(cfg.Admin); err != nil {
 		return nil, err
 	}
@@ -150,6 +157,7 @@ func NewService(ctx context.Context, cfg config.Config, opts ServiceOptions) (*S
 		version = buildinfo.Read().String()
 	}
 	s.admin = &AdminService{Checker: s.checker, Reloader: s.reloader, CRLWarnBefore: crlLead, Version: version, CRLFetcher: s.fetcher}
+	s.attachBundle(registry)
 	s.warnAtStart(snap)
 	return s, nil
 }
@@ -193,7 +201,7 @@ func (s *Service) warnAtStart(snap *Snapshot) {
 		s.log.Warn("the HTTP check endpoint reads certificate headers, but headers.http.trust believes none: every HTTP check will be denied with 401")
 	}
 	warnOpenDataListeners(s.log, s.cfg.Listen)
-	if s.adminTLS != nil && !snap.Policy.AdminDefined() {
+	if s.adminTLS != nil && snap != nil && !snap.Policy.AdminDefined() {
 		s.log.Warn("the policy defines no data.certgate.admin.allow: every call to the TLS admin API will be denied")
 	}
 }
@@ -245,6 +253,9 @@ func (s *Service) Run(ctx context.Context) error {
 	if s.fetcher != nil {
 		background.Go(func() { s.fetcher.Run(ctx) })
 	}
+	if s.bundle != nil {
+		background.Go(func() { s.runBundle(ctx) })
+	}
 	addrs := lis.addrs()
 	s.logServing(addrs)
 	if s.ready != nil {
@@ -270,11 +281,13 @@ func (s *Service) Run(ctx context.Context) error {
 // logServing is the line that says certgate serves, with every bound
 // address and what the first snapshot enforces (tests read the addresses).
 func (s *Service) logServing(a Addrs) {
-	snap := s.checker.Snapshot()
-	ts := snap.Trust.Status()
-	s.log.Info("serving", "grpc", a.GRPC, "http", a.HTTP, "metrics", a.Metrics, "admin", a.Admin, "revision", snap.Revision,
-		"crl_mode", string(ts.Mode), "on_stale_crl", string(ts.OnStaleCRL),
-		"profile", string(ts.Profile), "max_chain_depth", ts.MaxChainDepth,
-		"policy_files", snap.Policy.Files(), "watch", s.cfg.Reload.Watch,
-		"grpc_header_trust", s.grpcTrust.String(), "http_header_trust", s.httpTrust.String())
+	attrs := []any{"grpc", a.GRPC, "http", a.HTTP, "metrics", a.Metrics, "admin", a.Admin, "watch", s.cfg.Reload.Watch,
+		"grpc_header_trust", s.grpcTrust.String(), "http_header_trust", s.httpTrust.String()}
+	// Without a snapshot (no bundle yet) certgate serves, failing closed.
+	if snap := s.checker.Snapshot(); snap != nil {
+		ts := snap.Trust.Status()
+		attrs = append(attrs, "revision", snap.Revision, "crl_mode", string(ts.Mode), "on_stale_crl", string(ts.OnStaleCRL),
+			"profile", string(ts.Profile), "max_chain_depth", ts.MaxChainDepth, "policy_files", snap.Policy.Files())
+	}
+	s.log.Info("serving", attrs...)
 }
