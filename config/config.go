@@ -99,7 +99,7 @@ type Policy struct {
 	// own configuration schema: services, bundles, keys and
 	// persistence_directory (package bundles reads it). Set Dir or OPA,
 	// not both.
-	OPA map[string]any `yaml:"opa"`
+	OPA map[string]any `yaml:"opa,omitempty"`
 }
 
 // ShadowPolicy locates the shadow policy.
