@@ -273,6 +273,9 @@ func ApplyEnv(cfg *Config, lookup func(string) (string, bool)) error {
 			*dst = SplitList(v)
 		}
 	}
+	if _, ok := lookup(EnvPolicyDir); ok {
+		cfg.Policy.OPA = nil // the variable replaces the file's policy, a bundle's too
+	}
 	if v, ok := lookup(EnvCRLMode); ok {
 		cfg.Trust.CRLMode = trust.CRLMode(v)
 	}

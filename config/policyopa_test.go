@@ -45,9 +45,17 @@ policy:
 	if got, want := cfg.Policy.OPA["persistence_directory"], filepath.Join(dir, "state"); got != want {
 		t.Errorf("persistence_directory %v, want %s", got, want)
 	}
-	cfg.Policy.Dir = "/etc/certgate/policy"
-	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "not both") {
+	both := cfg
+	both.Policy.Dir = "/etc/certgate/policy"
+	if err := both.Validate(); err == nil || !strings.Contains(err.Error(), "not both") {
 		t.Errorf("policy.dir and policy.opa: %v, want an error", err)
+	}
+	env := func(k string) (string, bool) { return "/srv/policy", k == config.EnvPolicyDir }
+	if err := config.ApplyEnv(&cfg, env); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Policy.OPA != nil || cfg.Policy.Dir != "/srv/policy" || cfg.Validate() != nil {
+		t.Errorf("%s replaces the file's bundle: policy %+v", config.EnvPolicyDir, cfg.Policy)
 	}
 }
 
