@@ -3,7 +3,9 @@ package kubernetes_test
 import (
 	"encoding/json"
 	"net/url"
+	"path"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -17,8 +19,8 @@ import (
 )
 
 // TestReplicasManifest: the three-replica example pulls its policy as an
-// OPA bundle from the in-cluster static server it deploys, keeps the
-// bundle where its persist directory is mounted, and is ready only with a
+// OPA bundle and its CRL from the in-cluster static server it deploys,
+// keeps both where its state volume is mounted, and is ready only with a
 // bundle.
 func TestReplicasManifest(t *testing.T) {
 	objs := decode(t, "replicas.yaml")
@@ -60,13 +62,17 @@ func TestReplicasManifest(t *testing.T) {
 		t.Fatalf("bundle %+v, want certgate from /certgate.tar.gz, persisted", src)
 	}
 
-	// The replicas persist the bundle on a volume, the root being read-only.
+	// The replicas persist the bundle and cache the CRL on a volume, the
+	// root being read-only.
 	mounts := map[string]string{}
 	for _, m := range c.VolumeMounts {
 		mounts[m.MountPath] = m.Name
 	}
 	if mounts[bc.PersistDir] == "" {
 		t.Errorf("persistence_directory %s is not a mounted volume (mounts %v)", bc.PersistDir, mounts)
+	}
+	if !strings.HasPrefix(cfg.Trust.CacheDir, "/var/lib/certgate/") || mounts["/var/lib/certgate"] == "" {
+		t.Errorf("crl_cache_dir %q is not on the mounted state volume (mounts %v)", cfg.Trust.CacheDir, mounts)
 	}
 
 	// The service URL names the bundle server's Service and port, and that
@@ -99,6 +105,29 @@ func TestReplicasManifest(t *testing.T) {
 	}
 	if bundleVolume == "" || !served {
 		t.Errorf("the bundle server does not serve the certgate-bundle ConfigMap from its document root")
+	}
+
+	// The one CRL URL is the same static server's /crl/, where the
+	// certgate-crl-published ConfigMap is mounted.
+	if len(cfg.Trust.URLs) != 1 || len(cfg.Trust.CRLFiles) != 0 {
+		t.Fatalf("crl_urls %v, crl_files %v: want one URL and no file", cfg.Trust.URLs, cfg.Trust.CRLFiles)
+	}
+	crlURL, err := url.Parse(cfg.Trust.URLs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var crlVolume string
+	for _, v := range server.Spec.Template.Spec.Volumes {
+		if v.ConfigMap != nil && v.ConfigMap.Name == "certgate-crl-published" {
+			crlVolume = v.Name
+		}
+	}
+	crlServed := false
+	for _, m := range nginx.VolumeMounts {
+		crlServed = crlServed || (m.Name == crlVolume && "/usr/share/nginx/html"+path.Dir(crlURL.Path) == m.MountPath)
+	}
+	if crlURL.Host != u.Host || crlVolume == "" || !crlServed {
+		t.Errorf("crl_urls %s is not served by the static server (%s) from certgate-crl-published", crlURL, u.Host)
 	}
 	if nginx.Ports[0].ContainerPort != svc.Spec.Ports[0].TargetPort.IntVal && nginx.Ports[0].Name != svc.Spec.Ports[0].TargetPort.StrVal {
 		t.Errorf("bundle service targets %v, NGINX listens on %v", svc.Spec.Ports[0].TargetPort, nginx.Ports[0])
