@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/certgate/certgate/bundles"
 )
@@ -172,4 +173,24 @@ func TestAPersistedBundleServesWhileTheServerIsDown(t *testing.T) {
 	if snap := startReplica(t, empty, tc).checker.Snapshot(); snap != nil {
 		t.Fatalf("without a persisted bundle: snapshot %d, want none (fail closed)", snap.Revision)
 	}
+}
+
+// TestASlowServerKeepsTheServingPolicy: a bundle server slower than the
+// service's response_header_timeout_seconds is a failed download; the
+// policy serving stays and the timeout is reported.
+func TestASlowServerKeepsTheServingPolicy(t *testing.T) {
+	srv := newBundleServer(t)
+	srv.set(tarball(t, shippedBundle(t, "r1", "rev1"), "", ""), 0)
+	cfg := strings.Replace(policyOPA(srv.URL, ""), `{"url": "`+srv.URL+`"}`, `{"url": "`+srv.URL+`", "response_header_timeout_seconds": 1}`, 1)
+	cfg = strings.Replace(cfg, `, "long_polling_timeout_seconds": 5`, "", 1)
+	r := startReplica(t, cfg, trustFiles(t))
+	eventually(t, "bundle r1 serves", func() bool { return r.serves(t, "rev1") })
+	srv.slow(3 * time.Second)
+	srv.set(tarball(t, shippedBundle(t, "r2", "rev2"), "", ""), 0)
+	eventually(t, "the slow server is reported", func() bool { return strings.Contains(r.status().LastError, "timeout") })
+	if r.serves(t, "rev2") || !r.serves(t, "rev1") {
+		t.Fatalf("serving %v, want r1's policy", r.permissions(t))
+	}
+	srv.slow(0)
+	eventually(t, "r2 serves once the server answers in time", func() bool { return r.serves(t, "rev2") })
 }

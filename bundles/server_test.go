@@ -28,6 +28,7 @@ type bundleServer struct {
 	body    []byte
 	etag    string
 	status  int // when not 0, every request gets it
+	delay   time.Duration
 	changed chan struct{}
 }
 
@@ -40,6 +41,13 @@ func newBundleServer(t *testing.T) *bundleServer {
 		s.Close()
 	})
 	return s
+}
+
+// slow makes every answer wait d before its headers.
+func (s *bundleServer) slow(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.delay = d
 }
 
 // set serves body from now on, or status when it is not 0.
@@ -67,8 +75,13 @@ func (s *bundleServer) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		s.mu.Lock()
 	}
-	body, etag, status := s.body, s.etag, s.status
+	body, etag, status, delay := s.body, s.etag, s.status, s.delay
 	s.mu.Unlock()
+	select {
+	case <-time.After(delay):
+	case <-r.Context().Done():
+		return
+	}
 	if long {
 		w.Header().Set("Content-Type", "application/vnd.openpolicyagent.bundles")
 	}
