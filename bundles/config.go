@@ -77,6 +77,13 @@ func Parse(raw []byte, defaultPersistDir string, log *slog.Logger) (*Config, err
 	if err := checkBundles(parsed.Bundles, oc.Bundles, keyConfigs); err != nil {
 		return nil, err
 	}
+	for name, client := range services {
+		// OPA pulls from an OCI registry with a downloader of its own,
+		// which certgate does not run.
+		if client.Config().Type == "oci" {
+			return nil, fmt.Errorf("policy.opa.services.%s: type oci: certgate downloads bundles over HTTP(S) only", name)
+		}
+	}
 	c := &Config{Bundles: parsed.Bundles, Services: services, PersistDir: defaultPersistDir}
 	if oc.PersistenceDirectory != nil {
 		c.PersistDir = *oc.PersistenceDirectory

@@ -20,6 +20,7 @@ func TestParseRefusesWhatCertgateDoesNotDo(t *testing.T) {
 		{"manual trigger", `{` + svc + `, "bundles": {"a": {"service": "fleet", "trigger": "manual"}}}`, "periodic"},
 		{"an OPA key certgate does not read", `{` + svc + `, "bundles": {"a": {"service": "fleet"}}, "decision_logs": {}}`, "decision_logs"},
 		{"min delay above max", `{` + svc + `, "bundles": {"a": {"service": "fleet", "polling": {"min_delay_seconds": 20, "max_delay_seconds": 10}}}}`, "max polling delay"},
+		{"an OCI registry", `{"services": {"fleet": {"url": "https://ghcr.io", "type": "oci"}}, "bundles": {"a": {"service": "fleet"}}}`, "oci"},
 		{"a signing key id without keys", `{` + svc + `, "bundles": {"a": {"service": "fleet", "signing": {"keyid": "k"}}}}`, "key id k not found"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
