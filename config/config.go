@@ -89,17 +89,32 @@ type Trust struct {
 
 // Policy locates the Rego policy and its data.
 type Policy struct {
-	// Dir holds .rego and data files; empty means the embedded default policy.
+	// Dir holds .rego and data files; empty means the embedded default
+	// policy (unless OPA is set).
 	Dir string `yaml:"dir"`
 	// Shadow is a second policy evaluated beside the serving one, which
 	// never changes a decision (docs/architecture.md, Shadow policy).
 	Shadow ShadowPolicy `yaml:"shadow"`
+	// OPA downloads the policy and data as an OPA bundle instead, in OPA's
+	// own configuration schema: services, bundles, keys and
+	// persistence_directory (package bundles reads it). Set Dir or OPA,
+	// not both.
+	OPA map[string]any `yaml:"opa,omitempty"`
 }
 
 // ShadowPolicy locates the shadow policy.
 type ShadowPolicy struct {
 	// Dir holds the shadow's .rego and data files; empty means none.
 	Dir string `yaml:"dir"`
+}
+
+// validate refuses two policies at once; package bundles checks the
+// opa section itself when certgate starts.
+func (p Policy) validate() error {
+	if p.Dir != "" && p.OPA != nil {
+		return errors.New("policy: set dir (files) or opa (bundles), not both")
+	}
+	return nil
 }
 
 // Log configures the service log and decision log.
@@ -258,6 +273,9 @@ func ApplyEnv(cfg *Config, lookup func(string) (string, bool)) error {
 			*dst = SplitList(v)
 		}
 	}
+	if _, ok := lookup(EnvPolicyDir); ok {
+		cfg.Policy.OPA = nil // the variable replaces the file's policy, a bundle's too
+	}
 	if v, ok := lookup(EnvCRLMode); ok {
 		cfg.Trust.CRLMode = trust.CRLMode(v)
 	}
@@ -337,6 +355,7 @@ func (c Config) Validate() error {
 	if c.DecisionLog.Output == "" {
 		errs = append(errs, errors.New(`decision_log.output: want stdout, stderr, off or a file path`))
 	}
+	errs = append(errs, c.Policy.validate()) // errors.Join drops a nil
 	if c.Reload.Debounce < 0 {
 		errs = append(errs, errors.New("reload.debounce: must not be negative"))
 	}

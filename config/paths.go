@@ -1,12 +1,14 @@
 package config
 
 import (
+	"maps"
 	"path/filepath"
 	"strings"
 )
 
 // ResolvePaths makes every relative path of c relative to dir: the trust
-// files (a ca_bindings ca_file included), policy.dir, the admin certificate, key and Unix socket, the data listeners' TLS files, and a
+// files (a ca_bindings ca_file included), policy.dir,
+// policy.opa.persistence_directory, the admin certificate, key and Unix socket, the data listeners' TLS files, and a
 // decision_log.output that is a file. Load calls it with the config file's
 // directory, so that a file means the same wherever certgate runs (as
 // Prometheus reads its rule_files); values from flags and CERTGATE_*
@@ -33,6 +35,11 @@ func (c *Config) ResolvePaths(dir string) {
 	}
 	if isDecisionLogFile(c.DecisionLog.Output) {
 		resolve(&c.DecisionLog.Output)
+	}
+	if pd, ok := c.Policy.OPA["persistence_directory"].(string); ok {
+		resolve(&pd)
+		c.Policy.OPA = maps.Clone(c.Policy.OPA)
+		c.Policy.OPA["persistence_directory"] = pd
 	}
 	if sock, ok := strings.CutPrefix(c.Admin.Listen, "unix:"); ok && sock != "" {
 		resolve(&sock)

@@ -113,14 +113,24 @@ func load(ctx context.Context, fsys fs.FS, root string, opts []Option) (*Engine,
 	if err != nil {
 		return nil, fmt.Errorf("policy: load %s: %w", root, err)
 	}
-	if len(res.Modules) == 0 {
+	modules := make([]*ast.Module, 0, len(res.Modules))
+	for _, name := range sortedKeys(res.Modules) {
+		modules = append(modules, res.Modules[name].Parsed)
+	}
+	return compile(ctx, root, modules, res.Documents, files, o)
+}
+
+// compile compiles modules over the data documents, prepares the queries
+// and checks the decision with the sample inputs; root names in errors what
+// was loaded.
+func compile(ctx context.Context, root string, modules []*ast.Module, documents map[string]any, files []string, o options) (*Engine, error) {
+	if len(modules) == 0 {
 		return nil, fmt.Errorf("policy: load %s: no .rego files", root)
 	}
-
 	// The data is read-only once loaded: skip the defensive copy on write and
 	// keep it as AST values, so an evaluation does not convert the route table
 	// from Go values on every request.
-	store := inmem.NewFromObjectWithOpts(res.Documents,
+	store := inmem.NewFromObjectWithOpts(documents,
 		inmem.OptRoundTripOnWrite(false),
 		inmem.OptReturnASTValuesOnRead(true))
 	// The modules are compiled once, with the decision query; the other
@@ -132,9 +142,10 @@ func load(ctx context.Context, fsys fs.FS, root string, opts []Option) (*Engine,
 		rego.Store(store),
 		rego.Compiler(compiler),
 	}
-	for _, name := range sortedKeys(res.Modules) {
-		regoOpts = append(regoOpts, rego.ParsedModule(res.Modules[name].Parsed))
+	for _, m := range modules {
+		regoOpts = append(regoOpts, rego.ParsedModule(m))
 	}
+	var err error
 	e := &Engine{files: files}
 	if e.decision, err = rego.New(regoOpts...).PrepareForEval(ctx); err != nil {
 		return nil, fmt.Errorf("policy: compile %s: %w", root, err)
@@ -153,11 +164,7 @@ func load(ctx context.Context, fsys fs.FS, root string, opts []Option) (*Engine,
 	e.granted.pq, e.granted.err = prepare(grantedQuery)
 	e.admin.pq, e.admin.err = prepare(AdminQuery)
 	e.adminDefined = e.admin.err == nil && definesAdmin(ctx, e.admin.pq, compiler)
-	parsed := make([]*ast.Module, 0, len(res.Modules))
-	for _, name := range sortedKeys(res.Modules) {
-		parsed = append(parsed, res.Modules[name].Parsed)
-	}
-	if err := e.index(ctx, prepare, compiler, parsed, res.Documents, o); err != nil {
+	if err := e.index(ctx, prepare, compiler, modules, documents, o); err != nil {
 		return nil, fmt.Errorf("policy: index %s: %w", root, err)
 	}
 	e.markEveryone(ctx)

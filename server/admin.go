@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/certgate/certgate/bundles"
 	"github.com/certgate/certgate/crlfetch"
 	adminv1 "github.com/certgate/certgate/gen/certgate/admin/v1"
 	"github.com/certgate/certgate/identity"
@@ -33,6 +34,8 @@ type AdminService struct {
 	// CRLFetcher, when set, is the fetcher of CRLs over HTTP whose
 	// sources GetStatus reports.
 	CRLFetcher *crlfetch.Fetcher
+	// Bundles, when set, reports the OPA bundles the policy comes from.
+	Bundles func() []bundles.Status
 }
 
 // GetStatus reports the serving snapshot and the last reload.
@@ -40,6 +43,13 @@ func (a *AdminService) GetStatus(context.Context, *adminv1.GetStatusRequest) (*a
 	resp := &adminv1.GetStatusResponse{Version: a.Version}
 	if a.CRLFetcher != nil {
 		resp.CrlFetch = crlFetchStatus(a.CRLFetcher)
+	}
+	// A bundle's status matters most before the first snapshot: it says
+	// why there is none.
+	if a.Bundles != nil {
+		for _, b := range a.Bundles() {
+			resp.Bundles = append(resp.Bundles, bundleStatus(b))
+		}
 	}
 	// One load: the reload record and the snapshot it left serving are
 	// published together, so a reload finishing meanwhile cannot show its

@@ -58,7 +58,7 @@ func startAdminIn(t *testing.T, w *diskWorld, serverCert *tls.Certificate, dial 
 	}
 	log := slog.New(slog.DiscardHandler)
 	a.checker = NewChecker(snap, Options{Logger: log, DecisionLog: NewDecisionLog(a.decisions, 1)})
-	a.reloader = &Reloader{Checker: a.checker, Load: load, Logger: log}
+	a.reloader = &Reloader{Checker: a.checker, Source: LoadFunc(load), Logger: log}
 	svc := &AdminService{Checker: a.checker, Reloader: a.reloader, CRLWarnBefore: time.Hour}
 	var tlsCfg *tls.Config
 	network, address := "unix", ""
@@ -588,7 +588,7 @@ func TestAdminStatusShowsTheSnapshotOfTheLastReload(t *testing.T) {
 	}
 	log := slog.New(slog.DiscardHandler)
 	checker := NewChecker(base, Options{Logger: log})
-	svc := &AdminService{Checker: checker, Reloader: &Reloader{Checker: checker, Load: load, Logger: log}}
+	svc := &AdminService{Checker: checker, Reloader: &Reloader{Checker: checker, Source: LoadFunc(load), Logger: log}}
 	ctx := context.Background()
 	done := make(chan struct{})
 	go func() {

@@ -7,9 +7,6 @@ import (
 	"time"
 )
 
-// LoadFunc builds a complete snapshot with the given revision.
-type LoadFunc func(ctx context.Context, revision uint64) (*Snapshot, error)
-
 // The results of a reload.
 const (
 	ReloadSuccess   = "success"
@@ -51,13 +48,11 @@ func (s *ReloadStatus) add(a ReloadAttempt) {
 // whose inputs have the digest of the serving snapshot changes nothing.
 type Reloader struct {
 	Checker *Checker
-	Load    LoadFunc
+	// Source loads snapshots; when its Digest equals the serving
+	// snapshot's, a reload ends as unchanged without loading anything.
+	Source  Source
 	Logger  *slog.Logger
 	Metrics *Metrics
-	// Digest, when set, hashes the input files the way Load does; equal to
-	// the serving snapshot's Digest, a reload ends as unchanged without
-	// loading anything.
-	Digest func() (string, error)
 	// OnSwap, when set, runs after a new snapshot is swapped in.
 	OnSwap func(*Snapshot)
 
@@ -85,9 +80,9 @@ func (r *Reloader) Attempt(ctx context.Context, trigger string) ReloadAttempt {
 	attempt := ReloadAttempt{At: time.Now(), Trigger: trigger}
 	var snap *Snapshot
 	var err error
-	unchanged := r.sameInputs(cur)
+	unchanged := r.sameInputs(ctx, cur)
 	if !unchanged {
-		snap, err = r.Load(ctx, next)
+		snap, err = r.Source.Load(ctx, next)
 		unchanged = err == nil && cur != nil && snap.Digest != "" && snap.Digest == cur.Digest
 		if err == nil && !unchanged && cur != nil {
 			// A CRL older than the serving one could drop a revocation.
@@ -98,7 +93,7 @@ func (r *Reloader) Attempt(ctx context.Context, trigger string) ReloadAttempt {
 	switch {
 	case unchanged:
 		attempt.Result, attempt.Revision = ReloadUnchanged, cur.Revision
-		log.InfoContext(ctx, "reload: nothing changed on disk", "trigger", trigger, "revision", cur.Revision)
+		log.InfoContext(ctx, "reload: no input changed", "trigger", trigger, "revision", cur.Revision)
 	case err != nil:
 		attempt.Result, attempt.Err = ReloadFailure, err
 		if cur != nil {
@@ -124,11 +119,11 @@ func (r *Reloader) Attempt(ctx context.Context, trigger string) ReloadAttempt {
 // sameInputs reports whether the files still hash to the serving
 // snapshot's digest, so that a reload storm (SIGHUPs, editors writing a
 // file in several steps) does not compile the policy again and again.
-func (r *Reloader) sameInputs(cur *Snapshot) bool {
-	if r.Digest == nil || cur == nil || cur.Digest == "" {
+func (r *Reloader) sameInputs(ctx context.Context, cur *Snapshot) bool {
+	if cur == nil || cur.Digest == "" {
 		return false
 	}
-	d, err := r.Digest()
+	d, err := r.Source.Digest(ctx)
 	return err == nil && d == cur.Digest
 }
 

@@ -53,7 +53,7 @@ func TestReloadUnderTrafficNeverMixesSnapshots(t *testing.T) {
 	}
 	log := slog.New(slog.DiscardHandler)
 	checker := NewChecker(snap, Options{Logger: log})
-	reloader := &Reloader{Checker: checker, Load: load, Logger: log}
+	reloader := &Reloader{Checker: checker, Source: LoadFunc(load), Logger: log}
 
 	want := func(client string, rev uint64) int {
 		allowed := (client == "x") == (rev%2 == 0)
@@ -126,8 +126,8 @@ func TestReloadOfUnchangedFilesLoadsNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.DiscardHandler)
-	r := &Reloader{Checker: NewChecker(snap, Options{Logger: log}), Load: load, Logger: log,
-		Digest: func() (string, error) { return InputDigest(w.trustConfig(dir), dir) }}
+	r := &Reloader{Checker: NewChecker(snap, Options{Logger: log}), Logger: log,
+		Source: digestSource{LoadFunc(load), Inputs{Trust: w.trustConfig(dir), Policy: PolicyDir(dir)}}}
 	for range 5 {
 		if a := r.Attempt(context.Background(), "SIGHUP"); a.Result != ReloadUnchanged {
 			t.Fatalf("reload of unchanged files: %s %v", a.Result, a.Err)
@@ -162,8 +162,8 @@ func TestAReloadThatTakesACRLBackIsRefused(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	metrics := NewMetrics(prometheus.NewRegistry())
 	checker := NewChecker(snap, Options{Logger: log})
-	reloader := &Reloader{Checker: checker, Load: load, Logger: log, Metrics: metrics,
-		Digest: func() (string, error) { return InputDigest(w.trustConfig(dir), dir) }}
+	reloader := &Reloader{Checker: checker, Logger: log, Metrics: metrics,
+		Source: Inputs{Trust: w.trustConfig(dir), Policy: PolicyDir(dir)}}
 	admin := &AdminService{Checker: checker, Reloader: reloader}
 	ctx := context.Background()
 
@@ -211,3 +211,12 @@ func TestAReloadThatTakesACRLBackIsRefused(t *testing.T) {
 		t.Errorf("viewer after the newer CRL: %d (%s), want allowed", res.Status, res.Reason)
 	}
 }
+
+// digestSource loads with one Source and hashes with another, so a test
+// can count the loads that a digest spares.
+type digestSource struct {
+	LoadFunc
+	digest Source
+}
+
+func (s digestSource) Digest(ctx context.Context) (string, error) { return s.digest.Digest(ctx) }

@@ -49,7 +49,7 @@ func startServers(t *testing.T, opts ...func(*servers)) *running {
 	reg := prometheus.NewRegistry()
 	metrics := NewMetrics(reg)
 	r.checker = NewChecker(snap, Options{Logger: log, Metrics: metrics})
-	r.reloader = &Reloader{Checker: r.checker, Load: load, Logger: log, Metrics: metrics}
+	r.reloader = &Reloader{Checker: r.checker, Source: LoadFunc(load), Logger: log, Metrics: metrics}
 	grpcLis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/certgate/certgate/buildinfo"
+	"github.com/certgate/certgate/bundles"
 	"github.com/certgate/certgate/config"
 	"github.com/certgate/certgate/crlfetch"
 )
@@ -54,8 +55,11 @@ type Addrs struct {
 // serve runs. Signals are the caller's: it calls Reload on SIGHUP and ends
 // Run's context on SIGTERM.
 type Service struct {
-	cfg      config.Config
-	log      *slog.Logger
+	cfg    config.Config
+	log    *slog.Logger
+	source Source
+	// bundle is the policy.opa bundle the policy comes from, or nil.
+	bundle   *bundles.Policy
 	checker  *Checker
 	reloader *Reloader
 	warner   *CRLWarner
@@ -79,7 +83,10 @@ type Service struct {
 
 // NewService validates cfg, loads the first snapshot and builds everything
 // Run serves with; nothing listens yet. A configuration or first snapshot
-// that cannot be used is an error: certgate never starts without a policy.
+// that cannot be used is an error: certgate never starts without a policy,
+// except that with policy.opa and no bundle yet (none ever downloaded or
+// persisted) it serves without a snapshot, every check a 500 no_snapshot
+// deny and /readyz 503, until the bundle activates.
 // The decision log it opens is flushed and closed when Run returns.
 func NewService(ctx context.Context, cfg config.Config, opts ServiceOptions) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
@@ -101,12 +108,14 @@ func NewService(ctx context.Context, cfg config.Config, opts ServiceOptions) (*S
 	if s.fetcher != nil {
 		s.fetcher.Start(ctx)
 	}
-	snap, err := s.load(ctx, 1)
+	snap, err := s.firstSnapshot(ctx)
 	if err != nil {
 		return nil, err
 	}
-	s.learnFromCAs(snap)
-	logRevocation(s.log, cfg.Trust.CRLMode, snap.Trust)
+	if snap != nil {
+		s.learnFromCAs(snap)
+		logRevocation(s.log, cfg.Trust.CRLMode, snap.Trust)
+	}
 	if s.adminTLS, err = adminTLSConfig(cfg.Admin); err != nil {
 		return nil, err
 	}
@@ -134,11 +143,7 @@ func NewService(ctx context.Context, cfg config.Config, opts ServiceOptions) (*S
 	})
 	crlLead := time.Duration(cfg.Trust.CRLWarnBefore)
 	s.warner = &CRLWarner{Checker: s.checker, Lead: crlLead, Every: time.Hour, Logger: s.log, Metrics: metrics}
-	s.reloader = &Reloader{Checker: s.checker, Load: s.load, Logger: s.log, Metrics: metrics,
-		Digest: func() (string, error) {
-			d, err := InputDigest(s.trustConfig(), cfg.Policy.Dir)
-			return ShadowDigest(d, cfg.Policy.Shadow.Dir), err
-		},
+	s.reloader = &Reloader{Checker: s.checker, Source: s.source, Logger: s.log, Metrics: metrics,
 		OnSwap: func(next *Snapshot) {
 			s.warner.Poke()
 			logRevocation(s.log, cfg.Trust.CRLMode, next.Trust)
@@ -152,22 +157,40 @@ func NewService(ctx context.Context, cfg config.Config, opts ServiceOptions) (*S
 		version = buildinfo.Read().String()
 	}
 	s.admin = &AdminService{Checker: s.checker, Reloader: s.reloader, CRLWarnBefore: crlLead, Version: version, CRLFetcher: s.fetcher}
+	s.attachBundle(registry)
 	s.warnAtStart(snap)
 	return s, nil
 }
 
-// load builds a snapshot of the configured files; the Reloader calls it
-// for every later one.
-func (s *Service) load(ctx context.Context, revision uint64) (*Snapshot, error) {
-	snap, err := LoadSnapshot(ctx, s.trustConfig(), s.cfg.Policy.Dir, revision)
+// serviceSource is the Service's Source: the configured trust files with
+// the CRLs fetched so far (trustConfig, read at each load), and the policy.
+// It warns about what each snapshot it loads trusts too much.
+type serviceSource struct {
+	s      *Service
+	policy PolicySource
+	// shadow is policy.shadow.dir.
+	shadow string
+}
+
+func (src serviceSource) inputs() Inputs {
+	return Inputs{Trust: src.s.trustConfig(), Policy: src.policy, Shadow: src.shadow}
+}
+
+// Digest hashes the inputs a Load now would read.
+func (src serviceSource) Digest(ctx context.Context) (string, error) { return src.inputs().Digest(ctx) }
+
+// Load loads a snapshot and warns about its name-constrained CAs without
+// a binding.
+func (src serviceSource) Load(ctx context.Context, revision uint64) (*Snapshot, error) {
+	snap, err := src.inputs().Load(ctx, revision)
 	if err != nil {
 		return nil, err
 	}
-	if err := LoadShadow(ctx, snap, s.cfg.Policy.Shadow.Dir); err != nil {
+	if snap.ShadowErr != nil {
 		// The snapshot serves without a shadow (certgate_shadow_policy_loaded 0).
-		s.log.ErrorContext(ctx, "shadow policy not loaded; serving without a shadow", "revision", revision, "dir", s.cfg.Policy.Shadow.Dir, "error", err.Error())
+		src.s.log.ErrorContext(ctx, "shadow policy not loaded; serving without a shadow", "revision", revision, "dir", src.shadow, "error", snap.ShadowErr.Error())
 	}
-	warnUnboundConstrainedCAs(s.log, snap)
+	warnUnboundConstrainedCAs(src.s.log, snap)
 	return snap, nil
 }
 
@@ -178,7 +201,7 @@ func (s *Service) warnAtStart(snap *Snapshot) {
 		s.log.Warn("the HTTP check endpoint reads certificate headers, but headers.http.trust believes none: every HTTP check will be denied with 401")
 	}
 	warnOpenDataListeners(s.log, s.cfg.Listen)
-	if s.adminTLS != nil && !snap.Policy.AdminDefined() {
+	if s.adminTLS != nil && snap != nil && !snap.Policy.AdminDefined() {
 		s.log.Warn("the policy defines no data.certgate.admin.allow: every call to the TLS admin API will be denied")
 	}
 }
@@ -230,6 +253,9 @@ func (s *Service) Run(ctx context.Context) error {
 	if s.fetcher != nil {
 		background.Go(func() { s.fetcher.Run(ctx) })
 	}
+	if s.bundle != nil {
+		background.Go(func() { s.runBundle(ctx) })
+	}
 	addrs := lis.addrs()
 	s.logServing(addrs)
 	if s.ready != nil {
@@ -255,11 +281,13 @@ func (s *Service) Run(ctx context.Context) error {
 // logServing is the line that says certgate serves, with every bound
 // address and what the first snapshot enforces (tests read the addresses).
 func (s *Service) logServing(a Addrs) {
-	snap := s.checker.Snapshot()
-	ts := snap.Trust.Status()
-	s.log.Info("serving", "grpc", a.GRPC, "http", a.HTTP, "metrics", a.Metrics, "admin", a.Admin, "revision", snap.Revision,
-		"crl_mode", string(ts.Mode), "on_stale_crl", string(ts.OnStaleCRL),
-		"profile", string(ts.Profile), "max_chain_depth", ts.MaxChainDepth,
-		"policy_files", snap.Policy.Files(), "watch", s.cfg.Reload.Watch,
-		"grpc_header_trust", s.grpcTrust.String(), "http_header_trust", s.httpTrust.String())
+	attrs := []any{"grpc", a.GRPC, "http", a.HTTP, "metrics", a.Metrics, "admin", a.Admin, "watch", s.cfg.Reload.Watch,
+		"grpc_header_trust", s.grpcTrust.String(), "http_header_trust", s.httpTrust.String()}
+	// Without a snapshot (no bundle yet) certgate serves, failing closed.
+	if snap := s.checker.Snapshot(); snap != nil {
+		ts := snap.Trust.Status()
+		attrs = append(attrs, "revision", snap.Revision, "crl_mode", string(ts.Mode), "on_stale_crl", string(ts.OnStaleCRL),
+			"profile", string(ts.Profile), "max_chain_depth", ts.MaxChainDepth, "policy_files", snap.Policy.Files())
+	}
+	s.log.Info("serving", attrs...)
 }

@@ -27,6 +27,10 @@ type Watcher struct {
 	watching func()
 }
 
+// noSnapshotPoll is how often a Watcher started without a snapshot looks
+// for the first one.
+const noSnapshotPoll = 200 * time.Millisecond
+
 // Run watches until ctx ends. A directory that cannot be watched is logged
 // and retried after the next reload.
 func (w *Watcher) Run(ctx context.Context) error {
@@ -54,10 +58,23 @@ func (w *Watcher) Run(ctx context.Context) error {
 	rewatch()
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
+	// Without a snapshot (a bundle not yet downloaded) there is nothing
+	// to watch; the first snapshot comes from elsewhere, and its files are
+	// watched once it serves.
+	firstSnapshot := time.NewTicker(noSnapshotPoll)
+	defer firstSnapshot.Stop()
+	if w.Reloader.Checker.Snapshot() != nil {
+		firstSnapshot.Stop()
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-firstSnapshot.C:
+			if w.Reloader.Checker.Snapshot() != nil {
+				firstSnapshot.Stop()
+				rewatch()
+			}
 		case ev, ok := <-fw.Events:
 			if !ok {
 				return nil

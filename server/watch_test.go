@@ -30,7 +30,7 @@ func startWatching(t *testing.T, trustDir, policyDir string, w *diskWorld) *watc
 	}
 	log := slog.New(slog.DiscardHandler)
 	checker := NewChecker(snap, Options{Logger: log})
-	reloader := &Reloader{Checker: checker, Load: load, Logger: log}
+	reloader := &Reloader{Checker: checker, Source: LoadFunc(load), Logger: log}
 	ready := make(chan struct{}, 16)
 	watcher := &Watcher{Reloader: reloader, Debounce: 20 * time.Millisecond, Logger: log, watching: func() { ready <- struct{}{} }}
 	done := make(chan error, 1)
@@ -112,4 +112,40 @@ func TestWatcherFollowsInPlaceEdits(t *testing.T) {
 	x.eventually(t, viewer, http.MethodPost, "/api/v1/vm", http.StatusOK)
 	w.write(t, trustDir, policyDir, version{grants: map[string][]string{"viewers": {"start_vm"}}, revoked: []*x509.Certificate{viewer.Cert}})
 	x.eventually(t, viewer, http.MethodPost, "/api/v1/vm", http.StatusUnauthorized)
+}
+
+// TestAWatcherStartedWithoutASnapshotWatchesTheFirstOne: a certgate whose
+// bundle has not arrived yet starts with no snapshot; once a bundle brings
+// one, a change to its CA or CRL files reloads as usual.
+func TestAWatcherStartedWithoutASnapshotWatchesTheFirstOne(t *testing.T) {
+	w := newDiskWorld(t)
+	viewer := w.ca.Leaf("viewer", pkitest.Orgs("viewers"))
+	dir := t.TempDir()
+	w.write(t, dir, dir, version{})
+	log := slog.New(slog.DiscardHandler)
+	checker := NewChecker(nil, Options{Logger: log})
+	reloader := &Reloader{Checker: checker, Source: Inputs{Trust: w.trustConfig(dir), Policy: PolicyDir(dir)}, Logger: log}
+	ready := make(chan struct{}, 16)
+	watcher := &Watcher{Reloader: reloader, Debounce: 20 * time.Millisecond, Logger: log, watching: func() { ready <- struct{}{} }}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- watcher.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("watcher: %v", err)
+		}
+	})
+	<-ready // nothing to watch yet
+	if a := reloader.Attempt(ctx, "bundle certgate"); a.Result != ReloadSuccess {
+		t.Fatalf("first snapshot: %s %v", a.Result, a.Err)
+	}
+	select {
+	case <-ready:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the watcher did not watch the first snapshot's files")
+	}
+	w.write(t, dir, dir, version{revoked: []*x509.Certificate{viewer.Cert}})
+	x := &watched{checker: checker, reloader: reloader}
+	x.eventually(t, viewer, http.MethodGet, "/api/v1/vm", http.StatusUnauthorized)
 }

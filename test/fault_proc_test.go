@@ -88,6 +88,9 @@ type faultConfig struct {
 	noAdmin, noWatch bool
 	// cache is a cache: section, empty for the defaults.
 	cache string
+	// policy replaces the policy: section (the shipped policy in a
+	// directory), to serve a bundle, say.
+	policy string
 }
 
 // defaultFaultHeaders is the headers: section of a fault test's certgate:
@@ -158,6 +161,9 @@ func writeFaultConfig(t testing.TB, w *world, fc faultConfig) *certgateProc {
 	if fc.headers == "" {
 		fc.headers = defaultFaultHeaders
 	}
+	if fc.policy == "" {
+		fc.policy = fmt.Sprintf("policy:\n  dir: %q\n", policyDir)
+	}
 	logDir := t.TempDir()
 	p := &certgateProc{
 		t: t, bin: certgateBinary(t),
@@ -196,9 +202,7 @@ trust:
   crl_files: %s
   crl_mode: full_chain
   on_stale_crl: %s
-%spolicy:
-  dir: %q
-log:
+%s%slog:
   level: info
   format: json
 decision_log:
@@ -212,7 +216,7 @@ admin:
   cert_file: %q
   key_file: %q
 %s`, p.grpcAddr, p.httpAddr, p.metricsAddr, quoted(w.caFile), quoted(w.inters), quoted(w.crls...), fc.onStaleCRL,
-			fc.headers, policyDir, p.decisionLog, !fc.noWatch, p.adminAddr, fc.adminCert, fc.adminKey, fc.cache)
+			fc.headers, fc.policy, p.decisionLog, !fc.noWatch, p.adminAddr, fc.adminCert, fc.adminKey, fc.cache)
 		if err := os.WriteFile(p.configPath, []byte(conf), 0o600); err != nil {
 			t.Fatal(err)
 		}

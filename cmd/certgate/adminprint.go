@@ -53,6 +53,9 @@ func printStatus(w io.Writer, st *adminv1.GetStatusResponse) {
 		fmt.Fprintf(w, "policy     %s\n", strings.Join(snap.GetPolicyFiles(), ", "))
 	}
 	printCRLFetch(w, st.GetCrlFetch())
+	for _, b := range st.GetBundles() {
+		printBundle(w, b)
+	}
 	fmt.Fprintf(w, "reloads    %d succeeded, %d failed\n", st.GetReloadSuccesses(), st.GetReloadFailures())
 	if st.GetLastReload() != nil {
 		fmt.Fprint(w, "last       ")
@@ -153,4 +156,21 @@ func sortedMapKeys(m map[string]string) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+func printBundle(w io.Writer, b *adminv1.Bundle) {
+	from := ""
+	if b.GetFromDisk() {
+		from = ", read from disk"
+	}
+	revision := b.GetRevision()
+	if revision == "" {
+		revision = "-"
+	}
+	fmt.Fprintf(w, "bundle     %s from %s: revision %s, ETag %s%s\n", b.GetName(), b.GetUrl(), revision, orDash(b.GetEtag()), from)
+	fmt.Fprintf(w, "           activated %s, checked %s, %d activations, %d failures\n",
+		when(b.GetActivatedAt()), when(b.GetCheckedAt()), b.GetActivations(), b.GetFailures())
+	if b.GetLastError() != "" {
+		fmt.Fprintf(w, "           error at %s: %s\n", when(b.GetLastErrorAt()), b.GetLastError())
+	}
 }

@@ -64,13 +64,18 @@ func runDecide(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "certgate decide: %v\n", err)
 		return exitUsage
 	}
+	dir, err := offlinePolicyDir(cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "certgate decide: %v\n", err)
+		return exitUsage
+	}
 	log := newLogger(stderr, cfg.Log)
 	tc, err := server.FetchedTrustConfig(ctx, cfg, log)
 	if err != nil {
 		fmt.Fprintf(stderr, "certgate decide: %v\n", err)
 		return exitUsage
 	}
-	snap, err := server.LoadSnapshot(ctx, tc, cfg.Policy.Dir, 1)
+	snap, err := server.LoadSnapshot(ctx, tc, dir, 1)
 	if err != nil {
 		fmt.Fprintf(stderr, "certgate decide: %v\n", err)
 		return exitUsage

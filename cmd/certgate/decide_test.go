@@ -77,3 +77,29 @@ func TestDecideLogsItsDecisionAsACertificateFile(t *testing.T) {
 		t.Errorf("identity %+v, want source cert_file", got.Identity)
 	}
 }
+
+// TestDecideRefusesABundleConfig: with policy.opa, decide would otherwise
+// answer from the embedded policy, not the bundle serve downloads; it
+// refuses, and --policy-dir replaces the bundle.
+func TestDecideRefusesABundleConfig(t *testing.T) {
+	dir := t.TempDir()
+	root := pkitest.New(t, "decide root")
+	leaf := root.Leaf("viewer", pkitest.Orgs("viewers"))
+	ca, cert, cfg := filepath.Join(dir, "ca.pem"), filepath.Join(dir, "leaf.pem"), filepath.Join(dir, "certgate.yaml")
+	for name, data := range map[string][]byte{
+		ca: pki.EncodeCertsPEM(root.Cert), cert: leaf.CertPEM(),
+		cfg: []byte("trust: {ca_files: [ca.pem]}\npolicy:\n  opa:\n    services: {fleet: {url: \"https://b\"}}\n    bundles: {certgate: {service: fleet}}\n"),
+	} {
+		if err := os.WriteFile(name, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, _, stderr := runCLI("decide", "--config", cfg, "--cert", cert, "--method", "GET", "--path", "/api/v1/vm")
+	if code != exitUsage || !strings.Contains(stderr, "policy.opa") {
+		t.Errorf("exit code %d, stderr %q; want %d naming policy.opa", code, stderr, exitUsage)
+	}
+	code, stdout, stderr := runCLI("decide", "--config", cfg, "--policy-dir", "../../rego", "--cert", cert, "--method", "GET", "--path", "/api/v1/vm")
+	if code != exitOK || !strings.Contains(stdout, `"allow": true`) {
+		t.Errorf("with --policy-dir: exit code %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	}
+}

@@ -103,7 +103,8 @@ func (f *configFlags) load(fs *flag.FlagSet, base config.Config) (config.Config,
 		case "crl-mode":
 			cfg.Trust.CRLMode = trust.CRLMode(f.crlMode)
 		case "policy-dir":
-			cfg.Policy.Dir = f.policyDir
+			// The flag replaces the file's policy, a bundle's too.
+			cfg.Policy.Dir, cfg.Policy.OPA = f.policyDir, nil
 		case "http-trust":
 			cfg.Headers.HTTP.Trust = f.httpTrust
 		case "http-trusted-proxies":

@@ -214,7 +214,11 @@ func verifyWithConfig(ctx context.Context, file string, chain []*x509.Certificat
 		return rep, nil
 	}
 	rep.Verified = true
-	engine, err := policy.Load(ctx, cfg.Policy.Dir)
+	dir, err := offlinePolicyDir(cfg)
+	if err != nil {
+		return nil, err
+	}
+	engine, err := policy.Load(ctx, dir)
 	if err != nil {
 		return nil, fmt.Errorf("load policy: %w", err)
 	}

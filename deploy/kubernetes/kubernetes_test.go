@@ -48,6 +48,7 @@ func TestATypoFailsTheManifest(t *testing.T) {
 		{"an unknown kind", "certgate.yaml", "kind: PodDisruptionBudget", "kind: PodDisruptionBudgets"},
 		{"a misspelt NetworkPolicy field", "certgate.yaml", "  policyTypes: [Ingress]", "  policyType: [Ingress]"},
 		{"a misspelt Ingress field", "ingress.yaml", "ingressClassName:", "ingressClass:"},
+		{"a misspelt field of the replicas example", "replicas.yaml", "  replicas: 3", "  replica: 3"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

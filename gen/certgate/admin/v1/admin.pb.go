@@ -191,6 +191,9 @@ type GetStatusResponse struct {
 	ReloadFailures  uint64 `protobuf:"varint,4,opt,name=reload_failures,json=reloadFailures,proto3" json:"reload_failures,omitempty"`
 	// The certgate build version.
 	Version string `protobuf:"bytes,5,opt,name=version,proto3" json:"version,omitempty"`
+	// The OPA bundles the policy comes from (policy.opa), by name; empty
+	// when the policy is read from files.
+	Bundles []*Bundle `protobuf:"bytes,6,rep,name=bundles,proto3" json:"bundles,omitempty"`
 	// CRLs fetched over HTTP (trust.crl_urls, learned distribution points);
 	// absent when none is configured.
 	CrlFetch      *CRLFetchStatus `protobuf:"bytes,20,opt,name=crl_fetch,json=crlFetch,proto3" json:"crl_fetch,omitempty"`
@@ -263,11 +266,154 @@ func (x *GetStatusResponse) GetVersion() string {
 	return ""
 }
 
+func (x *GetStatusResponse) GetBundles() []*Bundle {
+	if x != nil {
+		return x.Bundles
+	}
+	return nil
+}
+
 func (x *GetStatusResponse) GetCrlFetch() *CRLFetchStatus {
 	if x != nil {
 		return x.CrlFetch
 	}
 	return nil
+}
+
+// Bundle is one configured OPA bundle and what became of its downloads.
+type Bundle struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Where it is downloaded from: the service's URL and the resource.
+	Url string `protobuf:"bytes,2,opt,name=url,proto3" json:"url,omitempty"`
+	// The manifest revision and HTTP ETag of the bundle the policy is
+	// built from; empty before one activated.
+	Revision string `protobuf:"bytes,3,opt,name=revision,proto3" json:"revision,omitempty"`
+	Etag     string `protobuf:"bytes,4,opt,name=etag,proto3" json:"etag,omitempty"`
+	// When a downloaded (or persisted) bundle last became part of the
+	// serving snapshot; absent if none ever did.
+	ActivatedAt *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=activated_at,json=activatedAt,proto3" json:"activated_at,omitempty"`
+	// When the bundle server last answered (a new bundle or 304).
+	CheckedAt *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=checked_at,json=checkedAt,proto3" json:"checked_at,omitempty"`
+	// The last failure to download, verify, compile or check a bundle, and
+	// when; cleared by the next activation.
+	LastError   string                 `protobuf:"bytes,7,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
+	LastErrorAt *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=last_error_at,json=lastErrorAt,proto3" json:"last_error_at,omitempty"`
+	// Counts since the process started.
+	Activations uint64 `protobuf:"varint,9,opt,name=activations,proto3" json:"activations,omitempty"`
+	Failures    uint64 `protobuf:"varint,10,opt,name=failures,proto3" json:"failures,omitempty"`
+	// The serving bundle was read from the persist directory at start and
+	// no download has replaced it yet.
+	FromDisk      bool `protobuf:"varint,11,opt,name=from_disk,json=fromDisk,proto3" json:"from_disk,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Bundle) Reset() {
+	*x = Bundle{}
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Bundle) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Bundle) ProtoMessage() {}
+
+func (x *Bundle) ProtoReflect() protoreflect.Message {
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Bundle.ProtoReflect.Descriptor instead.
+func (*Bundle) Descriptor() ([]byte, []int) {
+	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *Bundle) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Bundle) GetUrl() string {
+	if x != nil {
+		return x.Url
+	}
+	return ""
+}
+
+func (x *Bundle) GetRevision() string {
+	if x != nil {
+		return x.Revision
+	}
+	return ""
+}
+
+func (x *Bundle) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+func (x *Bundle) GetActivatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ActivatedAt
+	}
+	return nil
+}
+
+func (x *Bundle) GetCheckedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CheckedAt
+	}
+	return nil
+}
+
+func (x *Bundle) GetLastError() string {
+	if x != nil {
+		return x.LastError
+	}
+	return ""
+}
+
+func (x *Bundle) GetLastErrorAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastErrorAt
+	}
+	return nil
+}
+
+func (x *Bundle) GetActivations() uint64 {
+	if x != nil {
+		return x.Activations
+	}
+	return 0
+}
+
+func (x *Bundle) GetFailures() uint64 {
+	if x != nil {
+		return x.Failures
+	}
+	return 0
+}
+
+func (x *Bundle) GetFromDisk() bool {
+	if x != nil {
+		return x.FromDisk
+	}
+	return false
 }
 
 // CRLFetchStatus describes every CRL URL certgate fetches.
@@ -284,7 +430,7 @@ type CRLFetchStatus struct {
 
 func (x *CRLFetchStatus) Reset() {
 	*x = CRLFetchStatus{}
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[2]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -296,7 +442,7 @@ func (x *CRLFetchStatus) String() string {
 func (*CRLFetchStatus) ProtoMessage() {}
 
 func (x *CRLFetchStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[2]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -309,7 +455,7 @@ func (x *CRLFetchStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CRLFetchStatus.ProtoReflect.Descriptor instead.
 func (*CRLFetchStatus) Descriptor() ([]byte, []int) {
-	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{2}
+	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *CRLFetchStatus) GetSources() []*CRLSource {
@@ -362,7 +508,7 @@ type CRLSource struct {
 
 func (x *CRLSource) Reset() {
 	*x = CRLSource{}
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[3]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -374,7 +520,7 @@ func (x *CRLSource) String() string {
 func (*CRLSource) ProtoMessage() {}
 
 func (x *CRLSource) ProtoReflect() protoreflect.Message {
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[3]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -387,7 +533,7 @@ func (x *CRLSource) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CRLSource.ProtoReflect.Descriptor instead.
 func (*CRLSource) Descriptor() ([]byte, []int) {
-	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{3}
+	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *CRLSource) GetUrl() string {
@@ -509,7 +655,7 @@ type Snapshot struct {
 
 func (x *Snapshot) Reset() {
 	*x = Snapshot{}
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[4]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -521,7 +667,7 @@ func (x *Snapshot) String() string {
 func (*Snapshot) ProtoMessage() {}
 
 func (x *Snapshot) ProtoReflect() protoreflect.Message {
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[4]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -534,7 +680,7 @@ func (x *Snapshot) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Snapshot.ProtoReflect.Descriptor instead.
 func (*Snapshot) Descriptor() ([]byte, []int) {
-	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{4}
+	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Snapshot) GetRevision() uint64 {
@@ -614,7 +760,7 @@ type CertificateAuthority struct {
 
 func (x *CertificateAuthority) Reset() {
 	*x = CertificateAuthority{}
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[5]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -626,7 +772,7 @@ func (x *CertificateAuthority) String() string {
 func (*CertificateAuthority) ProtoMessage() {}
 
 func (x *CertificateAuthority) ProtoReflect() protoreflect.Message {
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[5]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -639,7 +785,7 @@ func (x *CertificateAuthority) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CertificateAuthority.ProtoReflect.Descriptor instead.
 func (*CertificateAuthority) Descriptor() ([]byte, []int) {
-	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{5}
+	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *CertificateAuthority) GetSubject() string {
@@ -694,7 +840,7 @@ type RevocationList struct {
 
 func (x *RevocationList) Reset() {
 	*x = RevocationList{}
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[6]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -706,7 +852,7 @@ func (x *RevocationList) String() string {
 func (*RevocationList) ProtoMessage() {}
 
 func (x *RevocationList) ProtoReflect() protoreflect.Message {
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[6]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -719,7 +865,7 @@ func (x *RevocationList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevocationList.ProtoReflect.Descriptor instead.
 func (*RevocationList) Descriptor() ([]byte, []int) {
-	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{6}
+	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *RevocationList) GetIssuer() string {
@@ -788,7 +934,7 @@ type ReloadAttempt struct {
 
 func (x *ReloadAttempt) Reset() {
 	*x = ReloadAttempt{}
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[7]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -800,7 +946,7 @@ func (x *ReloadAttempt) String() string {
 func (*ReloadAttempt) ProtoMessage() {}
 
 func (x *ReloadAttempt) ProtoReflect() protoreflect.Message {
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[7]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -813,7 +959,7 @@ func (x *ReloadAttempt) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadAttempt.ProtoReflect.Descriptor instead.
 func (*ReloadAttempt) Descriptor() ([]byte, []int) {
-	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{7}
+	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ReloadAttempt) GetAttemptedAt() *timestamppb.Timestamp {
@@ -860,7 +1006,7 @@ type ReloadRequest struct {
 
 func (x *ReloadRequest) Reset() {
 	*x = ReloadRequest{}
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[8]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -872,7 +1018,7 @@ func (x *ReloadRequest) String() string {
 func (*ReloadRequest) ProtoMessage() {}
 
 func (x *ReloadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[8]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -885,7 +1031,7 @@ func (x *ReloadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadRequest.ProtoReflect.Descriptor instead.
 func (*ReloadRequest) Descriptor() ([]byte, []int) {
-	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{8}
+	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{9}
 }
 
 // ReloadResponse is the reload attempt the request caused.
@@ -898,7 +1044,7 @@ type ReloadResponse struct {
 
 func (x *ReloadResponse) Reset() {
 	*x = ReloadResponse{}
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[9]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -910,7 +1056,7 @@ func (x *ReloadResponse) String() string {
 func (*ReloadResponse) ProtoMessage() {}
 
 func (x *ReloadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[9]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -923,7 +1069,7 @@ func (x *ReloadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadResponse.ProtoReflect.Descriptor instead.
 func (*ReloadResponse) Descriptor() ([]byte, []int) {
-	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{9}
+	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ReloadResponse) GetAttempt() *ReloadAttempt {
@@ -952,7 +1098,7 @@ type ExplainRequest struct {
 
 func (x *ExplainRequest) Reset() {
 	*x = ExplainRequest{}
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[10]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -964,7 +1110,7 @@ func (x *ExplainRequest) String() string {
 func (*ExplainRequest) ProtoMessage() {}
 
 func (x *ExplainRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[10]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -977,7 +1123,7 @@ func (x *ExplainRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExplainRequest.ProtoReflect.Descriptor instead.
 func (*ExplainRequest) Descriptor() ([]byte, []int) {
-	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{10}
+	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ExplainRequest) GetCertificatePem() string {
@@ -1033,7 +1179,7 @@ type ExplainResponse struct {
 
 func (x *ExplainResponse) Reset() {
 	*x = ExplainResponse{}
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[11]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1045,7 +1191,7 @@ func (x *ExplainResponse) String() string {
 func (*ExplainResponse) ProtoMessage() {}
 
 func (x *ExplainResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[11]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1058,7 +1204,7 @@ func (x *ExplainResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExplainResponse.ProtoReflect.Descriptor instead.
 func (*ExplainResponse) Descriptor() ([]byte, []int) {
-	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{11}
+	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ExplainResponse) GetRevision() uint64 {
@@ -1119,7 +1265,7 @@ type Identity struct {
 
 func (x *Identity) Reset() {
 	*x = Identity{}
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[12]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1131,7 +1277,7 @@ func (x *Identity) String() string {
 func (*Identity) ProtoMessage() {}
 
 func (x *Identity) ProtoReflect() protoreflect.Message {
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[12]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1144,7 +1290,7 @@ func (x *Identity) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Identity.ProtoReflect.Descriptor instead.
 func (*Identity) Descriptor() ([]byte, []int) {
-	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{12}
+	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Identity) GetUser() string {
@@ -1263,7 +1409,7 @@ type ChainVerdict struct {
 
 func (x *ChainVerdict) Reset() {
 	*x = ChainVerdict{}
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[13]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1275,7 +1421,7 @@ func (x *ChainVerdict) String() string {
 func (*ChainVerdict) ProtoMessage() {}
 
 func (x *ChainVerdict) ProtoReflect() protoreflect.Message {
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[13]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1288,7 +1434,7 @@ func (x *ChainVerdict) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChainVerdict.ProtoReflect.Descriptor instead.
 func (*ChainVerdict) Descriptor() ([]byte, []int) {
-	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{13}
+	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ChainVerdict) GetValid() bool {
@@ -1345,7 +1491,7 @@ type Decision struct {
 
 func (x *Decision) Reset() {
 	*x = Decision{}
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[14]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1357,7 +1503,7 @@ func (x *Decision) String() string {
 func (*Decision) ProtoMessage() {}
 
 func (x *Decision) ProtoReflect() protoreflect.Message {
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[14]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1370,7 +1516,7 @@ func (x *Decision) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Decision.ProtoReflect.Descriptor instead.
 func (*Decision) Descriptor() ([]byte, []int) {
-	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{14}
+	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Decision) GetAllow() bool {
@@ -1427,7 +1573,7 @@ type Route struct {
 
 func (x *Route) Reset() {
 	*x = Route{}
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[15]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1439,7 +1585,7 @@ func (x *Route) String() string {
 func (*Route) ProtoMessage() {}
 
 func (x *Route) ProtoReflect() protoreflect.Message {
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[15]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1452,7 +1598,7 @@ func (x *Route) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Route.ProtoReflect.Descriptor instead.
 func (*Route) Descriptor() ([]byte, []int) {
-	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{15}
+	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Route) GetPermission() string {
@@ -1485,7 +1631,7 @@ type ListPermissionsRequest struct {
 
 func (x *ListPermissionsRequest) Reset() {
 	*x = ListPermissionsRequest{}
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[16]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1497,7 +1643,7 @@ func (x *ListPermissionsRequest) String() string {
 func (*ListPermissionsRequest) ProtoMessage() {}
 
 func (x *ListPermissionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[16]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1510,7 +1656,7 @@ func (x *ListPermissionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPermissionsRequest.ProtoReflect.Descriptor instead.
 func (*ListPermissionsRequest) Descriptor() ([]byte, []int) {
-	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{16}
+	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{17}
 }
 
 // ListPermissionsResponse lists the permissions of the loaded data.
@@ -1524,7 +1670,7 @@ type ListPermissionsResponse struct {
 
 func (x *ListPermissionsResponse) Reset() {
 	*x = ListPermissionsResponse{}
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[17]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1536,7 +1682,7 @@ func (x *ListPermissionsResponse) String() string {
 func (*ListPermissionsResponse) ProtoMessage() {}
 
 func (x *ListPermissionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[17]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1549,7 +1695,7 @@ func (x *ListPermissionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPermissionsResponse.ProtoReflect.Descriptor instead.
 func (*ListPermissionsResponse) Descriptor() ([]byte, []int) {
-	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{17}
+	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ListPermissionsResponse) GetRevision() uint64 {
@@ -1584,7 +1730,7 @@ type Permission struct {
 
 func (x *Permission) Reset() {
 	*x = Permission{}
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[18]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1596,7 +1742,7 @@ func (x *Permission) String() string {
 func (*Permission) ProtoMessage() {}
 
 func (x *Permission) ProtoReflect() protoreflect.Message {
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[18]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1609,7 +1755,7 @@ func (x *Permission) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Permission.ProtoReflect.Descriptor instead.
 func (*Permission) Descriptor() ([]byte, []int) {
-	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{18}
+	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *Permission) GetName() string {
@@ -1652,15 +1798,31 @@ var File_certgate_admin_v1_admin_proto protoreflect.FileDescriptor
 const file_certgate_admin_v1_admin_proto_rawDesc = "" +
 	"\n" +
 	"\x1dcertgate/admin/v1/admin.proto\x12\x11certgate.admin.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x12\n" +
-	"\x10GetStatusRequest\"\xbd\x02\n" +
+	"\x10GetStatusRequest\"\xf2\x02\n" +
 	"\x11GetStatusResponse\x127\n" +
 	"\bsnapshot\x18\x01 \x01(\v2\x1b.certgate.admin.v1.SnapshotR\bsnapshot\x12A\n" +
 	"\vlast_reload\x18\x02 \x01(\v2 .certgate.admin.v1.ReloadAttemptR\n" +
 	"lastReload\x12)\n" +
 	"\x10reload_successes\x18\x03 \x01(\x04R\x0freloadSuccesses\x12'\n" +
 	"\x0freload_failures\x18\x04 \x01(\x04R\x0ereloadFailures\x12\x18\n" +
-	"\aversion\x18\x05 \x01(\tR\aversion\x12>\n" +
-	"\tcrl_fetch\x18\x14 \x01(\v2!.certgate.admin.v1.CRLFetchStatusR\bcrlFetch\"\x9a\x01\n" +
+	"\aversion\x18\x05 \x01(\tR\aversion\x123\n" +
+	"\abundles\x18\x06 \x03(\v2\x19.certgate.admin.v1.BundleR\abundles\x12>\n" +
+	"\tcrl_fetch\x18\x14 \x01(\v2!.certgate.admin.v1.CRLFetchStatusR\bcrlFetch\"\x92\x03\n" +
+	"\x06Bundle\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x10\n" +
+	"\x03url\x18\x02 \x01(\tR\x03url\x12\x1a\n" +
+	"\brevision\x18\x03 \x01(\tR\brevision\x12\x12\n" +
+	"\x04etag\x18\x04 \x01(\tR\x04etag\x12=\n" +
+	"\factivated_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\vactivatedAt\x129\n" +
+	"\n" +
+	"checked_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\tcheckedAt\x12\x1d\n" +
+	"\n" +
+	"last_error\x18\a \x01(\tR\tlastError\x12>\n" +
+	"\rlast_error_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\vlastErrorAt\x12 \n" +
+	"\vactivations\x18\t \x01(\x04R\vactivations\x12\x1a\n" +
+	"\bfailures\x18\n" +
+	" \x01(\x04R\bfailures\x12\x1b\n" +
+	"\tfrom_disk\x18\v \x01(\bR\bfromDisk\"\x9a\x01\n" +
 	"\x0eCRLFetchStatus\x126\n" +
 	"\asources\x18\x01 \x03(\v2\x1c.certgate.admin.v1.CRLSourceR\asources\x12'\n" +
 	"\x0flearned_refused\x18\x02 \x01(\x04R\x0elearnedRefused\x12'\n" +
@@ -1819,77 +1981,82 @@ func file_certgate_admin_v1_admin_proto_rawDescGZIP() []byte {
 }
 
 var file_certgate_admin_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_certgate_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_certgate_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_certgate_admin_v1_admin_proto_goTypes = []any{
 	(RevocationListState)(0),        // 0: certgate.admin.v1.RevocationListState
 	(ReloadResult)(0),               // 1: certgate.admin.v1.ReloadResult
 	(*GetStatusRequest)(nil),        // 2: certgate.admin.v1.GetStatusRequest
 	(*GetStatusResponse)(nil),       // 3: certgate.admin.v1.GetStatusResponse
-	(*CRLFetchStatus)(nil),          // 4: certgate.admin.v1.CRLFetchStatus
-	(*CRLSource)(nil),               // 5: certgate.admin.v1.CRLSource
-	(*Snapshot)(nil),                // 6: certgate.admin.v1.Snapshot
-	(*CertificateAuthority)(nil),    // 7: certgate.admin.v1.CertificateAuthority
-	(*RevocationList)(nil),          // 8: certgate.admin.v1.RevocationList
-	(*ReloadAttempt)(nil),           // 9: certgate.admin.v1.ReloadAttempt
-	(*ReloadRequest)(nil),           // 10: certgate.admin.v1.ReloadRequest
-	(*ReloadResponse)(nil),          // 11: certgate.admin.v1.ReloadResponse
-	(*ExplainRequest)(nil),          // 12: certgate.admin.v1.ExplainRequest
-	(*ExplainResponse)(nil),         // 13: certgate.admin.v1.ExplainResponse
-	(*Identity)(nil),                // 14: certgate.admin.v1.Identity
-	(*ChainVerdict)(nil),            // 15: certgate.admin.v1.ChainVerdict
-	(*Decision)(nil),                // 16: certgate.admin.v1.Decision
-	(*Route)(nil),                   // 17: certgate.admin.v1.Route
-	(*ListPermissionsRequest)(nil),  // 18: certgate.admin.v1.ListPermissionsRequest
-	(*ListPermissionsResponse)(nil), // 19: certgate.admin.v1.ListPermissionsResponse
-	(*Permission)(nil),              // 20: certgate.admin.v1.Permission
-	nil,                             // 21: certgate.admin.v1.ExplainRequest.HeadersEntry
-	nil,                             // 22: certgate.admin.v1.Decision.UpstreamHeadersEntry
-	(*timestamppb.Timestamp)(nil),   // 23: google.protobuf.Timestamp
+	(*Bundle)(nil),                  // 4: certgate.admin.v1.Bundle
+	(*CRLFetchStatus)(nil),          // 5: certgate.admin.v1.CRLFetchStatus
+	(*CRLSource)(nil),               // 6: certgate.admin.v1.CRLSource
+	(*Snapshot)(nil),                // 7: certgate.admin.v1.Snapshot
+	(*CertificateAuthority)(nil),    // 8: certgate.admin.v1.CertificateAuthority
+	(*RevocationList)(nil),          // 9: certgate.admin.v1.RevocationList
+	(*ReloadAttempt)(nil),           // 10: certgate.admin.v1.ReloadAttempt
+	(*ReloadRequest)(nil),           // 11: certgate.admin.v1.ReloadRequest
+	(*ReloadResponse)(nil),          // 12: certgate.admin.v1.ReloadResponse
+	(*ExplainRequest)(nil),          // 13: certgate.admin.v1.ExplainRequest
+	(*ExplainResponse)(nil),         // 14: certgate.admin.v1.ExplainResponse
+	(*Identity)(nil),                // 15: certgate.admin.v1.Identity
+	(*ChainVerdict)(nil),            // 16: certgate.admin.v1.ChainVerdict
+	(*Decision)(nil),                // 17: certgate.admin.v1.Decision
+	(*Route)(nil),                   // 18: certgate.admin.v1.Route
+	(*ListPermissionsRequest)(nil),  // 19: certgate.admin.v1.ListPermissionsRequest
+	(*ListPermissionsResponse)(nil), // 20: certgate.admin.v1.ListPermissionsResponse
+	(*Permission)(nil),              // 21: certgate.admin.v1.Permission
+	nil,                             // 22: certgate.admin.v1.ExplainRequest.HeadersEntry
+	nil,                             // 23: certgate.admin.v1.Decision.UpstreamHeadersEntry
+	(*timestamppb.Timestamp)(nil),   // 24: google.protobuf.Timestamp
 }
 var file_certgate_admin_v1_admin_proto_depIdxs = []int32{
-	6,  // 0: certgate.admin.v1.GetStatusResponse.snapshot:type_name -> certgate.admin.v1.Snapshot
-	9,  // 1: certgate.admin.v1.GetStatusResponse.last_reload:type_name -> certgate.admin.v1.ReloadAttempt
-	4,  // 2: certgate.admin.v1.GetStatusResponse.crl_fetch:type_name -> certgate.admin.v1.CRLFetchStatus
-	5,  // 3: certgate.admin.v1.CRLFetchStatus.sources:type_name -> certgate.admin.v1.CRLSource
-	23, // 4: certgate.admin.v1.CRLSource.last_success:type_name -> google.protobuf.Timestamp
-	23, // 5: certgate.admin.v1.CRLSource.last_attempt:type_name -> google.protobuf.Timestamp
-	23, // 6: certgate.admin.v1.CRLSource.next_attempt:type_name -> google.protobuf.Timestamp
-	23, // 7: certgate.admin.v1.CRLSource.this_update:type_name -> google.protobuf.Timestamp
-	23, // 8: certgate.admin.v1.CRLSource.next_update:type_name -> google.protobuf.Timestamp
-	23, // 9: certgate.admin.v1.Snapshot.loaded_at:type_name -> google.protobuf.Timestamp
-	7,  // 10: certgate.admin.v1.Snapshot.certificate_authorities:type_name -> certgate.admin.v1.CertificateAuthority
-	8,  // 11: certgate.admin.v1.Snapshot.revocation_lists:type_name -> certgate.admin.v1.RevocationList
-	23, // 12: certgate.admin.v1.CertificateAuthority.not_before:type_name -> google.protobuf.Timestamp
-	23, // 13: certgate.admin.v1.CertificateAuthority.not_after:type_name -> google.protobuf.Timestamp
-	23, // 14: certgate.admin.v1.RevocationList.this_update:type_name -> google.protobuf.Timestamp
-	23, // 15: certgate.admin.v1.RevocationList.next_update:type_name -> google.protobuf.Timestamp
-	0,  // 16: certgate.admin.v1.RevocationList.state:type_name -> certgate.admin.v1.RevocationListState
-	23, // 17: certgate.admin.v1.ReloadAttempt.attempted_at:type_name -> google.protobuf.Timestamp
-	1,  // 18: certgate.admin.v1.ReloadAttempt.result:type_name -> certgate.admin.v1.ReloadResult
-	9,  // 19: certgate.admin.v1.ReloadResponse.attempt:type_name -> certgate.admin.v1.ReloadAttempt
-	21, // 20: certgate.admin.v1.ExplainRequest.headers:type_name -> certgate.admin.v1.ExplainRequest.HeadersEntry
-	14, // 21: certgate.admin.v1.ExplainResponse.identity:type_name -> certgate.admin.v1.Identity
-	15, // 22: certgate.admin.v1.ExplainResponse.chain:type_name -> certgate.admin.v1.ChainVerdict
-	16, // 23: certgate.admin.v1.ExplainResponse.decision:type_name -> certgate.admin.v1.Decision
-	23, // 24: certgate.admin.v1.Identity.not_before:type_name -> google.protobuf.Timestamp
-	23, // 25: certgate.admin.v1.Identity.not_after:type_name -> google.protobuf.Timestamp
-	17, // 26: certgate.admin.v1.Decision.matched_routes:type_name -> certgate.admin.v1.Route
-	22, // 27: certgate.admin.v1.Decision.upstream_headers:type_name -> certgate.admin.v1.Decision.UpstreamHeadersEntry
-	20, // 28: certgate.admin.v1.ListPermissionsResponse.permissions:type_name -> certgate.admin.v1.Permission
-	17, // 29: certgate.admin.v1.Permission.routes:type_name -> certgate.admin.v1.Route
-	2,  // 30: certgate.admin.v1.AdminService.GetStatus:input_type -> certgate.admin.v1.GetStatusRequest
-	10, // 31: certgate.admin.v1.AdminService.Reload:input_type -> certgate.admin.v1.ReloadRequest
-	12, // 32: certgate.admin.v1.AdminService.Explain:input_type -> certgate.admin.v1.ExplainRequest
-	18, // 33: certgate.admin.v1.AdminService.ListPermissions:input_type -> certgate.admin.v1.ListPermissionsRequest
-	3,  // 34: certgate.admin.v1.AdminService.GetStatus:output_type -> certgate.admin.v1.GetStatusResponse
-	11, // 35: certgate.admin.v1.AdminService.Reload:output_type -> certgate.admin.v1.ReloadResponse
-	13, // 36: certgate.admin.v1.AdminService.Explain:output_type -> certgate.admin.v1.ExplainResponse
-	19, // 37: certgate.admin.v1.AdminService.ListPermissions:output_type -> certgate.admin.v1.ListPermissionsResponse
-	34, // [34:38] is the sub-list for method output_type
-	30, // [30:34] is the sub-list for method input_type
-	30, // [30:30] is the sub-list for extension type_name
-	30, // [30:30] is the sub-list for extension extendee
-	0,  // [0:30] is the sub-list for field type_name
+	7,  // 0: certgate.admin.v1.GetStatusResponse.snapshot:type_name -> certgate.admin.v1.Snapshot
+	10, // 1: certgate.admin.v1.GetStatusResponse.last_reload:type_name -> certgate.admin.v1.ReloadAttempt
+	4,  // 2: certgate.admin.v1.GetStatusResponse.bundles:type_name -> certgate.admin.v1.Bundle
+	5,  // 3: certgate.admin.v1.GetStatusResponse.crl_fetch:type_name -> certgate.admin.v1.CRLFetchStatus
+	24, // 4: certgate.admin.v1.Bundle.activated_at:type_name -> google.protobuf.Timestamp
+	24, // 5: certgate.admin.v1.Bundle.checked_at:type_name -> google.protobuf.Timestamp
+	24, // 6: certgate.admin.v1.Bundle.last_error_at:type_name -> google.protobuf.Timestamp
+	6,  // 7: certgate.admin.v1.CRLFetchStatus.sources:type_name -> certgate.admin.v1.CRLSource
+	24, // 8: certgate.admin.v1.CRLSource.last_success:type_name -> google.protobuf.Timestamp
+	24, // 9: certgate.admin.v1.CRLSource.last_attempt:type_name -> google.protobuf.Timestamp
+	24, // 10: certgate.admin.v1.CRLSource.next_attempt:type_name -> google.protobuf.Timestamp
+	24, // 11: certgate.admin.v1.CRLSource.this_update:type_name -> google.protobuf.Timestamp
+	24, // 12: certgate.admin.v1.CRLSource.next_update:type_name -> google.protobuf.Timestamp
+	24, // 13: certgate.admin.v1.Snapshot.loaded_at:type_name -> google.protobuf.Timestamp
+	8,  // 14: certgate.admin.v1.Snapshot.certificate_authorities:type_name -> certgate.admin.v1.CertificateAuthority
+	9,  // 15: certgate.admin.v1.Snapshot.revocation_lists:type_name -> certgate.admin.v1.RevocationList
+	24, // 16: certgate.admin.v1.CertificateAuthority.not_before:type_name -> google.protobuf.Timestamp
+	24, // 17: certgate.admin.v1.CertificateAuthority.not_after:type_name -> google.protobuf.Timestamp
+	24, // 18: certgate.admin.v1.RevocationList.this_update:type_name -> google.protobuf.Timestamp
+	24, // 19: certgate.admin.v1.RevocationList.next_update:type_name -> google.protobuf.Timestamp
+	0,  // 20: certgate.admin.v1.RevocationList.state:type_name -> certgate.admin.v1.RevocationListState
+	24, // 21: certgate.admin.v1.ReloadAttempt.attempted_at:type_name -> google.protobuf.Timestamp
+	1,  // 22: certgate.admin.v1.ReloadAttempt.result:type_name -> certgate.admin.v1.ReloadResult
+	10, // 23: certgate.admin.v1.ReloadResponse.attempt:type_name -> certgate.admin.v1.ReloadAttempt
+	22, // 24: certgate.admin.v1.ExplainRequest.headers:type_name -> certgate.admin.v1.ExplainRequest.HeadersEntry
+	15, // 25: certgate.admin.v1.ExplainResponse.identity:type_name -> certgate.admin.v1.Identity
+	16, // 26: certgate.admin.v1.ExplainResponse.chain:type_name -> certgate.admin.v1.ChainVerdict
+	17, // 27: certgate.admin.v1.ExplainResponse.decision:type_name -> certgate.admin.v1.Decision
+	24, // 28: certgate.admin.v1.Identity.not_before:type_name -> google.protobuf.Timestamp
+	24, // 29: certgate.admin.v1.Identity.not_after:type_name -> google.protobuf.Timestamp
+	18, // 30: certgate.admin.v1.Decision.matched_routes:type_name -> certgate.admin.v1.Route
+	23, // 31: certgate.admin.v1.Decision.upstream_headers:type_name -> certgate.admin.v1.Decision.UpstreamHeadersEntry
+	21, // 32: certgate.admin.v1.ListPermissionsResponse.permissions:type_name -> certgate.admin.v1.Permission
+	18, // 33: certgate.admin.v1.Permission.routes:type_name -> certgate.admin.v1.Route
+	2,  // 34: certgate.admin.v1.AdminService.GetStatus:input_type -> certgate.admin.v1.GetStatusRequest
+	11, // 35: certgate.admin.v1.AdminService.Reload:input_type -> certgate.admin.v1.ReloadRequest
+	13, // 36: certgate.admin.v1.AdminService.Explain:input_type -> certgate.admin.v1.ExplainRequest
+	19, // 37: certgate.admin.v1.AdminService.ListPermissions:input_type -> certgate.admin.v1.ListPermissionsRequest
+	3,  // 38: certgate.admin.v1.AdminService.GetStatus:output_type -> certgate.admin.v1.GetStatusResponse
+	12, // 39: certgate.admin.v1.AdminService.Reload:output_type -> certgate.admin.v1.ReloadResponse
+	14, // 40: certgate.admin.v1.AdminService.Explain:output_type -> certgate.admin.v1.ExplainResponse
+	20, // 41: certgate.admin.v1.AdminService.ListPermissions:output_type -> certgate.admin.v1.ListPermissionsResponse
+	38, // [38:42] is the sub-list for method output_type
+	34, // [34:38] is the sub-list for method input_type
+	34, // [34:34] is the sub-list for extension type_name
+	34, // [34:34] is the sub-list for extension extendee
+	0,  // [0:34] is the sub-list for field type_name
 }
 
 func init() { file_certgate_admin_v1_admin_proto_init() }
@@ -1903,7 +2070,7 @@ func file_certgate_admin_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_certgate_admin_v1_admin_proto_rawDesc), len(file_certgate_admin_v1_admin_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   21,
+			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
