@@ -34,7 +34,9 @@ import (
 //
 // For the same reason a request whose own chain (the leaf, or an
 // intermediate it presents) requires an explicit policy or maps policies
-// gets whole paths built.
+// gets whole paths built, and so does one whose path goes through a
+// configured intermediate below an anchor that does (the client need not
+// present it).
 //
 // The ways up are found as of the time every configured CA has become
 // valid (the latest notBefore among them), and serve requests dated from

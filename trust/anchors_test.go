@@ -126,25 +126,47 @@ func TestAnchoredPathsAreThePathsCryptoX509Builds(t *testing.T) {
 	}
 	direct := w.leaf(plainRoot, "dora")
 
+	// A configured intermediate below the anchor that requires an
+	// explicit policy (skipCerts 0), asserting a policy the anchor does
+	// not: crypto/x509 processes the policies of every certificate but the
+	// trust anchor, so with the anchor as trust anchor the chain passes,
+	// and with the root it fails. The client presents only its leaf.
+	asserts := func(o *pki.Options) {
+		der, err := asn1.Marshal([]struct{ ID asn1.ObjectIdentifier }{{asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 99999, 7}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.ExtraExtensions = append(o.ExtraExtensions, pkix.Extension{Id: asn1.ObjectIdentifier{2, 5, 29, 32}, Value: der})
+	}
+	belowInter := w.child(plainInter, "policy inter below the anchor", requires(0), asserts)
+	below := world{plain.roots, []*x509.Certificate{plainInter.Cert, belowInter.Cert}, []*x509.RevocationList{w.crl(plainRoot), w.crl(plainInter), w.crl(belowInter)}}
+	gina := w.leaf(belowInter, "gina", asserts)
+
 	for _, tc := range []struct {
 		name     string
 		world    world
 		chain    []*x509.Certificate
 		at       time.Time
 		anchored bool // whether the intermediate is an anchor
+		purpose  Purpose
 	}{
-		{"a leaf of a configured intermediate", plain, []*x509.Certificate{alice}, w.now, true},
-		{"the same leaf with its intermediate presented", plain, []*x509.Certificate{alice, plainInter.Cert}, w.now, true},
-		{"a leaf of the root itself", plain, []*x509.Certificate{direct}, w.now, true},
-		{"a leaf of the root with the root cross-signed by the intermediate", plain, []*x509.Certificate{direct, loopBack.Cert}, w.now, true},
-		{"a request dated before the CAs were valid", plain, []*x509.Certificate{alice}, w.now.Add(-time.Hour), true},
-		{"a leaf whose root has expired since the load", short, []*x509.Certificate{bob}, w.now.Add(2 * time.Hour), true},
-		{"a leaf whose root is for servers only", server, []*x509.Certificate{carol}, w.now, true},
-		{"a leaf with a name the root permits", dns, []*x509.Certificate{inside}, w.now, false},
-		{"a leaf with a name the root does not permit", dns, []*x509.Certificate{outside}, w.now, false},
-		{"a leaf of an intermediate the root revoked", revoked, []*x509.Certificate{alice}, w.now, true},
-		{"a leaf of an intermediate that requires an explicit policy", policy, []*x509.Certificate{erin}, w.now, false},
-		{"a leaf that requires an explicit policy", plain, []*x509.Certificate{frank}, w.now, true},
+		{"a leaf of a configured intermediate", plain, []*x509.Certificate{alice}, w.now, true, PurposeClient},
+		{"the same leaf with its intermediate presented", plain, []*x509.Certificate{alice, plainInter.Cert}, w.now, true, PurposeClient},
+		{"a leaf of the root itself", plain, []*x509.Certificate{direct}, w.now, true, PurposeClient},
+		{"a leaf of the root with the root cross-signed by the intermediate", plain, []*x509.Certificate{direct, loopBack.Cert}, w.now, true, PurposeClient},
+		{"a request dated before the CAs were valid", plain, []*x509.Certificate{alice}, w.now.Add(-time.Hour), true, PurposeClient},
+		{"a leaf whose root has expired since the load", short, []*x509.Certificate{bob}, w.now.Add(2 * time.Hour), true, PurposeClient},
+		{"a leaf whose root is for servers only", server, []*x509.Certificate{carol}, w.now, true, PurposeClient},
+		{"a leaf with a name the root permits", dns, []*x509.Certificate{inside}, w.now, false, PurposeClient},
+		{"a leaf with a name the root does not permit", dns, []*x509.Certificate{outside}, w.now, false, PurposeClient},
+		{"a leaf of an intermediate the root revoked", revoked, []*x509.Certificate{alice}, w.now, true, PurposeClient},
+		{"a leaf of an intermediate that requires an explicit policy", policy, []*x509.Certificate{erin}, w.now, false, PurposeClient},
+		{"a leaf that requires an explicit policy", plain, []*x509.Certificate{frank}, w.now, true, PurposeClient},
+		{"a leaf under a configured intermediate, below the anchor, that requires an explicit policy", below, []*x509.Certificate{gina}, w.now, true, PurposeClient},
+		// Purpose any (certgate verify) accepts a CA as the leaf: the
+		// anchor itself, whose way up must still hold.
+		{"the anchor as the leaf, its root expired", short, []*x509.Certificate{shortInter.Cert}, w.now.Add(2 * time.Hour), true, PurposeAny},
+		{"the anchor as the leaf, revoked by its root", revoked, []*x509.Certificate{plainInter.Cert}, w.now, true, PurposeAny},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, err := NewStore(tc.world.roots, tc.world.inters, tc.world.crls, CRLModeFullChain)
@@ -157,8 +179,8 @@ func TestAnchoredPathsAreThePathsCryptoX509Builds(t *testing.T) {
 			if got := anchored.anchors != nil; got != tc.anchored {
 				t.Fatalf("the intermediate is an anchor: %v, want %v", got, tc.anchored)
 			}
-			want, wantErr := whole.Verify(tc.chain, VerifyOptions{Now: tc.at})
-			got, gotErr := anchored.Verify(tc.chain, VerifyOptions{Now: tc.at})
+			want, wantErr := whole.Verify(tc.chain, VerifyOptions{Now: tc.at, Purpose: tc.purpose})
+			got, gotErr := anchored.Verify(tc.chain, VerifyOptions{Now: tc.at, Purpose: tc.purpose})
 			if reasonOf(gotErr) != reasonOf(wantErr) {
 				t.Fatalf("anchored: %v; whole paths: %v", gotErr, wantErr)
 			}

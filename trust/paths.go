@@ -70,7 +70,22 @@ func (m views) originals(paths [][]*x509.Certificate, local views) {
 // views of its certificates and returns the paths with the originals,
 // from the anchors (anchors.go) when the Store has them.
 func (s *Store) buildPaths(chain []*x509.Certificate, opts x509.VerifyOptions) ([][]*x509.Certificate, error) {
-	a := s.anchors
+	return s.paths(chain, opts, s.anchors)
+}
+
+// wholePaths is buildPaths without anchors.
+func (s *Store) wholePaths(chain []*x509.Certificate, opts x509.VerifyOptions) ([][]*x509.Certificate, error) {
+	return s.paths(chain, opts, nil)
+}
+
+// anyPolicyConstrained reports whether a certificate of path is
+// policyConstrained.
+func anyPolicyConstrained(path []*x509.Certificate) bool {
+	return slices.ContainsFunc(path, policyConstrained)
+}
+
+// paths is buildPaths from the anchoring a (nil: whole paths).
+func (s *Store) paths(chain []*x509.Certificate, opts x509.VerifyOptions, a *anchoring) ([][]*x509.Certificate, error) {
 	if a != nil && (opts.CurrentTime.Before(a.since) || slices.ContainsFunc(chain, policyConstrained)) {
 		a = nil // whole paths (see anchors.go)
 	}
@@ -90,6 +105,12 @@ func (s *Store) buildPaths(chain []*x509.Certificate, opts x509.VerifyOptions) (
 		}
 	}
 	paths, err := leaf.Verify(opts)
+	if err == nil && a != nil && slices.ContainsFunc(paths, anyPolicyConstrained) {
+		// A configured intermediate the client did not present, below
+		// an anchor, requires an explicit policy or maps policies: the
+		// anchor's policies count then (see anchors.go).
+		return s.wholePaths(chain, opts)
+	}
 	if err == nil && a != nil {
 		paths, err = a.extend(paths, opts.CurrentTime, opts.KeyUsages[0])
 	}
