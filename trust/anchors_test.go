@@ -142,6 +142,11 @@ func TestAnchoredPathsAreThePathsCryptoX509Builds(t *testing.T) {
 	below := world{plain.roots, []*x509.Certificate{plainInter.Cert, belowInter.Cert}, []*x509.RevocationList{w.crl(plainRoot), w.crl(plainInter), w.crl(belowInter)}}
 	gina := w.leaf(belowInter, "gina", asserts)
 
+	// An anchor with a pathLenConstraint: crypto/x509 sees a view of it,
+	// and a presented copy of it gets a view of its own.
+	lenInter := w.child(plainRoot, "inter with a path length", func(o *pki.Options) { o.MaxPathLen, o.MaxPathLenZero = 0, true })
+	lenRevoked := world{plain.roots, []*x509.Certificate{lenInter.Cert}, []*x509.RevocationList{w.crl(plainRoot, lenInter.Cert), w.crl(lenInter)}}
+
 	for _, tc := range []struct {
 		name     string
 		world    world
@@ -167,6 +172,7 @@ func TestAnchoredPathsAreThePathsCryptoX509Builds(t *testing.T) {
 		// anchor itself, whose way up must still hold.
 		{"the anchor as the leaf, its root expired", short, []*x509.Certificate{shortInter.Cert}, w.now.Add(2 * time.Hour), true, PurposeAny},
 		{"the anchor as the leaf, revoked by its root", revoked, []*x509.Certificate{plainInter.Cert}, w.now, true, PurposeAny},
+		{"the anchor with a path length as the leaf, revoked by its root", lenRevoked, []*x509.Certificate{lenInter.Cert}, w.now, true, PurposeAny},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, err := NewStore(tc.world.roots, tc.world.inters, tc.world.crls, CRLModeFullChain)

@@ -3,6 +3,7 @@ package trust
 import (
 	"crypto/x509"
 	"slices"
+	"time"
 )
 
 // crypto/x509 builds the paths, but two of its checks are stricter than
@@ -70,7 +71,20 @@ func (m views) originals(paths [][]*x509.Certificate, local views) {
 // views of its certificates and returns the paths with the originals,
 // from the anchors (anchors.go) when the Store has them.
 func (s *Store) buildPaths(chain []*x509.Certificate, opts x509.VerifyOptions) ([][]*x509.Certificate, error) {
-	return s.paths(chain, opts, s.anchors)
+	return s.paths(chain, opts, s.anchoringFor(chain, opts.CurrentTime))
+}
+
+// anchoringFor is the anchoring to build paths for chain from at now, or
+// nil for whole paths (see anchors.go). A leaf that is itself a
+// configured CA (certgate verify --purpose any) gets whole paths:
+// crypto/x509 returns an anchor given as the leaf as a path of its own,
+// without the way up the Store would append.
+func (s *Store) anchoringFor(chain []*x509.Certificate, now time.Time) *anchoring {
+	a := s.anchors
+	if a == nil || now.Before(a.since) || slices.ContainsFunc(chain, policyConstrained) || s.isConfigured(chain[0]) {
+		return nil
+	}
+	return a
 }
 
 // wholePaths is buildPaths without anchors.
@@ -86,9 +100,6 @@ func anyPolicyConstrained(path []*x509.Certificate) bool {
 
 // paths is buildPaths from the anchoring a (nil: whole paths).
 func (s *Store) paths(chain []*x509.Certificate, opts x509.VerifyOptions, a *anchoring) ([][]*x509.Certificate, error) {
-	if a != nil && (opts.CurrentTime.Before(a.since) || slices.ContainsFunc(chain, policyConstrained)) {
-		a = nil // whole paths (see anchors.go)
-	}
 	local := views{}
 	leaf := local.add(chain[0])
 	opts.Roots, opts.Intermediates = s.roots, s.inters
