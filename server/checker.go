@@ -579,7 +579,7 @@ func upstream(d policy.Decision, id *identity.Identity, sent map[string]string) 
 	}
 	sortHeaders(set[identitySet:])
 	for name := range sent {
-		if !strings.HasPrefix(name, reservedPrefix) || isIdentityHeader(name) {
+		if !underscoreAlias(name) && (!strings.HasPrefix(name, reservedPrefix) || isIdentityHeader(name)) {
 			continue
 		}
 		if reserved == "" || name < reserved {
@@ -609,6 +609,20 @@ func isSet(set []Header, name string) bool {
 		}
 	}
 	return false
+}
+
+// underscoreAlias reports whether name spells an x-certgate-* or method
+// override header with underscores for some of its dashes: CGI, PHP-FPM
+// and Rack servers read X_Certgate_User as x-certgate-user
+// (HTTP_X_CERTGATE_USER), and Envoy passes such names by default. No
+// proxy config replaces them, so they count as reserved: removed, or
+// refused where the proxy cannot remove them.
+func underscoreAlias(name string) bool {
+	if !strings.Contains(name, "_") {
+		return false
+	}
+	dashed := strings.ReplaceAll(name, "_", "-")
+	return strings.HasPrefix(dashed, reservedPrefix) || slices.Contains(methodOverrideHeaders, dashed)
 }
 
 func isIdentityHeader(name string) bool {

@@ -256,6 +256,20 @@ func TestCheckResponseOverGRPCSetsOrRemovesEveryIdentityHeader(t *testing.T) {
 				HeadersToRemove: removed(HeaderGroups, "x-certgate-anything", "x-certgate-team", "x-certgate-zz", "x-copied-groups", "x-empty"),
 			},
 		},
+		{
+			// Envoy passes names with underscores by default, and CGI,
+			// PHP-FPM and Rack servers read X_Certgate_User as
+			// x-certgate-user (HTTP_X_CERTGATE_USER).
+			"client-sent underscore spellings of x-certgate-* and override headers are removed",
+			noGroups, "/read", map[string]string{"X_Certgate_User": "admin", "x_certgate-groups": "admins", "X_HTTP_Method_Override": "DELETE", "x_method_override": "PUT", "x_other": "1"},
+			&authv3.OkHttpResponse{
+				Headers: []*corev3.HeaderValueOption{
+					overwrite(HeaderUser, "nogroups"), overwrite(HeaderPermission, "read"), overwrite(HeaderFingerprint, fingerprint(noGroups)),
+					overwrite("x-certgate-role", "builder"), overwrite("x-copied-user", "nogroups"),
+				},
+				HeadersToRemove: removed(HeaderGroups, "x-certgate-team", "x-copied-groups", "x-empty", "x_certgate-groups", "x_certgate_user", "x_http_method_override", "x_method_override"),
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

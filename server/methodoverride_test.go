@@ -35,6 +35,7 @@ func TestAMethodOverrideTheProxyCannotRemoveIsRefused(t *testing.T) {
 		{"X-HTTP-Method: PUT is refused", map[string]string{"X-HTTP-Method": "PUT"}, http.StatusBadRequest},
 		{"X-Method-Override: delete, in lower case, is refused", map[string]string{"X-Method-Override": "delete"}, http.StatusBadRequest},
 		{"an empty override is refused", map[string]string{"X-HTTP-Method-Override": ""}, http.StatusBadRequest},
+		{"X_HTTP_Method_Override: DELETE, with underscores, is refused", map[string]string{"X_HTTP_Method_Override": "DELETE"}, http.StatusBadRequest},
 		{"an override that repeats the method is allowed", map[string]string{"X-HTTP-Method-Override": "get", "X-HTTP-Method": " GET "}, http.StatusOK},
 	} {
 		check := client.Check{CertPEM: leaf.CertPEM(), Method: "GET", Target: "/read", Headers: tt.headers}
