@@ -145,6 +145,23 @@ func TestAnchoredPathsAreThePathsCryptoX509Builds(t *testing.T) {
 	// An anchor with a pathLenConstraint: crypto/x509 sees a view of it,
 	// and a presented copy of it gets a view of its own.
 	lenInter := w.child(plainRoot, "inter with a path length", func(o *pki.Options) { o.MaxPathLen, o.MaxPathLenZero = 0, true })
+	ncInter := w.child(plainRoot, "inter with name constraints", func(o *pki.Options) { o.PermittedDNSDomains = []string{"example.com"} })
+	nc := world{plain.roots, []*x509.Certificate{ncInter.Cert}, []*x509.RevocationList{w.crl(plainRoot), w.crl(ncInter)}}
+	ncInside := w.leaf(ncInter, "nc inside", func(o *pki.Options) { o.DNSNames = []string{"a.example.com"} })
+	ncOutside := w.leaf(ncInter, "nc outside", func(o *pki.Options) { o.DNSNames = []string{"evil.test"} })
+	ncBelow := w.child(ncInter, "presented below the constrained anchor")
+	ncBelowOutside := w.leaf(ncBelow, "nc below outside", func(o *pki.Options) { o.DNSNames = []string{"evil.test"} })
+	// pathLenConstraint 0 on a root counts the configured intermediate,
+	// 1 the intermediate a client presents below it too.
+	zeroRoot := w.root("root of path length 0", func(o *pki.Options) { o.MaxPathLen, o.MaxPathLenZero = 0, true })
+	zeroInter := w.child(zeroRoot, "inter under a root of path length 0")
+	zero := world{[]*x509.Certificate{zeroRoot.Cert}, []*x509.Certificate{zeroInter.Cert}, []*x509.RevocationList{w.crl(zeroRoot), w.crl(zeroInter)}}
+	oneRoot := w.root("root of path length 1", func(o *pki.Options) { o.MaxPathLen = 1 })
+	oneInter := w.child(oneRoot, "inter under a root of path length 1")
+	one := world{[]*x509.Certificate{oneRoot.Cert}, []*x509.Certificate{oneInter.Cert}, []*x509.RevocationList{w.crl(oneRoot), w.crl(oneInter)}}
+	oneBelow := w.child(oneInter, "presented under a root of path length 1")
+	serverAnchor := w.child(plainRoot, "inter for servers only", func(o *pki.Options) { o.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth} })
+	serverOnly := world{plain.roots, []*x509.Certificate{serverAnchor.Cert}, []*x509.RevocationList{w.crl(plainRoot), w.crl(serverAnchor)}}
 	lenRevoked := world{plain.roots, []*x509.Certificate{lenInter.Cert}, []*x509.RevocationList{w.crl(plainRoot, lenInter.Cert), w.crl(lenInter)}}
 
 	for _, tc := range []struct {
@@ -168,6 +185,13 @@ func TestAnchoredPathsAreThePathsCryptoX509Builds(t *testing.T) {
 		{"a leaf of an intermediate that requires an explicit policy", policy, []*x509.Certificate{erin}, w.now, false, PurposeClient},
 		{"a leaf that requires an explicit policy", plain, []*x509.Certificate{frank}, w.now, true, PurposeClient},
 		{"a leaf under a configured intermediate, below the anchor, that requires an explicit policy", below, []*x509.Certificate{gina}, w.now, true, PurposeClient},
+		{"a leaf with a name its anchor permits", nc, []*x509.Certificate{ncInside}, w.now, true, PurposeClient},
+		{"a leaf with a name its anchor does not permit", nc, []*x509.Certificate{ncOutside}, w.now, true, PurposeClient},
+		{"a leaf below a presented intermediate with a name the anchor does not permit", nc, []*x509.Certificate{ncBelowOutside, ncBelow.Cert}, w.now, true, PurposeClient},
+		{"a leaf of an intermediate under a root of path length 0", zero, []*x509.Certificate{w.leaf(zeroInter, "zed")}, w.now, true, PurposeClient},
+		{"a leaf of the configured intermediate under a root of path length 1", one, []*x509.Certificate{w.leaf(oneInter, "una")}, w.now, true, PurposeClient},
+		{"a leaf of a presented intermediate under a root of path length 1", one, []*x509.Certificate{w.leaf(oneBelow, "duo"), oneBelow.Cert}, w.now, true, PurposeClient},
+		{"a leaf of an anchor for servers only", serverOnly, []*x509.Certificate{w.leaf(serverAnchor, "sam")}, w.now, true, PurposeClient},
 		// Purpose any (certgate verify) accepts a CA as the leaf: the
 		// anchor itself, whose way up must still hold.
 		{"the anchor as the leaf, its root expired", short, []*x509.Certificate{shortInter.Cert}, w.now.Add(2 * time.Hour), true, PurposeAny},
