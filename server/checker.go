@@ -507,6 +507,11 @@ func (c *Checker) result(d policy.Decision, id *identity.Identity, req *Request)
 		return Result{Status: http.StatusBadRequest, Cause: CauseMethodOverride, Permission: d.Permission, Identity: id,
 			Reason: name + ": " + truncate(value, 32) + " names another method than " + truncate(req.Method, 32) + ", which was decided"}
 	}
+	if value, ok := overridingQueryMethod(req.Target, req.Method); ok {
+		// No proxy removes a query parameter: refused over every adapter.
+		return Result{Status: http.StatusBadRequest, Cause: CauseMethodOverride, Permission: d.Permission, Identity: id,
+			Reason: "query parameter " + methodParam + "=" + truncate(value, 32) + " names another method than " + truncate(req.Method, 32) + ", which was decided"}
+	}
 	if reserved != "" && !req.RemovesHeaders {
 		// The identity headers are exempt: every proxy config in front
 		// of the HTTP adapter replaces them (nginx/certgate-location.conf,

@@ -76,3 +76,56 @@ func TestAMethodOverrideTheProxyCannotRemoveIsRefused(t *testing.T) {
 		t.Error("no decision line with cause method_override")
 	}
 }
+
+// TestAMethodQueryParameterIsRefusedOverEveryAdapter: Laravel and Symfony
+// run a POST carrying ?_method=DELETE as a DELETE, and no proxy can remove
+// a query parameter, so an allowed request whose _method (as PHP reads the
+// name) names another method is a 400 method_override over HTTP and gRPC.
+func TestAMethodQueryParameterIsRefusedOverEveryAdapter(t *testing.T) {
+	checker, ca := policyChecker(t, headersPolicy)
+	authz := serveAuthz(t, checker)
+	srv := httptest.NewServer(NewHTTPHandler(checker, loopbackTrust))
+	t.Cleanup(srv.Close)
+	leaf := ca.Leaf("viewer", pkitest.Orgs("viewers"))
+	for _, tt := range []struct {
+		target  string
+		refused bool
+	}{
+		{"/read?x=1", false},
+		{"/read?_method=get&x=1", false},
+		{"/read?_method=DELETE", true},
+		{"/read?x=1&_METHOD=put", true},
+		{"/read?_m%65thod=PUT", true},
+		{"/read?.method=DELETE", true},
+		{"/read?+method=DELETE", true},
+		{"/read?[method=DELETE", true},
+		{"/read?_method=", true},
+	} {
+		check := client.Check{CertPEM: leaf.CertPEM(), Method: "GET", Target: tt.target}
+		t.Run(tt.target, func(t *testing.T) {
+			req, err := client.NGINXRequest(srv.URL, check)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_ = resp.Body.Close()
+			want := http.StatusOK
+			if tt.refused {
+				want = http.StatusBadRequest
+			}
+			if resp.StatusCode != want {
+				t.Errorf("HTTP check = %d, want %d", resp.StatusCode, want)
+			}
+			got, err := authz.Check(context.Background(), client.EnvoyRequest(check))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if allowed := got.GetOkResponse() != nil; allowed == tt.refused {
+				t.Errorf("gRPC check allowed %v, want %v (%v)", allowed, !tt.refused, got.GetDeniedResponse().GetStatus())
+			}
+		})
+	}
+}
