@@ -34,7 +34,9 @@ import (
 //
 // For the same reason a request whose own chain (the leaf, or an
 // intermediate it presents) requires an explicit policy or maps policies
-// gets whole paths built, and so does one whose path goes through a
+// gets whole paths built, as does one presenting a certificate of a
+// configured CA's key that is not configured (a cross-signature: a way up
+// the anchors' do not hold, perhaps a revoked twin), and one whose path goes through a
 // configured intermediate below an anchor that does (the client need not
 // present it).
 //
@@ -56,6 +58,8 @@ type anchoring struct {
 	// since is the latest notBefore of the configured CAs: requests
 	// dated before it build paths without anchors.
 	since time.Time
+	// keys are the public keys (SPKI DER) of the configured CAs.
+	keys map[string]bool
 }
 
 // anchor computes the anchoring of a Store whose pools and views index
@@ -68,7 +72,10 @@ func (s *Store) anchor(roots, inters []*x509.Certificate) *anchoring {
 		}
 	}
 	now := since
-	a := &anchoring{roots: x509.NewCertPool(), inters: x509.NewCertPool(), upper: map[*x509.Certificate][][]*x509.Certificate{}, since: now}
+	a := &anchoring{roots: x509.NewCertPool(), inters: x509.NewCertPool(), upper: map[*x509.Certificate][][]*x509.Certificate{}, since: now, keys: map[string]bool{}}
+	for _, c := range slices.Concat(roots, inters) {
+		a.keys[string(c.RawSubjectPublicKeyInfo)] = true
+	}
 	for _, c := range roots {
 		a.roots.AddCert(s.viewOf(c))
 	}

@@ -78,11 +78,20 @@ func (s *Store) buildPaths(chain []*x509.Certificate, opts x509.VerifyOptions) (
 // nil for whole paths (see anchors.go). A leaf that is itself a
 // configured CA (certgate verify --purpose any) gets whole paths:
 // crypto/x509 returns an anchor given as the leaf as a path of its own,
-// without the way up the Store would append.
+// without the way up the Store would append. So does a chain presenting
+// another certificate of a configured CA's key (a cross-signature).
 func (s *Store) anchoringFor(chain []*x509.Certificate, now time.Time) *anchoring {
 	a := s.anchors
 	if a == nil || now.Before(a.since) || slices.ContainsFunc(chain, policyConstrained) || s.isConfigured(chain[0]) {
 		return nil
+	}
+	for _, c := range chain[1:] {
+		if a.keys[string(c.RawSubjectPublicKeyInfo)] && !s.isConfigured(c) {
+			// A presented twin of a configured CA (its key under
+			// another issuer) opens ways up the anchors' do not hold,
+			// which crypto/x509 never reaches past an anchor.
+			return nil
+		}
 	}
 	return a
 }
