@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"slices"
 
 	"github.com/certgate/certgate/config"
 	"github.com/certgate/certgate/pki"
@@ -135,4 +136,42 @@ func loadKeyPair(certFile, keyFile string) (tls.Certificate, error) {
 		return tls.Certificate{}, fmt.Errorf("%s, %s: %w", certFile, keyFile, err)
 	}
 	return cert, nil
+}
+
+// warnSharedProxyCA warns when a CA of listen.tls.client_ca_files has the
+// key of a CA of trust.ca_files or trust.intermediate_files: then every
+// user's certificate also opens a data listener as a proxy, and any user
+// can ask certgate about any certificate (listen.tls is meant to admit
+// the proxies only). Files that cannot be read are left to the loads that
+// report them.
+func warnSharedProxyCA(log *slog.Logger, cfg config.Config) {
+	if !cfg.Listen.TLS.Enabled() {
+		return
+	}
+	keys := map[string]bool{}
+	for _, c := range readCAs(slices.Concat(cfg.Trust.CAFiles, cfg.Trust.IntermediateFiles)) {
+		keys[string(c.RawSubjectPublicKeyInfo)] = true
+	}
+	for _, c := range readCAs(cfg.Listen.TLS.ClientCAFiles) {
+		if keys[string(c.RawSubjectPublicKeyInfo)] {
+			log.Warn("a CA of listen.tls.client_ca_files also issues the clients' certificates (trust.ca_files or trust.intermediate_files): every client certificate opens the data listeners as a proxy; give the proxies a CA of their own",
+				"ca", truncate(c.Subject.String(), 256))
+			return
+		}
+	}
+}
+
+// readCAs parses the certificates of files, skipping what cannot be read.
+func readCAs(files []string) []*x509.Certificate {
+	var out []*x509.Certificate
+	for _, name := range files {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			continue
+		}
+		if certs, err := pki.ParseCertsPEM(data); err == nil {
+			out = append(out, certs...)
+		}
+	}
+	return out
 }

@@ -393,3 +393,36 @@ func TestDataTLSFollowsItsFiles(t *testing.T) {
 		t.Errorf("%d warnings about the unusable files, want 1 (one per change)", n)
 	}
 }
+
+// TestAProxyCAThatIssuesClientCertificatesIsWarnedAbout: listen.tls admits
+// the proxies; a client CA that is also a CA of trust.ca_files would admit
+// every client as a proxy, so the start warns of it, and not otherwise.
+func TestAProxyCAThatIssuesClientCertificatesIsWarnedAbout(t *testing.T) {
+	p := newProxyPKI(t)
+	users := filepath.Join(t.TempDir(), "users.pem")
+	mustWrite(t, users, pkitest.New(t, "users CA").CertPEM())
+	tlsFiles := config.ListenTLS{CertFile: p.certFile, KeyFile: p.keyFile, ClientCAFiles: []string{p.clientCAFile}}
+	for _, tt := range []struct {
+		name  string
+		trust config.Trust
+		warn  bool
+	}{
+		{"the proxies' own CA is not warned about", config.Trust{CAFiles: []string{users}}, false},
+		{"a proxy CA among trust.ca_files is warned about", config.Trust{CAFiles: []string{users, p.clientCAFile}}, true},
+		{"a proxy CA among trust.intermediate_files is warned about", config.Trust{CAFiles: []string{users}, IntermediateFiles: []string{p.clientCAFile}}, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			logs := &testlog.Buffer{}
+			warnSharedProxyCA(slog.New(slog.NewJSONHandler(logs, nil)), config.Config{Trust: tt.trust, Listen: config.Listen{TLS: tlsFiles}})
+			warned := false
+			for _, r := range logs.Records(t, "") {
+				if msg, _ := r["msg"].(string); strings.HasPrefix(msg, "a CA of listen.tls.client_ca_files also issues") {
+					warned = true
+				}
+			}
+			if warned != tt.warn {
+				t.Errorf("warned %v, want %v", warned, tt.warn)
+			}
+		})
+	}
+}

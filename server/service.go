@@ -201,6 +201,7 @@ func (s *Service) warnAtStart(snap *Snapshot) {
 		s.log.Warn("the HTTP check endpoint reads certificate headers, but headers.http.trust believes none: every HTTP check will be denied with 401")
 	}
 	warnOpenDataListeners(s.log, s.cfg.Listen)
+	warnSharedProxyCA(s.log, s.cfg)
 	if s.adminTLS != nil && snap != nil && !snap.Policy.AdminDefined() {
 		s.log.Warn("the policy defines no data.certgate.admin.allow: every call to the TLS admin API will be denied")
 	}
