@@ -238,6 +238,12 @@ const (
 	EnvOnStaleCRL     = "CERTGATE_ON_STALE_CRL"
 	EnvDecisionLog    = "CERTGATE_DECISION_LOG"
 	EnvAdminListen    = "CERTGATE_ADMIN_LISTEN"
+	// EnvListenTLSCert, EnvListenTLSKey and EnvListenTLSClientCAs are
+	// listen.tls's cert_file, key_file and client_ca_files.
+	EnvListenTLSCert      = "CERTGATE_LISTEN_TLS_CERT_FILE"
+	EnvListenTLSKey       = "CERTGATE_LISTEN_TLS_KEY_FILE"
+	EnvListenTLSClientCAs = "CERTGATE_LISTEN_TLS_CLIENT_CA_FILES"
+	EnvAllowedPeers       = "CERTGATE_ALLOWED_PEERS"
 )
 
 // ApplyEnv overrides cfg with the CERTGATE_* variables that lookup finds
@@ -252,6 +258,8 @@ func ApplyEnv(cfg *Config, lookup func(string) (string, bool)) error {
 		EnvLogFormat:     &cfg.Log.Format,
 		EnvDecisionLog:   &cfg.DecisionLog.Output,
 		EnvAdminListen:   &cfg.Admin.Listen,
+		EnvListenTLSCert: &cfg.Listen.TLS.CertFile,
+		EnvListenTLSKey:  &cfg.Listen.TLS.KeyFile,
 	}
 	for name, dst := range str {
 		if v, ok := lookup(name); ok {
@@ -259,14 +267,16 @@ func ApplyEnv(cfg *Config, lookup func(string) (string, bool)) error {
 		}
 	}
 	lists := map[string]*[]string{
-		EnvCAFiles:       &cfg.Trust.CAFiles,
-		EnvIntermediates: &cfg.Trust.IntermediateFiles,
-		EnvCRLFiles:      &cfg.Trust.CRLFiles,
-		EnvCRLURLs:       &cfg.Trust.URLs,
-		EnvHTTPTrust:     &cfg.Headers.HTTP.Trust,
-		EnvHTTPProxies:   &cfg.Headers.HTTP.TrustedProxies,
-		EnvGRPCTrust:     &cfg.Headers.GRPC.Trust,
-		EnvGRPCProxies:   &cfg.Headers.GRPC.TrustedProxies,
+		EnvCAFiles:            &cfg.Trust.CAFiles,
+		EnvIntermediates:      &cfg.Trust.IntermediateFiles,
+		EnvCRLFiles:           &cfg.Trust.CRLFiles,
+		EnvCRLURLs:            &cfg.Trust.URLs,
+		EnvHTTPTrust:          &cfg.Headers.HTTP.Trust,
+		EnvHTTPProxies:        &cfg.Headers.HTTP.TrustedProxies,
+		EnvGRPCTrust:          &cfg.Headers.GRPC.Trust,
+		EnvGRPCProxies:        &cfg.Headers.GRPC.TrustedProxies,
+		EnvListenTLSClientCAs: &cfg.Listen.TLS.ClientCAFiles,
+		EnvAllowedPeers:       &cfg.Listen.AllowedPeers,
 	}
 	for name, dst := range lists {
 		if v, ok := lookup(name); ok {

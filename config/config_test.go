@@ -57,13 +57,17 @@ func TestParseRejectsUnknownKeysAndSecondDocuments(t *testing.T) {
 
 func TestApplyEnvOverridesTheFile(t *testing.T) {
 	env := map[string]string{
-		config.EnvCAFiles:     "x.pem, y.pem",
-		config.EnvCRLMode:     "off",
-		config.EnvGRPCListen:  "127.0.0.1:1",
-		config.EnvHTTPTrust:   "ssl_client_cert, client_cert",
-		config.EnvHTTPProxies: "10.0.0.5",
-		config.EnvGRPCTrust:   "xfcc",
-		config.EnvGRPCProxies: "10.1.0.0/16,10.2.0.0/16",
+		config.EnvCAFiles:            "x.pem, y.pem",
+		config.EnvCRLMode:            "off",
+		config.EnvGRPCListen:         "127.0.0.1:1",
+		config.EnvHTTPTrust:          "ssl_client_cert, client_cert",
+		config.EnvHTTPProxies:        "10.0.0.5",
+		config.EnvGRPCTrust:          "xfcc",
+		config.EnvGRPCProxies:        "10.1.0.0/16,10.2.0.0/16",
+		config.EnvListenTLSCert:      "server.pem",
+		config.EnvListenTLSKey:       "server.key",
+		config.EnvListenTLSClientCAs: "proxy-ca.pem, other-ca.pem",
+		config.EnvAllowedPeers:       "10.0.0.5, 10.3.0.0/16",
 	}
 	cfg := config.Default()
 	if err := config.ApplyEnv(&cfg, func(k string) (string, bool) { v, ok := env[k]; return v, ok }); err != nil {
@@ -78,6 +82,13 @@ func TestApplyEnvOverridesTheFile(t *testing.T) {
 	}
 	if diff := cmp.Diff(wantHeaders, cfg.Headers); diff != "" {
 		t.Errorf("headers (-want +got):\n%s", diff)
+	}
+	wantTLS := config.ListenTLS{CertFile: "server.pem", KeyFile: "server.key", ClientCAFiles: []string{"proxy-ca.pem", "other-ca.pem"}}
+	if diff := cmp.Diff(wantTLS, cfg.Listen.TLS); diff != "" {
+		t.Errorf("listen.tls (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"10.0.0.5", "10.3.0.0/16"}, cfg.Listen.AllowedPeers); diff != "" {
+		t.Errorf("listen.allowed_peers (-want +got):\n%s", diff)
 	}
 	removed := func(k string) (string, bool) { return "true", k == config.EnvTrustForwarded }
 	err := config.ApplyEnv(&cfg, removed)

@@ -45,6 +45,10 @@ type configFlags struct {
 	logLevel       string
 	logFormat      string
 	adminListen    string // serve only: see registerServe
+	tlsCert        string // serve only
+	tlsKey         string // serve only
+	tlsClientCAs   listFlag
+	allowedPeers   listFlag
 }
 
 func (f *configFlags) register(fs *flag.FlagSet) {
@@ -120,6 +124,14 @@ func (f *configFlags) load(fs *flag.FlagSet, base config.Config) (config.Config,
 			cfg.Log.Level = f.logLevel
 		case "log-format":
 			cfg.Log.Format = f.logFormat
+		case "listen-tls-cert":
+			cfg.Listen.TLS.CertFile = f.tlsCert
+		case "listen-tls-key":
+			cfg.Listen.TLS.KeyFile = f.tlsKey
+		case "listen-tls-client-ca":
+			cfg.Listen.TLS.ClientCAFiles = f.tlsClientCAs
+		case "allowed-peers":
+			cfg.Listen.AllowedPeers = f.allowedPeers
 		case "admin-listen":
 			cfg.Admin.Listen = f.adminListen
 			if f.adminListen == "off" {
