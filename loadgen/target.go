@@ -2,15 +2,18 @@ package loadgen
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"maps"
 	"net/http"
+	"strings"
 	"time"
 
 	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/certgate/certgate/client"
@@ -30,7 +33,8 @@ type Target interface {
 }
 
 // GRPCTarget is an ext_authz v3 server reached over Connections gRPC
-// connections (plaintext, as Envoy reaches a sidecar).
+// connections (plaintext, as Envoy reaches a sidecar, or TLS for a
+// certgate with listen.tls).
 type GRPCTarget struct {
 	addr    string
 	conns   []*grpc.ClientConn
@@ -43,12 +47,22 @@ type GRPCTarget struct {
 // NewGRPCTarget dials addr with n connections (at least one). Worker w uses
 // connection w mod n.
 func NewGRPCTarget(addr string, n int) (*GRPCTarget, error) {
+	return NewGRPCTargetTLS(addr, n, nil)
+}
+
+// NewGRPCTargetTLS is NewGRPCTarget over TLS with tc (the proxy's client
+// certificate and certgate's CA), or plaintext when tc is nil.
+func NewGRPCTargetTLS(addr string, n int, tc *tls.Config) (*GRPCTarget, error) {
+	creds := insecure.NewCredentials()
+	if tc != nil {
+		creds = credentials.NewTLS(tc)
+	}
 	t := &GRPCTarget{addr: addr}
 	for range max(n, 1) {
 		// Each connection gets its own HTTP/2 transport: grpc-go does not
 		// share one between ClientConns.
 		conn, err := grpc.NewClient(addr,
-			grpc.WithTransportCredentials(insecure.NewCredentials()),
+			grpc.WithTransportCredentials(creds),
 			grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(1<<20)))
 		if err != nil {
 			_ = t.Close()
@@ -125,6 +139,7 @@ func (t *GRPCTarget) Close() error {
 
 // HTTPTarget is an auth_request endpoint asked the way NGINX asks it.
 type HTTPTarget struct {
+	addr    string
 	base    string
 	client  *http.Client
 	prepped []prepared
@@ -139,17 +154,34 @@ type prepared struct {
 // NewHTTPTarget returns a target for the check endpoint at addr, keeping up
 // to conns idle keep-alive connections (NGINX keeps a pool too).
 func NewHTTPTarget(addr string, conns int) *HTTPTarget {
+	return NewHTTPTargetTLS(addr, conns, nil)
+}
+
+// NewHTTPTargetTLS is NewHTTPTarget over HTTPS with tc (the proxy's client
+// certificate and certgate's CA), or plain HTTP when tc is nil. NGINX
+// speaks HTTP/1.1 to it either way.
+func NewHTTPTargetTLS(addr string, conns int, tc *tls.Config) *HTTPTarget {
 	tr := &http.Transport{
 		MaxIdleConns:        conns,
 		MaxIdleConnsPerHost: conns,
 		IdleConnTimeout:     30 * time.Second,
 		DisableCompression:  true,
+		TLSClientConfig:     tc,
 	}
-	return &HTTPTarget{base: "http://" + addr, client: &http.Client{Transport: tr}}
+	scheme := "http://"
+	if tc != nil {
+		scheme = "https://"
+	}
+	return &HTTPTarget{addr: addr, base: scheme + addr, client: &http.Client{Transport: tr}}
 }
 
 // Name implements Target.
-func (t *HTTPTarget) Name() string { return "http " + t.base[len("http://"):] }
+func (t *HTTPTarget) Name() string {
+	if strings.HasPrefix(t.base, "https://") {
+		return "https " + t.addr
+	}
+	return "http " + t.addr
+}
 
 // Prepare builds each subrequest's URL and headers once; the headers are
 // shared by the requests built from them and never written.

@@ -31,6 +31,7 @@ type benchFlags struct {
 	pid, rounds                        int
 	scenario                           scenarioFlags
 	targets                            benchTargets
+	dataTLS                            dataTLSFlags
 }
 
 // scenarioFlags choose the traffic of a fleet scenario instead of the
@@ -84,6 +85,7 @@ func (f *benchFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.scenario.mix, "mix", "", "fleet scenario: route `mix`, comma-separated '[METHOD] /path [STATUS] [*WEIGHT]', {id} fresh per request")
 	fs.StringVar(&f.scenario.nginxBin, "nginx", "", "nginx `binary` for --mode nginx (default: from PATH or /usr/sbin)")
 	f.targets.register(fs)
+	f.dataTLS.register(fs)
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the first certgate round to `file` (with --serve it covers the server)")
 }
 
@@ -105,6 +107,8 @@ func (f *benchFlags) check() string {
 		return "--path-template is a mix of one route: give it or --mix"
 	case f.scenario.caKey != "" && !f.serve:
 		return "--ca-key-type makes a CA that certgate must trust: it needs --serve"
+	case f.dataTLS.enabled() && f.serve:
+		return "--tls-cert, --tls-key and --tls-ca ask a certgate elsewhere over listen.tls: --serve serves without it"
 	}
 	if f.scenario.on(f.mode) {
 		alg, err := pki.ParseKeyName(f.scenario.keyType)
@@ -191,8 +195,11 @@ func benchConfig(f benchFlags, t *benchTarget, mix *loadgen.Mix) (loadgen.BenchC
 		opts.Duration = 0
 	}
 	cfg := loadgen.BenchConfig{Mix: mix, Options: opts, CPUProfile: f.cpuProfile, Rounds: 1}
-	var err error
-	if cfg.Subject, err = t.endpoint(f, t.grpcAddr, t.httpAddr, t.nginx, f.pid); err != nil {
+	tc, err := f.dataTLS.config()
+	if err != nil {
+		return cfg, err
+	}
+	if cfg.Subject, err = t.endpoint(f, t.grpcAddr, t.httpAddr, tc, t.nginx, f.pid); err != nil {
 		return cfg, err
 	}
 	cfg.Subject.Check = true
@@ -201,7 +208,7 @@ func benchConfig(f benchFlags, t *benchTarget, mix *loadgen.Mix) (loadgen.BenchC
 		if t.noop == nil {
 			return cfg, fmt.Errorf("no baseline was started")
 		}
-		b, err := t.endpoint(f, t.noop.GRPCAddr, t.noop.HTTPAddr, t.noopNGINX, 0)
+		b, err := t.endpoint(f, t.noop.GRPCAddr, t.noop.HTTPAddr, nil, t.noopNGINX, 0)
 		if err != nil {
 			return cfg, err
 		}

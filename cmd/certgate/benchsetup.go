@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -121,14 +122,14 @@ func (t *benchTarget) startNGINX(f benchFlags) error {
 	return nil
 }
 
-// endpoint is one side of the comparison: its target by --mode, and the
-// CPU time of the process serving it (pid, else this process) and of
-// NGINX in front of it.
-func (t *benchTarget) endpoint(f benchFlags, grpcAddr, httpAddr string, n *loadgen.NGINX, pid int) (loadgen.Endpoint, error) {
+// endpoint is one side of the comparison: its target by --mode (over TLS
+// with tc unless it is nil), and the CPU time of the process serving it
+// (pid, else this process) and of NGINX in front of it.
+func (t *benchTarget) endpoint(f benchFlags, grpcAddr, httpAddr string, tc *tls.Config, n *loadgen.NGINX, pid int) (loadgen.Endpoint, error) {
 	var ep loadgen.Endpoint
 	switch f.mode {
 	case modeHTTP:
-		ep.NewTarget = func() (loadgen.Target, error) { return loadgen.NewHTTPTarget(httpAddr, f.concurrency), nil }
+		ep.NewTarget = func() (loadgen.Target, error) { return loadgen.NewHTTPTargetTLS(httpAddr, f.concurrency, tc), nil }
 	case modeNGINX:
 		ca, err := os.ReadFile(filepath.Join(t.pkiDir, "ca.pem"))
 		if err != nil {
@@ -136,7 +137,7 @@ func (t *benchTarget) endpoint(f benchFlags, grpcAddr, httpAddr string, n *loadg
 		}
 		ep.NewTarget = func() (loadgen.Target, error) { return loadgen.NewNGINXTarget(n.Addr, ca, f.concurrency) }
 	default:
-		ep.NewTarget = func() (loadgen.Target, error) { return loadgen.NewGRPCTarget(grpcAddr, f.connections) }
+		ep.NewTarget = func() (loadgen.Target, error) { return loadgen.NewGRPCTargetTLS(grpcAddr, f.connections, tc) }
 	}
 	if pid > 0 {
 		ep.CPU = append(ep.CPU, loadgen.CPUSource{Name: "process " + strconv.Itoa(pid) + " (/proc/<pid>/stat utime+stime)",

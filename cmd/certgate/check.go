@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 
 	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/proto"
 
@@ -22,6 +24,7 @@ import (
 const checkExamples = `  certgate check --cert .certgate-dev/clients/viewer.pem --method GET --path /api/v1/vm
   certgate check --http 127.0.0.1:9192 --cert .certgate-dev/clients/admin.pem --method DELETE --path /api/v1/node
   certgate check --cert client.pem --path /api/v1/vm --admin unix:/run/certgate/admin.sock --json
+  certgate check --grpc certgate.internal:9191 --tls-cert proxy.pem --tls-key proxy-key.pem --tls-ca certgate-ca.pem --cert client.pem --path /api/v1/vm
 `
 
 // checkAnswer is what check learned about one request: the answer the
@@ -47,7 +50,7 @@ type checkAnswer struct {
 // NGINX (HTTP) would, prints the answer and asks the admin API why. Exit 0
 // allow, 1 deny.
 func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	c := newAdminCommand("check", "check [--grpc ADDR | --http ADDR] [--cert FILE] [--method M] --path P [--json] [--admin ADDR]", checkExamples, stdout, stderr)
+	c := newAdminCommand("check", "check [--grpc ADDR | --http ADDR] [--tls-cert FILE --tls-key FILE --tls-ca FILE] [--cert FILE] [--method M] --path P [--json] [--admin ADDR]", checkExamples, stdout, stderr)
 	grpcAddr := c.fs.String("grpc", "127.0.0.1:9191", "ext_authz gRPC `address`")
 	httpAddr := c.fs.String("http", "", "HTTP check `address`; when set, ask the NGINX-style endpoint instead of gRPC")
 	certFile := c.fs.String("cert", "", "client certificate PEM `file`, leaf first (omit to send none)")
@@ -55,12 +58,18 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	path := c.fs.String("path", "", "original request `target` (path and query); required")
 	var headers listFlag
 	c.fs.Var(&headers, "header", "extra request header `name=value` (repeatable)")
+	var dataTLS dataTLSFlags
+	dataTLS.register(c.fs)
 	if code, ok := parseFlags(c.fs, args); !ok {
 		return code
 	}
 	req, err := checkRequest(*certFile, *method, *path, headers)
 	if err == nil && c.fs.NArg() > 0 {
 		err = fmt.Errorf("unexpected argument %s", quote(c.fs.Arg(0)))
+	}
+	var tc *tls.Config
+	if err == nil {
+		tc, err = dataTLS.config()
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "certgate check: %v\n", err)
@@ -70,9 +79,9 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	defer cancel()
 	var ans *checkAnswer
 	if *httpAddr != "" {
-		ans, err = checkHTTP(ctx, *httpAddr, req)
+		ans, err = checkHTTP(ctx, *httpAddr, tc, req)
 	} else {
-		ans, err = checkGRPC(ctx, *grpcAddr, req)
+		ans, err = checkGRPC(ctx, *grpcAddr, tc, req)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "certgate check: %v\n", err)
@@ -190,8 +199,14 @@ func (c *adminCommand) printAnswer(ans *checkAnswer) {
 	}
 }
 
-func checkGRPC(ctx context.Context, addr string, c client.Check) (*checkAnswer, error) {
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+// checkGRPC asks the ext_authz listener at addr, over TLS with tc unless
+// it is nil.
+func checkGRPC(ctx context.Context, addr string, tc *tls.Config, c client.Check) (*checkAnswer, error) {
+	creds := insecure.NewCredentials()
+	if tc != nil {
+		creds = credentials.NewTLS(tc)
+	}
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(creds))
 	if err != nil {
 		return nil, err
 	}
@@ -212,12 +227,19 @@ func checkGRPC(ctx context.Context, addr string, c client.Check) (*checkAnswer, 
 	return &checkAnswer{Status: int(denied.GetStatus().GetCode()), GRPCCode: &code, Body: denied.GetBody()}, nil
 }
 
-func checkHTTP(ctx context.Context, addr string, c client.Check) (*checkAnswer, error) {
-	req, err := client.NGINXRequest("http://"+addr, c)
+// checkHTTP asks the HTTP check endpoint at addr, over HTTPS with tc
+// unless it is nil.
+func checkHTTP(ctx context.Context, addr string, tc *tls.Config, c client.Check) (*checkAnswer, error) {
+	base, hc := "http://"+addr, http.DefaultClient
+	if tc != nil {
+		base, hc = "https://"+addr, &http.Client{Transport: &http.Transport{TLSClientConfig: tc, ForceAttemptHTTP2: true}}
+		defer hc.CloseIdleConnections()
+	}
+	req, err := client.NGINXRequest(base, c)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := http.DefaultClient.Do(req.WithContext(ctx))
+	resp, err := hc.Do(req.WithContext(ctx))
 	if err != nil {
 		return nil, err
 	}
