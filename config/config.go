@@ -244,22 +244,24 @@ const (
 	EnvListenTLSKey       = "CERTGATE_LISTEN_TLS_KEY_FILE"
 	EnvListenTLSClientCAs = "CERTGATE_LISTEN_TLS_CLIENT_CA_FILES"
 	EnvAllowedPeers       = "CERTGATE_ALLOWED_PEERS"
+	EnvPolicyShadowDir    = "CERTGATE_POLICY_SHADOW_DIR"
 )
 
 // ApplyEnv overrides cfg with the CERTGATE_* variables that lookup finds
 // (pass os.LookupEnv). A set but empty list variable clears the list.
 func ApplyEnv(cfg *Config, lookup func(string) (string, bool)) error {
 	str := map[string]*string{
-		EnvGRPCListen:    &cfg.Listen.GRPC,
-		EnvHTTPListen:    &cfg.Listen.HTTP,
-		EnvMetricsListen: &cfg.Listen.Metrics,
-		EnvPolicyDir:     &cfg.Policy.Dir,
-		EnvLogLevel:      &cfg.Log.Level,
-		EnvLogFormat:     &cfg.Log.Format,
-		EnvDecisionLog:   &cfg.DecisionLog.Output,
-		EnvAdminListen:   &cfg.Admin.Listen,
-		EnvListenTLSCert: &cfg.Listen.TLS.CertFile,
-		EnvListenTLSKey:  &cfg.Listen.TLS.KeyFile,
+		EnvGRPCListen:      &cfg.Listen.GRPC,
+		EnvHTTPListen:      &cfg.Listen.HTTP,
+		EnvMetricsListen:   &cfg.Listen.Metrics,
+		EnvPolicyDir:       &cfg.Policy.Dir,
+		EnvLogLevel:        &cfg.Log.Level,
+		EnvLogFormat:       &cfg.Log.Format,
+		EnvDecisionLog:     &cfg.DecisionLog.Output,
+		EnvAdminListen:     &cfg.Admin.Listen,
+		EnvListenTLSCert:   &cfg.Listen.TLS.CertFile,
+		EnvListenTLSKey:    &cfg.Listen.TLS.KeyFile,
+		EnvPolicyShadowDir: &cfg.Policy.Shadow.Dir,
 	}
 	for name, dst := range str {
 		if v, ok := lookup(name); ok {

@@ -68,6 +68,7 @@ func TestApplyEnvOverridesTheFile(t *testing.T) {
 		config.EnvListenTLSKey:       "server.key",
 		config.EnvListenTLSClientCAs: "proxy-ca.pem, other-ca.pem",
 		config.EnvAllowedPeers:       "10.0.0.5, 10.3.0.0/16",
+		config.EnvPolicyShadowDir:    "shadow",
 	}
 	cfg := config.Default()
 	if err := config.ApplyEnv(&cfg, func(k string) (string, bool) { v, ok := env[k]; return v, ok }); err != nil {
@@ -89,6 +90,9 @@ func TestApplyEnvOverridesTheFile(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"10.0.0.5", "10.3.0.0/16"}, cfg.Listen.AllowedPeers); diff != "" {
 		t.Errorf("listen.allowed_peers (-want +got):\n%s", diff)
+	}
+	if cfg.Policy.Shadow.Dir != "shadow" {
+		t.Errorf("policy.shadow.dir %q, want shadow", cfg.Policy.Shadow.Dir)
 	}
 	removed := func(k string) (string, bool) { return "true", k == config.EnvTrustForwarded }
 	err := config.ApplyEnv(&cfg, removed)

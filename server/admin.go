@@ -80,6 +80,7 @@ func (a *AdminService) snapshotStatus(st *serving) *adminv1.Snapshot {
 		CrlMode:             string(ts.Mode),
 		OnStaleCrl:          string(ts.OnStaleCRL),
 		VerdictCacheEntries: uint64(st.verdicts.len()),
+		ShadowPolicy:        shadowPolicyStatus(snap),
 	}
 	for _, ca := range ts.CAs {
 		out.CertificateAuthorities = append(out.CertificateAuthorities, &adminv1.CertificateAuthority{
@@ -221,4 +222,20 @@ func (a *AdminService) ListPermissions(ctx context.Context, _ *adminv1.ListPermi
 		resp.Permissions = append(resp.Permissions, m)
 	}
 	return resp, nil
+}
+
+// shadowPolicyStatus describes snap's shadow policy; nil when none is
+// configured.
+func shadowPolicyStatus(snap *Snapshot) *adminv1.ShadowPolicyStatus {
+	if snap.ShadowDir == "" {
+		return nil
+	}
+	out := &adminv1.ShadowPolicyStatus{Dir: snap.ShadowDir, Loaded: snap.Shadow != nil, Digest: snap.ShadowFilesDigest}
+	if snap.Shadow != nil {
+		out.PolicyFiles = snap.Shadow.Files()
+	}
+	if snap.ShadowErr != nil {
+		out.LastError = snap.ShadowErr.Error()
+	}
+	return out
 }

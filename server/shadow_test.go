@@ -8,11 +8,16 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"testing/fstest"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"google.golang.org/protobuf/testing/protocmp"
+
+	adminv1 "github.com/certgate/certgate/gen/certgate/admin/v1"
 
 	"github.com/certgate/certgate/internal/testlog"
 	"github.com/certgate/certgate/pki/pkitest"
@@ -257,6 +262,22 @@ func TestServiceLoadsAndReloadsTheShadow(t *testing.T) {
 	if snap := svc.Checker().Snapshot(); snap.Shadow != nil || snap.ShadowErr == nil {
 		t.Fatalf("a broken shadow loaded: %v", snap.ShadowErr)
 	}
+	shadowStatus := func(t *testing.T) *adminv1.ShadowPolicyStatus {
+		t.Helper()
+		st, err := (&AdminService{Checker: svc.Checker()}).GetStatus(t.Context(), &adminv1.GetStatusRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.GetSnapshot().GetShadowPolicy()
+	}
+	brokenDigest, err := filesDigest(nil, nil, shadowDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := shadowStatus(t); got.GetDir() != shadowDir || got.GetLoaded() || got.GetDigest() != brokenDigest ||
+		!strings.Contains(got.GetLastError(), "load shadow policy") || len(got.GetPolicyFiles()) != 0 {
+		t.Errorf("GetStatus shows the broken shadow as %v, want not loaded, digest %s, with its error", got, brokenDigest)
+	}
 	if lines := logs.Records(t, "shadow policy not loaded; serving without a shadow"); len(lines) != 1 {
 		t.Errorf("%d lines about the broken shadow, want 1", len(lines))
 	}
@@ -271,6 +292,29 @@ func TestServiceLoadsAndReloadsTheShadow(t *testing.T) {
 	}
 	if snap := svc.Checker().Snapshot(); snap.Shadow == nil || snap.ShadowErr != nil {
 		t.Errorf("the fixed shadow did not load: %v", snap.ShadowErr)
+	}
+	fixedDigest, err := filesDigest(nil, nil, shadowDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &adminv1.ShadowPolicyStatus{Dir: shadowDir, Loaded: true, Digest: fixedDigest, PolicyFiles: []string{filepath.Join(shadowDir, "authz.rego")}}
+	if diff := cmp.Diff(want, shadowStatus(t), protocmp.Transform()); diff != "" || fixedDigest == brokenDigest {
+		t.Errorf("GetStatus shows the fixed shadow (-want +got):\n%s", diff)
+	}
+}
+
+// TestGetStatusShowsNoShadowWithoutOne: without policy.shadow.dir the
+// snapshot's status has no shadow_policy.
+func TestGetStatusShowsNoShadowWithoutOne(t *testing.T) {
+	c, _, _ := shadowChecker(t, "")
+	snap := c.Snapshot()
+	snap.Shadow, snap.ShadowDir = nil, ""
+	st, err := (&AdminService{Checker: c}).GetStatus(t.Context(), &adminv1.GetStatusRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.GetSnapshot() == nil || st.GetSnapshot().GetShadowPolicy() != nil {
+		t.Errorf("snapshot %v, want one without shadow_policy", st.GetSnapshot())
 	}
 }
 

@@ -34,6 +34,9 @@ type Snapshot struct {
 	Shadow    *policy.Engine
 	ShadowErr error
 	ShadowDir string
+	// ShadowFilesDigest is a SHA-256 over ShadowDir's files alone,
+	// taken before loading them ("" when unreadable).
+	ShadowFilesDigest string
 }
 
 // LoadShadow loads the shadow policy in dir ("" for none) into snap, which
@@ -47,6 +50,7 @@ func LoadShadow(ctx context.Context, snap *Snapshot, dir string) error {
 	}
 	snap.ShadowDir = dir
 	snap.Digest = ShadowDigest(snap.Digest, dir) // taken before loading, as for the policy
+	snap.ShadowFilesDigest, _ = filesDigest(nil, nil, dir)
 	engine, err := policy.Load(ctx, dir)
 	if err != nil {
 		snap.ShadowErr = fmt.Errorf("load shadow policy: %w", err)

@@ -51,6 +51,7 @@ func printStatus(w io.Writer, st *adminv1.GetStatusResponse) {
 				crlStateName(crl.GetState()), crl.GetRevokedCount(), when(crl.GetNextUpdate()), crl.GetFile())
 		}
 		fmt.Fprintf(w, "policy     %s\n", strings.Join(snap.GetPolicyFiles(), ", "))
+		printShadow(w, snap.GetShadowPolicy())
 	}
 	printCRLFetch(w, st.GetCrlFetch())
 	for _, b := range st.GetBundles() {
@@ -62,6 +63,17 @@ func printStatus(w io.Writer, st *adminv1.GetStatusResponse) {
 		printReload(w, st.GetLastReload())
 	}
 	fmt.Fprintf(w, "version    %s\n", st.GetVersion())
+}
+
+// printShadow is the shadow policy's line, none when none is configured.
+func printShadow(w io.Writer, sh *adminv1.ShadowPolicyStatus) {
+	switch {
+	case sh == nil:
+	case sh.GetLoaded():
+		fmt.Fprintf(w, "shadow     loaded from %s, digest %s: %s\n", sh.GetDir(), short(sh.GetDigest()), strings.Join(sh.GetPolicyFiles(), ", "))
+	default:
+		fmt.Fprintf(w, "shadow     NOT loaded from %s (serving without a shadow): %s\n", sh.GetDir(), sh.GetLastError())
+	}
 }
 
 func crlStateName(s adminv1.RevocationListState) string {

@@ -49,6 +49,7 @@ type configFlags struct {
 	tlsKey         string // serve only
 	tlsClientCAs   listFlag
 	allowedPeers   listFlag
+	shadowDir      string // serve only
 }
 
 func (f *configFlags) register(fs *flag.FlagSet) {
@@ -132,6 +133,8 @@ func (f *configFlags) load(fs *flag.FlagSet, base config.Config) (config.Config,
 			cfg.Listen.TLS.ClientCAFiles = f.tlsClientCAs
 		case "allowed-peers":
 			cfg.Listen.AllowedPeers = f.allowedPeers
+		case "policy-shadow-dir":
+			cfg.Policy.Shadow.Dir = f.shadowDir
 		case "admin-listen":
 			cfg.Admin.Listen = f.adminListen
 			if f.adminListen == "off" {

@@ -649,8 +649,11 @@ type Snapshot struct {
 	// deny or warn.
 	OnStaleCrl          string `protobuf:"bytes,8,opt,name=on_stale_crl,json=onStaleCrl,proto3" json:"on_stale_crl,omitempty"`
 	VerdictCacheEntries uint64 `protobuf:"varint,9,opt,name=verdict_cache_entries,json=verdictCacheEntries,proto3" json:"verdict_cache_entries,omitempty"`
-	unknownFields       protoimpl.UnknownFields
-	sizeCache           protoimpl.SizeCache
+	// The shadow policy (policy.shadow.dir) loaded with this snapshot;
+	// absent when none is configured.
+	ShadowPolicy  *ShadowPolicyStatus `protobuf:"bytes,30,opt,name=shadow_policy,json=shadowPolicy,proto3" json:"shadow_policy,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Snapshot) Reset() {
@@ -746,6 +749,97 @@ func (x *Snapshot) GetVerdictCacheEntries() uint64 {
 	return 0
 }
 
+func (x *Snapshot) GetShadowPolicy() *ShadowPolicyStatus {
+	if x != nil {
+		return x.ShadowPolicy
+	}
+	return nil
+}
+
+// ShadowPolicyStatus is the shadow policy of one snapshot: evaluated
+// beside the serving policy, it never changes a decision.
+type ShadowPolicyStatus struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// policy.shadow.dir.
+	Dir string `protobuf:"bytes,1,opt,name=dir,proto3" json:"dir,omitempty"`
+	// A shadow policy loaded and is evaluated beside the serving one.
+	Loaded bool `protobuf:"varint,2,opt,name=loaded,proto3" json:"loaded,omitempty"`
+	// SHA-256 over the shadow directory's files, taken before loading them.
+	Digest string `protobuf:"bytes,3,opt,name=digest,proto3" json:"digest,omitempty"`
+	// The shadow's .rego and data files, when loaded.
+	PolicyFiles []string `protobuf:"bytes,4,rep,name=policy_files,json=policyFiles,proto3" json:"policy_files,omitempty"`
+	// Why it did not load (the snapshot serves without a shadow); empty
+	// when loaded.
+	LastError     string `protobuf:"bytes,5,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ShadowPolicyStatus) Reset() {
+	*x = ShadowPolicyStatus{}
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ShadowPolicyStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ShadowPolicyStatus) ProtoMessage() {}
+
+func (x *ShadowPolicyStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ShadowPolicyStatus.ProtoReflect.Descriptor instead.
+func (*ShadowPolicyStatus) Descriptor() ([]byte, []int) {
+	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *ShadowPolicyStatus) GetDir() string {
+	if x != nil {
+		return x.Dir
+	}
+	return ""
+}
+
+func (x *ShadowPolicyStatus) GetLoaded() bool {
+	if x != nil {
+		return x.Loaded
+	}
+	return false
+}
+
+func (x *ShadowPolicyStatus) GetDigest() string {
+	if x != nil {
+		return x.Digest
+	}
+	return ""
+}
+
+func (x *ShadowPolicyStatus) GetPolicyFiles() []string {
+	if x != nil {
+		return x.PolicyFiles
+	}
+	return nil
+}
+
+func (x *ShadowPolicyStatus) GetLastError() string {
+	if x != nil {
+		return x.LastError
+	}
+	return ""
+}
+
 // CertificateAuthority is one configured CA or intermediate.
 type CertificateAuthority struct {
 	state             protoimpl.MessageState `protogen:"open.v1"`
@@ -760,7 +854,7 @@ type CertificateAuthority struct {
 
 func (x *CertificateAuthority) Reset() {
 	*x = CertificateAuthority{}
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[6]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -772,7 +866,7 @@ func (x *CertificateAuthority) String() string {
 func (*CertificateAuthority) ProtoMessage() {}
 
 func (x *CertificateAuthority) ProtoReflect() protoreflect.Message {
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[6]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -785,7 +879,7 @@ func (x *CertificateAuthority) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CertificateAuthority.ProtoReflect.Descriptor instead.
 func (*CertificateAuthority) Descriptor() ([]byte, []int) {
-	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{6}
+	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *CertificateAuthority) GetSubject() string {
@@ -840,7 +934,7 @@ type RevocationList struct {
 
 func (x *RevocationList) Reset() {
 	*x = RevocationList{}
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[7]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -852,7 +946,7 @@ func (x *RevocationList) String() string {
 func (*RevocationList) ProtoMessage() {}
 
 func (x *RevocationList) ProtoReflect() protoreflect.Message {
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[7]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -865,7 +959,7 @@ func (x *RevocationList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevocationList.ProtoReflect.Descriptor instead.
 func (*RevocationList) Descriptor() ([]byte, []int) {
-	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{7}
+	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *RevocationList) GetIssuer() string {
@@ -934,7 +1028,7 @@ type ReloadAttempt struct {
 
 func (x *ReloadAttempt) Reset() {
 	*x = ReloadAttempt{}
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[8]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -946,7 +1040,7 @@ func (x *ReloadAttempt) String() string {
 func (*ReloadAttempt) ProtoMessage() {}
 
 func (x *ReloadAttempt) ProtoReflect() protoreflect.Message {
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[8]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -959,7 +1053,7 @@ func (x *ReloadAttempt) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadAttempt.ProtoReflect.Descriptor instead.
 func (*ReloadAttempt) Descriptor() ([]byte, []int) {
-	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{8}
+	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ReloadAttempt) GetAttemptedAt() *timestamppb.Timestamp {
@@ -1006,7 +1100,7 @@ type ReloadRequest struct {
 
 func (x *ReloadRequest) Reset() {
 	*x = ReloadRequest{}
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[9]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1018,7 +1112,7 @@ func (x *ReloadRequest) String() string {
 func (*ReloadRequest) ProtoMessage() {}
 
 func (x *ReloadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[9]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1031,7 +1125,7 @@ func (x *ReloadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadRequest.ProtoReflect.Descriptor instead.
 func (*ReloadRequest) Descriptor() ([]byte, []int) {
-	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{9}
+	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{10}
 }
 
 // ReloadResponse is the reload attempt the request caused.
@@ -1044,7 +1138,7 @@ type ReloadResponse struct {
 
 func (x *ReloadResponse) Reset() {
 	*x = ReloadResponse{}
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[10]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1056,7 +1150,7 @@ func (x *ReloadResponse) String() string {
 func (*ReloadResponse) ProtoMessage() {}
 
 func (x *ReloadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[10]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1069,7 +1163,7 @@ func (x *ReloadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadResponse.ProtoReflect.Descriptor instead.
 func (*ReloadResponse) Descriptor() ([]byte, []int) {
-	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{10}
+	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ReloadResponse) GetAttempt() *ReloadAttempt {
@@ -1098,7 +1192,7 @@ type ExplainRequest struct {
 
 func (x *ExplainRequest) Reset() {
 	*x = ExplainRequest{}
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[11]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1110,7 +1204,7 @@ func (x *ExplainRequest) String() string {
 func (*ExplainRequest) ProtoMessage() {}
 
 func (x *ExplainRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[11]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1123,7 +1217,7 @@ func (x *ExplainRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExplainRequest.ProtoReflect.Descriptor instead.
 func (*ExplainRequest) Descriptor() ([]byte, []int) {
-	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{11}
+	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ExplainRequest) GetCertificatePem() string {
@@ -1179,7 +1273,7 @@ type ExplainResponse struct {
 
 func (x *ExplainResponse) Reset() {
 	*x = ExplainResponse{}
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[12]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1191,7 +1285,7 @@ func (x *ExplainResponse) String() string {
 func (*ExplainResponse) ProtoMessage() {}
 
 func (x *ExplainResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[12]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1204,7 +1298,7 @@ func (x *ExplainResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExplainResponse.ProtoReflect.Descriptor instead.
 func (*ExplainResponse) Descriptor() ([]byte, []int) {
-	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{12}
+	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ExplainResponse) GetRevision() uint64 {
@@ -1265,7 +1359,7 @@ type Identity struct {
 
 func (x *Identity) Reset() {
 	*x = Identity{}
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[13]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1277,7 +1371,7 @@ func (x *Identity) String() string {
 func (*Identity) ProtoMessage() {}
 
 func (x *Identity) ProtoReflect() protoreflect.Message {
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[13]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1290,7 +1384,7 @@ func (x *Identity) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Identity.ProtoReflect.Descriptor instead.
 func (*Identity) Descriptor() ([]byte, []int) {
-	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{13}
+	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Identity) GetUser() string {
@@ -1409,7 +1503,7 @@ type ChainVerdict struct {
 
 func (x *ChainVerdict) Reset() {
 	*x = ChainVerdict{}
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[14]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1421,7 +1515,7 @@ func (x *ChainVerdict) String() string {
 func (*ChainVerdict) ProtoMessage() {}
 
 func (x *ChainVerdict) ProtoReflect() protoreflect.Message {
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[14]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1434,7 +1528,7 @@ func (x *ChainVerdict) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChainVerdict.ProtoReflect.Descriptor instead.
 func (*ChainVerdict) Descriptor() ([]byte, []int) {
-	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{14}
+	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ChainVerdict) GetValid() bool {
@@ -1491,7 +1585,7 @@ type Decision struct {
 
 func (x *Decision) Reset() {
 	*x = Decision{}
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[15]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1503,7 +1597,7 @@ func (x *Decision) String() string {
 func (*Decision) ProtoMessage() {}
 
 func (x *Decision) ProtoReflect() protoreflect.Message {
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[15]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1516,7 +1610,7 @@ func (x *Decision) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Decision.ProtoReflect.Descriptor instead.
 func (*Decision) Descriptor() ([]byte, []int) {
-	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{15}
+	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Decision) GetAllow() bool {
@@ -1573,7 +1667,7 @@ type Route struct {
 
 func (x *Route) Reset() {
 	*x = Route{}
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[16]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1585,7 +1679,7 @@ func (x *Route) String() string {
 func (*Route) ProtoMessage() {}
 
 func (x *Route) ProtoReflect() protoreflect.Message {
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[16]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1598,7 +1692,7 @@ func (x *Route) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Route.ProtoReflect.Descriptor instead.
 func (*Route) Descriptor() ([]byte, []int) {
-	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{16}
+	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Route) GetPermission() string {
@@ -1631,7 +1725,7 @@ type ListPermissionsRequest struct {
 
 func (x *ListPermissionsRequest) Reset() {
 	*x = ListPermissionsRequest{}
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[17]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1643,7 +1737,7 @@ func (x *ListPermissionsRequest) String() string {
 func (*ListPermissionsRequest) ProtoMessage() {}
 
 func (x *ListPermissionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[17]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1656,7 +1750,7 @@ func (x *ListPermissionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPermissionsRequest.ProtoReflect.Descriptor instead.
 func (*ListPermissionsRequest) Descriptor() ([]byte, []int) {
-	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{17}
+	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{18}
 }
 
 // ListPermissionsResponse lists the permissions of the loaded data.
@@ -1670,7 +1764,7 @@ type ListPermissionsResponse struct {
 
 func (x *ListPermissionsResponse) Reset() {
 	*x = ListPermissionsResponse{}
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[18]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1682,7 +1776,7 @@ func (x *ListPermissionsResponse) String() string {
 func (*ListPermissionsResponse) ProtoMessage() {}
 
 func (x *ListPermissionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[18]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1695,7 +1789,7 @@ func (x *ListPermissionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPermissionsResponse.ProtoReflect.Descriptor instead.
 func (*ListPermissionsResponse) Descriptor() ([]byte, []int) {
-	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{18}
+	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ListPermissionsResponse) GetRevision() uint64 {
@@ -1730,7 +1824,7 @@ type Permission struct {
 
 func (x *Permission) Reset() {
 	*x = Permission{}
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[19]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1742,7 +1836,7 @@ func (x *Permission) String() string {
 func (*Permission) ProtoMessage() {}
 
 func (x *Permission) ProtoReflect() protoreflect.Message {
-	mi := &file_certgate_admin_v1_admin_proto_msgTypes[19]
+	mi := &file_certgate_admin_v1_admin_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1755,7 +1849,7 @@ func (x *Permission) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Permission.ProtoReflect.Descriptor instead.
 func (*Permission) Descriptor() ([]byte, []int) {
-	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{19}
+	return file_certgate_admin_v1_admin_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Permission) GetName() string {
@@ -1846,7 +1940,7 @@ const file_certgate_admin_v1_admin_proto_rawDesc = "" +
 	"nextUpdate\x12\x1d\n" +
 	"\n" +
 	"last_error\x18\r \x01(\tR\tlastError\x12\x1a\n" +
-	"\bfailures\x18\x0e \x01(\rR\bfailures\"\xbb\x03\n" +
+	"\bfailures\x18\x0e \x01(\rR\bfailures\"\x87\x04\n" +
 	"\bSnapshot\x12\x1a\n" +
 	"\brevision\x18\x01 \x01(\x04R\brevision\x127\n" +
 	"\tloaded_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\bloadedAt\x12\x16\n" +
@@ -1857,7 +1951,15 @@ const file_certgate_admin_v1_admin_proto_rawDesc = "" +
 	"\bcrl_mode\x18\a \x01(\tR\acrlMode\x12 \n" +
 	"\fon_stale_crl\x18\b \x01(\tR\n" +
 	"onStaleCrl\x122\n" +
-	"\x15verdict_cache_entries\x18\t \x01(\x04R\x13verdictCacheEntries\"\xf7\x01\n" +
+	"\x15verdict_cache_entries\x18\t \x01(\x04R\x13verdictCacheEntries\x12J\n" +
+	"\rshadow_policy\x18\x1e \x01(\v2%.certgate.admin.v1.ShadowPolicyStatusR\fshadowPolicy\"\x98\x01\n" +
+	"\x12ShadowPolicyStatus\x12\x10\n" +
+	"\x03dir\x18\x01 \x01(\tR\x03dir\x12\x16\n" +
+	"\x06loaded\x18\x02 \x01(\bR\x06loaded\x12\x16\n" +
+	"\x06digest\x18\x03 \x01(\tR\x06digest\x12!\n" +
+	"\fpolicy_files\x18\x04 \x03(\tR\vpolicyFiles\x12\x1d\n" +
+	"\n" +
+	"last_error\x18\x05 \x01(\tR\tlastError\"\xf7\x01\n" +
 	"\x14CertificateAuthority\x12\x18\n" +
 	"\asubject\x18\x01 \x01(\tR\asubject\x129\n" +
 	"\n" +
@@ -1981,7 +2083,7 @@ func file_certgate_admin_v1_admin_proto_rawDescGZIP() []byte {
 }
 
 var file_certgate_admin_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_certgate_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
+var file_certgate_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
 var file_certgate_admin_v1_admin_proto_goTypes = []any{
 	(RevocationListState)(0),        // 0: certgate.admin.v1.RevocationListState
 	(ReloadResult)(0),               // 1: certgate.admin.v1.ReloadResult
@@ -1991,72 +2093,74 @@ var file_certgate_admin_v1_admin_proto_goTypes = []any{
 	(*CRLFetchStatus)(nil),          // 5: certgate.admin.v1.CRLFetchStatus
 	(*CRLSource)(nil),               // 6: certgate.admin.v1.CRLSource
 	(*Snapshot)(nil),                // 7: certgate.admin.v1.Snapshot
-	(*CertificateAuthority)(nil),    // 8: certgate.admin.v1.CertificateAuthority
-	(*RevocationList)(nil),          // 9: certgate.admin.v1.RevocationList
-	(*ReloadAttempt)(nil),           // 10: certgate.admin.v1.ReloadAttempt
-	(*ReloadRequest)(nil),           // 11: certgate.admin.v1.ReloadRequest
-	(*ReloadResponse)(nil),          // 12: certgate.admin.v1.ReloadResponse
-	(*ExplainRequest)(nil),          // 13: certgate.admin.v1.ExplainRequest
-	(*ExplainResponse)(nil),         // 14: certgate.admin.v1.ExplainResponse
-	(*Identity)(nil),                // 15: certgate.admin.v1.Identity
-	(*ChainVerdict)(nil),            // 16: certgate.admin.v1.ChainVerdict
-	(*Decision)(nil),                // 17: certgate.admin.v1.Decision
-	(*Route)(nil),                   // 18: certgate.admin.v1.Route
-	(*ListPermissionsRequest)(nil),  // 19: certgate.admin.v1.ListPermissionsRequest
-	(*ListPermissionsResponse)(nil), // 20: certgate.admin.v1.ListPermissionsResponse
-	(*Permission)(nil),              // 21: certgate.admin.v1.Permission
-	nil,                             // 22: certgate.admin.v1.ExplainRequest.HeadersEntry
-	nil,                             // 23: certgate.admin.v1.Decision.UpstreamHeadersEntry
-	(*timestamppb.Timestamp)(nil),   // 24: google.protobuf.Timestamp
+	(*ShadowPolicyStatus)(nil),      // 8: certgate.admin.v1.ShadowPolicyStatus
+	(*CertificateAuthority)(nil),    // 9: certgate.admin.v1.CertificateAuthority
+	(*RevocationList)(nil),          // 10: certgate.admin.v1.RevocationList
+	(*ReloadAttempt)(nil),           // 11: certgate.admin.v1.ReloadAttempt
+	(*ReloadRequest)(nil),           // 12: certgate.admin.v1.ReloadRequest
+	(*ReloadResponse)(nil),          // 13: certgate.admin.v1.ReloadResponse
+	(*ExplainRequest)(nil),          // 14: certgate.admin.v1.ExplainRequest
+	(*ExplainResponse)(nil),         // 15: certgate.admin.v1.ExplainResponse
+	(*Identity)(nil),                // 16: certgate.admin.v1.Identity
+	(*ChainVerdict)(nil),            // 17: certgate.admin.v1.ChainVerdict
+	(*Decision)(nil),                // 18: certgate.admin.v1.Decision
+	(*Route)(nil),                   // 19: certgate.admin.v1.Route
+	(*ListPermissionsRequest)(nil),  // 20: certgate.admin.v1.ListPermissionsRequest
+	(*ListPermissionsResponse)(nil), // 21: certgate.admin.v1.ListPermissionsResponse
+	(*Permission)(nil),              // 22: certgate.admin.v1.Permission
+	nil,                             // 23: certgate.admin.v1.ExplainRequest.HeadersEntry
+	nil,                             // 24: certgate.admin.v1.Decision.UpstreamHeadersEntry
+	(*timestamppb.Timestamp)(nil),   // 25: google.protobuf.Timestamp
 }
 var file_certgate_admin_v1_admin_proto_depIdxs = []int32{
 	7,  // 0: certgate.admin.v1.GetStatusResponse.snapshot:type_name -> certgate.admin.v1.Snapshot
-	10, // 1: certgate.admin.v1.GetStatusResponse.last_reload:type_name -> certgate.admin.v1.ReloadAttempt
+	11, // 1: certgate.admin.v1.GetStatusResponse.last_reload:type_name -> certgate.admin.v1.ReloadAttempt
 	4,  // 2: certgate.admin.v1.GetStatusResponse.bundles:type_name -> certgate.admin.v1.Bundle
 	5,  // 3: certgate.admin.v1.GetStatusResponse.crl_fetch:type_name -> certgate.admin.v1.CRLFetchStatus
-	24, // 4: certgate.admin.v1.Bundle.activated_at:type_name -> google.protobuf.Timestamp
-	24, // 5: certgate.admin.v1.Bundle.checked_at:type_name -> google.protobuf.Timestamp
-	24, // 6: certgate.admin.v1.Bundle.last_error_at:type_name -> google.protobuf.Timestamp
+	25, // 4: certgate.admin.v1.Bundle.activated_at:type_name -> google.protobuf.Timestamp
+	25, // 5: certgate.admin.v1.Bundle.checked_at:type_name -> google.protobuf.Timestamp
+	25, // 6: certgate.admin.v1.Bundle.last_error_at:type_name -> google.protobuf.Timestamp
 	6,  // 7: certgate.admin.v1.CRLFetchStatus.sources:type_name -> certgate.admin.v1.CRLSource
-	24, // 8: certgate.admin.v1.CRLSource.last_success:type_name -> google.protobuf.Timestamp
-	24, // 9: certgate.admin.v1.CRLSource.last_attempt:type_name -> google.protobuf.Timestamp
-	24, // 10: certgate.admin.v1.CRLSource.next_attempt:type_name -> google.protobuf.Timestamp
-	24, // 11: certgate.admin.v1.CRLSource.this_update:type_name -> google.protobuf.Timestamp
-	24, // 12: certgate.admin.v1.CRLSource.next_update:type_name -> google.protobuf.Timestamp
-	24, // 13: certgate.admin.v1.Snapshot.loaded_at:type_name -> google.protobuf.Timestamp
-	8,  // 14: certgate.admin.v1.Snapshot.certificate_authorities:type_name -> certgate.admin.v1.CertificateAuthority
-	9,  // 15: certgate.admin.v1.Snapshot.revocation_lists:type_name -> certgate.admin.v1.RevocationList
-	24, // 16: certgate.admin.v1.CertificateAuthority.not_before:type_name -> google.protobuf.Timestamp
-	24, // 17: certgate.admin.v1.CertificateAuthority.not_after:type_name -> google.protobuf.Timestamp
-	24, // 18: certgate.admin.v1.RevocationList.this_update:type_name -> google.protobuf.Timestamp
-	24, // 19: certgate.admin.v1.RevocationList.next_update:type_name -> google.protobuf.Timestamp
-	0,  // 20: certgate.admin.v1.RevocationList.state:type_name -> certgate.admin.v1.RevocationListState
-	24, // 21: certgate.admin.v1.ReloadAttempt.attempted_at:type_name -> google.protobuf.Timestamp
-	1,  // 22: certgate.admin.v1.ReloadAttempt.result:type_name -> certgate.admin.v1.ReloadResult
-	10, // 23: certgate.admin.v1.ReloadResponse.attempt:type_name -> certgate.admin.v1.ReloadAttempt
-	22, // 24: certgate.admin.v1.ExplainRequest.headers:type_name -> certgate.admin.v1.ExplainRequest.HeadersEntry
-	15, // 25: certgate.admin.v1.ExplainResponse.identity:type_name -> certgate.admin.v1.Identity
-	16, // 26: certgate.admin.v1.ExplainResponse.chain:type_name -> certgate.admin.v1.ChainVerdict
-	17, // 27: certgate.admin.v1.ExplainResponse.decision:type_name -> certgate.admin.v1.Decision
-	24, // 28: certgate.admin.v1.Identity.not_before:type_name -> google.protobuf.Timestamp
-	24, // 29: certgate.admin.v1.Identity.not_after:type_name -> google.protobuf.Timestamp
-	18, // 30: certgate.admin.v1.Decision.matched_routes:type_name -> certgate.admin.v1.Route
-	23, // 31: certgate.admin.v1.Decision.upstream_headers:type_name -> certgate.admin.v1.Decision.UpstreamHeadersEntry
-	21, // 32: certgate.admin.v1.ListPermissionsResponse.permissions:type_name -> certgate.admin.v1.Permission
-	18, // 33: certgate.admin.v1.Permission.routes:type_name -> certgate.admin.v1.Route
-	2,  // 34: certgate.admin.v1.AdminService.GetStatus:input_type -> certgate.admin.v1.GetStatusRequest
-	11, // 35: certgate.admin.v1.AdminService.Reload:input_type -> certgate.admin.v1.ReloadRequest
-	13, // 36: certgate.admin.v1.AdminService.Explain:input_type -> certgate.admin.v1.ExplainRequest
-	19, // 37: certgate.admin.v1.AdminService.ListPermissions:input_type -> certgate.admin.v1.ListPermissionsRequest
-	3,  // 38: certgate.admin.v1.AdminService.GetStatus:output_type -> certgate.admin.v1.GetStatusResponse
-	12, // 39: certgate.admin.v1.AdminService.Reload:output_type -> certgate.admin.v1.ReloadResponse
-	14, // 40: certgate.admin.v1.AdminService.Explain:output_type -> certgate.admin.v1.ExplainResponse
-	20, // 41: certgate.admin.v1.AdminService.ListPermissions:output_type -> certgate.admin.v1.ListPermissionsResponse
-	38, // [38:42] is the sub-list for method output_type
-	34, // [34:38] is the sub-list for method input_type
-	34, // [34:34] is the sub-list for extension type_name
-	34, // [34:34] is the sub-list for extension extendee
-	0,  // [0:34] is the sub-list for field type_name
+	25, // 8: certgate.admin.v1.CRLSource.last_success:type_name -> google.protobuf.Timestamp
+	25, // 9: certgate.admin.v1.CRLSource.last_attempt:type_name -> google.protobuf.Timestamp
+	25, // 10: certgate.admin.v1.CRLSource.next_attempt:type_name -> google.protobuf.Timestamp
+	25, // 11: certgate.admin.v1.CRLSource.this_update:type_name -> google.protobuf.Timestamp
+	25, // 12: certgate.admin.v1.CRLSource.next_update:type_name -> google.protobuf.Timestamp
+	25, // 13: certgate.admin.v1.Snapshot.loaded_at:type_name -> google.protobuf.Timestamp
+	9,  // 14: certgate.admin.v1.Snapshot.certificate_authorities:type_name -> certgate.admin.v1.CertificateAuthority
+	10, // 15: certgate.admin.v1.Snapshot.revocation_lists:type_name -> certgate.admin.v1.RevocationList
+	8,  // 16: certgate.admin.v1.Snapshot.shadow_policy:type_name -> certgate.admin.v1.ShadowPolicyStatus
+	25, // 17: certgate.admin.v1.CertificateAuthority.not_before:type_name -> google.protobuf.Timestamp
+	25, // 18: certgate.admin.v1.CertificateAuthority.not_after:type_name -> google.protobuf.Timestamp
+	25, // 19: certgate.admin.v1.RevocationList.this_update:type_name -> google.protobuf.Timestamp
+	25, // 20: certgate.admin.v1.RevocationList.next_update:type_name -> google.protobuf.Timestamp
+	0,  // 21: certgate.admin.v1.RevocationList.state:type_name -> certgate.admin.v1.RevocationListState
+	25, // 22: certgate.admin.v1.ReloadAttempt.attempted_at:type_name -> google.protobuf.Timestamp
+	1,  // 23: certgate.admin.v1.ReloadAttempt.result:type_name -> certgate.admin.v1.ReloadResult
+	11, // 24: certgate.admin.v1.ReloadResponse.attempt:type_name -> certgate.admin.v1.ReloadAttempt
+	23, // 25: certgate.admin.v1.ExplainRequest.headers:type_name -> certgate.admin.v1.ExplainRequest.HeadersEntry
+	16, // 26: certgate.admin.v1.ExplainResponse.identity:type_name -> certgate.admin.v1.Identity
+	17, // 27: certgate.admin.v1.ExplainResponse.chain:type_name -> certgate.admin.v1.ChainVerdict
+	18, // 28: certgate.admin.v1.ExplainResponse.decision:type_name -> certgate.admin.v1.Decision
+	25, // 29: certgate.admin.v1.Identity.not_before:type_name -> google.protobuf.Timestamp
+	25, // 30: certgate.admin.v1.Identity.not_after:type_name -> google.protobuf.Timestamp
+	19, // 31: certgate.admin.v1.Decision.matched_routes:type_name -> certgate.admin.v1.Route
+	24, // 32: certgate.admin.v1.Decision.upstream_headers:type_name -> certgate.admin.v1.Decision.UpstreamHeadersEntry
+	22, // 33: certgate.admin.v1.ListPermissionsResponse.permissions:type_name -> certgate.admin.v1.Permission
+	19, // 34: certgate.admin.v1.Permission.routes:type_name -> certgate.admin.v1.Route
+	2,  // 35: certgate.admin.v1.AdminService.GetStatus:input_type -> certgate.admin.v1.GetStatusRequest
+	12, // 36: certgate.admin.v1.AdminService.Reload:input_type -> certgate.admin.v1.ReloadRequest
+	14, // 37: certgate.admin.v1.AdminService.Explain:input_type -> certgate.admin.v1.ExplainRequest
+	20, // 38: certgate.admin.v1.AdminService.ListPermissions:input_type -> certgate.admin.v1.ListPermissionsRequest
+	3,  // 39: certgate.admin.v1.AdminService.GetStatus:output_type -> certgate.admin.v1.GetStatusResponse
+	13, // 40: certgate.admin.v1.AdminService.Reload:output_type -> certgate.admin.v1.ReloadResponse
+	15, // 41: certgate.admin.v1.AdminService.Explain:output_type -> certgate.admin.v1.ExplainResponse
+	21, // 42: certgate.admin.v1.AdminService.ListPermissions:output_type -> certgate.admin.v1.ListPermissionsResponse
+	39, // [39:43] is the sub-list for method output_type
+	35, // [35:39] is the sub-list for method input_type
+	35, // [35:35] is the sub-list for extension type_name
+	35, // [35:35] is the sub-list for extension extendee
+	0,  // [0:35] is the sub-list for field type_name
 }
 
 func init() { file_certgate_admin_v1_admin_proto_init() }
@@ -2070,7 +2174,7 @@ func file_certgate_admin_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_certgate_admin_v1_admin_proto_rawDesc), len(file_certgate_admin_v1_admin_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   22,
+			NumMessages:   23,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
