@@ -9,6 +9,9 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
+
+	adminv1 "github.com/certgate/certgate/gen/certgate/admin/v1"
+	"github.com/certgate/certgate/identity"
 )
 
 // adminJSON encodes an admin API answer in the JSON of every certgate
@@ -58,6 +61,11 @@ func (o jsonObject) MarshalJSON() ([]byte, error) {
 }
 
 func messageJSON(m protoreflect.Message) (any, error) {
+	if id, ok := m.Interface().(*adminv1.Identity); ok {
+		// One identity shape in every command's JSON: verify's, with the
+		// SANs under sans (the proto's flat fields are its wire form).
+		return identityJSON(id), nil
+	}
 	if strings.HasPrefix(string(m.Descriptor().FullName()), "google.protobuf.") {
 		// Well-known types (Timestamp) have their own JSON form.
 		b, err := protojson.Marshal(m.Interface())
@@ -119,5 +127,23 @@ func valueJSON(fd protoreflect.FieldDescriptor, v protoreflect.Value) (any, erro
 	default:
 		// bool, string, bytes (base64) and every integer kind as a number.
 		return v.Interface(), nil
+	}
+}
+
+// identityJSON is the admin API's Identity as identity.Identity, whose
+// JSON verify, decide and pki inspect write; the API does not say where
+// the certificate came from, so source is empty, as in verify's.
+func identityJSON(id *adminv1.Identity) identity.Identity {
+	list := func(v []string) []string {
+		if v == nil {
+			return []string{}
+		}
+		return v
+	}
+	return identity.Identity{
+		User: id.GetUser(), Groups: list(id.GetGroups()), OrgUnits: list(id.GetOrgUnits()),
+		Subject: id.GetSubject(), Issuer: id.GetIssuer(), Serial: id.GetSerial(), FingerprintSHA256: id.GetFingerprintSha256(),
+		SANs:     identity.SANs{DNS: list(id.GetDnsNames()), IP: list(id.GetIpAddresses()), Email: list(id.GetEmailAddresses()), URI: list(id.GetUris())},
+		SPIFFEID: id.GetSpiffeId(), NotBefore: id.GetNotBefore().AsTime(), NotAfter: id.GetNotAfter().AsTime(),
 	}
 }
