@@ -30,9 +30,10 @@ func (f *Fetcher) cachePath(url string) string {
 
 // writeCache replaces the cached document of url: a temporary file, synced,
 // renamed over the old one, so a crash leaves the old entry or the new one.
-// A failure is logged; the document is used all the same.
+// A failure is logged; the document is used all the same. A read-only
+// cache is left as it is.
 func (f *Fetcher) writeCache(url string, resp *response, doc Document) {
-	if f.opts.CacheDir == "" {
+	if f.opts.CacheDir == "" || f.opts.ReadOnlyCache {
 		return
 	}
 	e := cacheEntry{URL: url, FetchedAt: f.opts.Now().UTC(), Data: doc.Data}

@@ -55,6 +55,11 @@ type Options struct {
 	// CacheDir, when set, keeps each source's last good document, read
 	// back (through Check) when a restart cannot fetch it.
 	CacheDir string
+	// ReadOnlyCache reads CacheDir but never writes it (nor creates it):
+	// for one-shot commands, which may run as another user than the
+	// service that owns the cache (as root, they would leave files that
+	// service cannot replace or, being another user's, would not read).
+	ReadOnlyCache bool
 	// Learn says which URLs Learn may add.
 	Learn LearnOptions
 	// Check must accept a document before it is used; required.

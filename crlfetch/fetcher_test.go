@@ -8,12 +8,16 @@ import (
 	"math/big"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/certgate/certgate/crlfetch"
@@ -502,4 +506,61 @@ func gathered(t *testing.T, reg *prometheus.Registry, name string) float64 {
 		}
 	}
 	return -1
+}
+
+// TestAReadOnlyCacheIsReadButNeverWritten: a one-shot command's fetcher
+// uses what serve cached when the server is down, and neither creates the
+// cache directory nor writes an entry after a fetch of its own.
+func TestAReadOnlyCacheIsReadButNeverWritten(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	three := w.crl(3)
+	srv := newServer(t, three)
+
+	absent := filepath.Join(t.TempDir(), "cache")
+	f := newFetcher(t, w, crlfetch.Options{URLs: []string{srv.URL}, CacheDir: absent, ReadOnlyCache: true})
+	f.Start(ctx)
+	if !only(t, f).Available {
+		t.Fatal("the fetch failed")
+	}
+	if _, err := os.Stat(absent); !os.IsNotExist(err) {
+		t.Errorf("a read-only cache directory was created (stat: %v)", err)
+	}
+
+	dir := t.TempDir()
+	newFetcher(t, w, crlfetch.Options{URLs: []string{srv.URL}, CacheDir: dir}).Start(ctx) // serve's
+	before := cacheFiles(t, dir)
+	if len(before) != 1 {
+		t.Fatalf("serve's fetcher cached %v, want one entry", before)
+	}
+	oneShot := newFetcher(t, w, crlfetch.Options{URLs: []string{srv.URL}, CacheDir: dir, ReadOnlyCache: true})
+	oneShot.Start(ctx)
+	if after := cacheFiles(t, dir); !cmp.Equal(before, after) {
+		t.Errorf("a read-only fetch changed the cache: %v, then %v", before, after)
+	}
+	url := srv.URL
+	srv.Close()
+	down := newFetcher(t, w, crlfetch.Options{URLs: []string{url}, CacheDir: dir, ReadOnlyCache: true})
+	down.Start(ctx)
+	if st := only(t, down); !st.Available || !st.FromCache || string(held(t, down)) != string(three) {
+		t.Errorf("with the server down a read-only cache was not read: %+v", st)
+	}
+}
+
+// cacheFiles lists dir's files with their modification times and sizes.
+func cacheFiles(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, e := range entries {
+		fi, err := e.Info()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[e.Name()] = fi.ModTime().String() + " " + strconv.FormatInt(fi.Size(), 10)
+	}
+	return out
 }

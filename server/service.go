@@ -102,7 +102,7 @@ func NewService(ctx context.Context, cfg config.Config, opts ServiceOptions) (*S
 	}
 	// CRLs over HTTP are fetched (or read from the cache) before the
 	// first snapshot, which they are part of; each new one reloads.
-	if s.fetcher, err = newCRLFetcher(cfg, s.log, s.servingStore, func(ctx context.Context) { s.Reload(ctx, "CRL fetch") }); err != nil {
+	if s.fetcher, err = newCRLFetcher(cfg, s.log, s.servingStore, func(ctx context.Context) { s.Reload(ctx, "CRL fetch") }, false); err != nil {
 		return nil, err
 	}
 	if s.fetcher != nil {

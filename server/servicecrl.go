@@ -16,8 +16,9 @@ import (
 // document it fetches is checked by trust.CheckCRLDocument against the
 // configured CAs and against the store serving (serving returns it, nil
 // before the first snapshot) before it replaces the last good one; reload
-// is called after it did.
-func newCRLFetcher(cfg config.Config, log *slog.Logger, serving func() *trust.Store, reload func(context.Context)) (*crlfetch.Fetcher, error) {
+// is called after it did. A readOnlyCache fetcher reads trust.crl_cache_dir
+// but never writes it.
+func newCRLFetcher(cfg config.Config, log *slog.Logger, serving func() *trust.Store, reload func(context.Context), readOnlyCache bool) (*crlfetch.Fetcher, error) {
 	fc := cfg.Trust.CRLFetch
 	if !fc.Fetches() {
 		return nil, nil
@@ -44,7 +45,7 @@ func newCRLFetcher(cfg config.Config, log *slog.Logger, serving func() *trust.St
 	}
 	return crlfetch.New(crlfetch.Options{
 		URLs: fc.URLs, Refresh: time.Duration(fc.Refresh), Timeout: time.Duration(fc.Timeout), MaxBytes: fc.MaxBytes,
-		CacheDir: fc.CacheDir, Learn: learn, Check: check, OnChange: reload, Logger: log,
+		CacheDir: fc.CacheDir, ReadOnlyCache: readOnlyCache, Learn: learn, Check: check, OnChange: reload, Logger: log,
 	})
 }
 
@@ -139,8 +140,10 @@ func (s *Service) learnCRLURLs() func([]string) {
 // without serving (decide, pki inspect --config). A URL that cannot be
 // fetched is missing, as it would be for serve. Learned URLs are not
 // fetched: there is no stream of client certificates to learn them from.
+// trust.crl_cache_dir is read, never written: the cache is serve's, and
+// these commands often run as another user (root) than serve does.
 func FetchedTrustConfig(ctx context.Context, cfg config.Config, log *slog.Logger) (trust.Config, error) {
-	f, err := newCRLFetcher(cfg, log, func() *trust.Store { return nil }, nil)
+	f, err := newCRLFetcher(cfg, log, func() *trust.Store { return nil }, nil, true)
 	if err != nil || f == nil {
 		return cfg.TrustConfig(), err
 	}
