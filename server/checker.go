@@ -463,8 +463,10 @@ func (c *Checker) decided(d policy.Decision, err error, v *verdict, req *Request
 	}
 	res := c.result(d, v.id, req)
 	res.StaleCRL = v.staleCRL
-	if strip := unbelievedCertHeaders(req); res.Allow && len(strip) > 0 {
-		res.RemoveHeaders = append(strip, res.RemoveHeaders...)
+	if res.Allow {
+		if strip := unbelievedCertHeaders(req); len(strip) > 0 {
+			res.RemoveHeaders = append(strip, res.RemoveHeaders...)
+		}
 	}
 	return res
 }
@@ -529,14 +531,36 @@ func (c *Checker) result(d policy.Decision, id *identity.Identity, req *Request)
 // upstream must not see. The believed ones are the proxy's own (Envoy's
 // x-forwarded-client-cert under SANITIZE_SET) and stay.
 func unbelievedCertHeaders(req *Request) []string {
-	var out []string
-	for _, name := range identity.ForwardedCertHeaders {
-		if _, ok := req.Headers[name]; ok && !req.Trust.Believes(name) {
-			out = append(out, name)
+	// One pass over the request's dozen headers instead of a lookup of
+	// each of the many forwarded names; the result keeps the order of
+	// identity.ForwardedCertHeaders.
+	var found [8]int
+	indexes := found[:0]
+	for name := range req.Headers {
+		if i, ok := forwardedCertIndex[name]; ok && !req.Trust.Believes(name) {
+			indexes = append(indexes, i)
 		}
+	}
+	if len(indexes) == 0 {
+		return nil
+	}
+	slices.Sort(indexes)
+	out := make([]string, len(indexes))
+	for j, i := range indexes {
+		out[j] = identity.ForwardedCertHeaders[i]
 	}
 	return out
 }
+
+// forwardedCertIndex is the position of each name in
+// identity.ForwardedCertHeaders.
+var forwardedCertIndex = func() map[string]int {
+	m := make(map[string]int, len(identity.ForwardedCertHeaders))
+	for i, name := range identity.ForwardedCertHeaders {
+		m[name] = i
+	}
+	return m
+}()
 
 // upstream lists the headers an allowed request carries upstream, and the
 // ones to remove from it: the identity headers and the policy's headers

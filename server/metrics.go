@@ -2,6 +2,7 @@ package server
 
 import (
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -24,6 +25,38 @@ type Metrics struct {
 	logDropped     *prometheus.CounterVec
 	shadow         *shadowMetrics
 	reg            prometheus.Registerer
+	// counters holds the decision and verdict cache series already
+	// resolved, by label set, so that a decision neither validates nor
+	// hashes its labels in the vector: a series is still made on first
+	// use. There are as many as the vectors' series.
+	countersMu sync.RWMutex
+	counters   map[counterKey]prometheus.Counter
+}
+
+// counterKey names one series of a counter vector; labels the vector does
+// not have are empty.
+type counterKey struct {
+	vec                           *prometheus.CounterVec
+	result, status, source, cause string
+}
+
+// counter returns the series of key.vec with these label values (those of
+// key, in the vector's order), resolving it once.
+func (m *Metrics) counter(key counterKey, labels ...string) prometheus.Counter {
+	m.countersMu.RLock()
+	c, ok := m.counters[key]
+	m.countersMu.RUnlock()
+	if ok {
+		return c
+	}
+	c = key.vec.WithLabelValues(labels...)
+	m.countersMu.Lock()
+	if m.counters == nil {
+		m.counters = map[counterKey]prometheus.Counter{}
+	}
+	m.counters[key] = c
+	m.countersMu.Unlock()
+	return c
 }
 
 // NewMetrics registers certgate's metrics and the Go and process collectors
@@ -88,14 +121,16 @@ func (m *Metrics) observeDecision(res *Result, source string, took time.Duration
 	if res.Allow {
 		result = "allow"
 	}
-	m.decisions.WithLabelValues(result, statusLabel(res.Status), source, string(res.Cause)).Inc()
+	status := statusLabel(res.Status)
+	m.counter(counterKey{vec: m.decisions, result: result, status: status, source: source, cause: string(res.Cause)},
+		result, status, source, string(res.Cause)).Inc()
 	m.duration.Observe(took.Seconds())
 	if cacheUsed {
+		lookup := "miss"
 		if cacheHit {
-			m.verdictCache.WithLabelValues("hit").Inc()
-		} else {
-			m.verdictCache.WithLabelValues("miss").Inc()
+			lookup = "hit"
 		}
+		m.counter(counterKey{vec: m.verdictCache, result: lookup}, lookup).Inc()
 	}
 	if res.StaleCRL {
 		m.staleCRL.Inc()
