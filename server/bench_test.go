@@ -79,3 +79,39 @@ func BenchmarkCheckResponse(b *testing.B) {
 		})
 	}
 }
+
+// discardResponse is a ResponseWriter that keeps only its header map,
+// cleared between requests as net/http gives each response a fresh one.
+type discardResponse struct {
+	hdr    http.Header
+	status int
+}
+
+func (d *discardResponse) Header() http.Header         { return d.hdr }
+func (d *discardResponse) Write(p []byte) (int, error) { return len(p), nil }
+func (d *discardResponse) WriteHeader(status int)      { d.status = status }
+
+// BenchmarkHTTPCheck is the HTTP adapter's warm path in process: NGINX's
+// auth subrequest (certgate.conf's headers, the certificate in
+// Ssl-Client-Cert) through the handler to its response headers, with the
+// verdict and decision caches hit; no network.
+func BenchmarkHTTPCheck(b *testing.B) {
+	c, inter := newTestChecker(b)
+	h := NewHTTPHandler(c, loopbackTrust)
+	leaf := inter.Leaf("jenkins", pkitest.Orgs("ci"))
+	r, err := client.NGINXRequest("http://certgate", client.Check{CertPEM: leaf.CertPEM(), Method: "GET", Target: "/api/v1/vm", Host: "anka.example",
+		Headers: map[string]string{"user-agent": "anka-cli/3.4.1", "accept": "application/json"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	r.RemoteAddr, r.RequestURI = "127.0.0.1:40000", r.URL.RequestURI() // as a server sees it
+	w := &discardResponse{hdr: http.Header{}}
+	b.ReportAllocs()
+	for b.Loop() {
+		clear(w.hdr)
+		h.ServeHTTP(w, r)
+		if w.status != http.StatusOK {
+			b.Fatalf("status %d", w.status)
+		}
+	}
+}

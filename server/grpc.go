@@ -140,31 +140,40 @@ func denyStatus(status int) *rpcstatus.Status {
 	return &rpcstatus.Status{Code: int32(grpcCode(status)), Message: msg}
 }
 
+// allowParts and deniedParts are the messages of one response, allocated at
+// once: the response, its oneof wrapper, its HTTP part and its metadata.
+type allowParts struct {
+	resp authv3.CheckResponse
+	ok   authv3.CheckResponse_OkResponse
+	http authv3.OkHttpResponse
+	md   metadataParts
+}
+
+type deniedParts struct {
+	resp   authv3.CheckResponse
+	denied authv3.CheckResponse_DeniedResponse
+	http   authv3.DeniedHttpResponse
+	md     metadataParts
+}
+
 func checkResponse(res *Result) *authv3.CheckResponse {
 	if res.Allow {
-		ok := &authv3.OkHttpResponse{HeadersToRemove: res.RemoveHeaders, Headers: headerOptions(res.UpstreamHeaders, 0)}
-		return &authv3.CheckResponse{
-			Status:          statusOK,
-			HttpResponse:    &authv3.CheckResponse_OkResponse{OkResponse: ok},
-			DynamicMetadata: decisionMetadata(res),
-		}
+		p := &allowParts{}
+		p.http.HeadersToRemove, p.http.Headers = res.RemoveHeaders, headerOptions(res.UpstreamHeaders, 0)
+		p.ok.OkResponse = &p.http
+		p.resp.Status, p.resp.HttpResponse, p.resp.DynamicMetadata = statusOK, &p.ok, p.md.fill(res)
+		return &p.resp
 	}
 	part, ok := denyParts[res.Status]
 	if !ok { // not a deny status (result never makes one): the 500's parts, as the body
 		part = denyParts[http.StatusInternalServerError]
 	}
-	headers := headerOptions(res.ResponseHeaders, 1)
-	headers[0] = jsonContentType
-	denied := &authv3.DeniedHttpResponse{
-		Status:  part.http,
-		Headers: headers,
-		Body:    denyBodyText(res),
-	}
-	return &authv3.CheckResponse{
-		Status:          part.status,
-		HttpResponse:    &authv3.CheckResponse_DeniedResponse{DeniedResponse: denied},
-		DynamicMetadata: decisionMetadata(res),
-	}
+	p := &deniedParts{}
+	p.http.Status, p.http.Headers, p.http.Body = part.http, headerOptions(res.ResponseHeaders, 1), denyBodyText(res)
+	p.http.Headers[0] = jsonContentType
+	p.denied.DeniedResponse = &p.http
+	p.resp.Status, p.resp.HttpResponse, p.resp.DynamicMetadata = part.status, &p.denied, p.md.fill(res)
+	return &p.resp
 }
 
 // Keys of the dynamic metadata certgate returns with every decision. Envoy
@@ -184,15 +193,14 @@ type metadataParts struct {
 	revisionKind        structpb.Value_NumberValue
 }
 
-// decisionMetadata is the dynamic metadata that lets a proxy's log line
-// join the decision's line in certgate's decision log: its decision_id, the
-// revision it was made on and its cause. A decision without an ID (never
-// recorded) has none.
-func decisionMetadata(res *Result) *structpb.Struct {
+// fill makes p the dynamic metadata that lets a proxy's log line join
+// the decision's line in certgate's decision log: its decision_id, the
+// revision it was made on and its cause, and returns it. A decision
+// without an ID (never recorded) has none: nil.
+func (p *metadataParts) fill(res *Result) *structpb.Struct {
 	if res.DecisionID == "" {
 		return nil
 	}
-	p := &metadataParts{}
 	p.idKind.StringValue = res.DecisionID
 	p.id.Kind = &p.idKind
 	// A revision counts reloads: far below 2^53, exact as a JSON number.
@@ -208,13 +216,21 @@ func decisionMetadata(res *Result) *structpb.Struct {
 // slots, allocating the messages of all of them at once.
 func headerOptions(hs []Header, skip int) []*corev3.HeaderValueOption {
 	out := make([]*corev3.HeaderValueOption, skip+len(hs))
-	opts := make([]corev3.HeaderValueOption, len(hs))
-	values := make([]corev3.HeaderValue, len(hs))
+	if len(hs) == 0 {
+		return out
+	}
+	// An option and its value side by side: one allocation for both.
+	type option struct {
+		opt   corev3.HeaderValueOption
+		value corev3.HeaderValue
+	}
+	opts := make([]option, len(hs))
 	for i, h := range hs {
-		values[i].Key, values[i].Value = h.Name, h.Value
-		opts[i].Header = &values[i]
-		opts[i].AppendAction = corev3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD
-		out[skip+i] = &opts[i]
+		o := &opts[i]
+		o.value.Key, o.value.Value = h.Name, h.Value
+		o.opt.Header = &o.value
+		o.opt.AppendAction = corev3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD
+		out[skip+i] = &o.opt
 	}
 	return out
 }

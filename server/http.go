@@ -5,6 +5,8 @@ import (
 	"io"
 	"net/http"
 	"strings"
+
+	"github.com/certgate/certgate/identity"
 )
 
 // CheckPath is the HTTP check endpoint for NGINX auth_request and
@@ -45,6 +47,43 @@ func newHTTPMux(checker *Checker, trust ListenerTrust, peers AllowedPeers, drain
 // decisionIDKey is HeaderDecisionID in net/http's canonical form, computed once.
 var decisionIDKey = http.CanonicalHeaderKey(HeaderDecisionID)
 
+// canonicalKeys are the canonical forms of the headers every allow sets,
+// computed once instead of per response.
+var canonicalKeys = func() map[string]string {
+	keys := make(map[string]string, len(identityHeaders))
+	for _, name := range identityHeaders {
+		keys[name] = http.CanonicalHeaderKey(name)
+	}
+	return keys
+}()
+
+// The values of a deny's fixed headers. net/http only reads a response's
+// header values, so every response can share them.
+var (
+	jsonContentTypeValue = []string{"application/json"}
+	noStoreValue         = []string{"no-store"}
+)
+
+// setHeaders sets the decision ID (when there is one) and hs on a
+// response, as Header.Set would, with the values' slices allocated at
+// once.
+func setHeaders(hdr http.Header, decisionID string, hs []Header) {
+	values := make([]string, 0, len(hs)+1)
+	if decisionID != "" {
+		values = append(values, decisionID)
+		hdr[decisionIDKey] = values[0:1:1]
+	}
+	for _, h := range hs {
+		key, ok := canonicalKeys[h.Name]
+		if !ok {
+			key = http.CanonicalHeaderKey(h.Name)
+		}
+		values = append(values, h.Value)
+		n := len(values)
+		hdr[key] = values[n-1 : n : n]
+	}
+}
+
 type httpCheck struct {
 	checker *Checker
 	trust   ListenerTrust
@@ -72,21 +111,14 @@ func (h *httpCheck) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // write answers with res: 200 and the upstream headers, or the deny.
 func (h *httpCheck) write(w http.ResponseWriter, res Result) {
 	hdr := w.Header()
-	if res.DecisionID != "" {
-		hdr[decisionIDKey] = []string{res.DecisionID}
-	}
 	if res.Allow {
-		for _, u := range res.UpstreamHeaders {
-			hdr.Set(u.Name, u.Value)
-		}
+		setHeaders(hdr, res.DecisionID, res.UpstreamHeaders)
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	for _, rh := range res.ResponseHeaders {
-		hdr.Set(rh.Name, rh.Value)
-	}
-	hdr.Set("Content-Type", "application/json")
-	hdr.Set("Cache-Control", "no-store")
+	setHeaders(hdr, res.DecisionID, res.ResponseHeaders)
+	hdr["Content-Type"] = jsonContentTypeValue
+	hdr["Cache-Control"] = noStoreValue
 	w.WriteHeader(res.Status)
 	_, _ = io.WriteString(w, denyBodyText(&res))
 }
@@ -167,7 +199,28 @@ func splitAbsoluteURL(u string) (host, target string, err error) {
 func lowerHeaders(h http.Header) map[string]string {
 	out := make(map[string]string, len(h)+1)
 	for name, values := range h {
-		out[strings.ToLower(name)] = strings.Join(values, ",")
+		lower, ok := lowerNames[name]
+		if !ok {
+			lower = strings.ToLower(name)
+		}
+		out[lower] = strings.Join(values, ",")
 	}
 	return out
 }
+
+// lowerNames maps the canonical names of the headers NGINX's subrequest
+// carries (certgate.conf) and of common request headers to their
+// lower-case forms, so that lowerHeaders need not allocate each of them.
+var lowerNames = func() map[string]string {
+	names := append([]string{
+		"x-original-method", "x-original-uri", "x-original-url", "x-forwarded-host", "x-forwarded-proto", "x-forwarded-for",
+		"x-real-ip", "x-request-id", "connection", "host", "user-agent", "accept", "accept-encoding", "accept-language",
+		"content-type", "content-length", "authorization", "cookie", "traceparent", "tracestate",
+	}, identity.ForwardedCertHeaders...)
+	names = append(names, identityHeaders...)
+	out := make(map[string]string, len(names))
+	for _, name := range names {
+		out[http.CanonicalHeaderKey(name)] = name
+	}
+	return out
+}()
