@@ -463,11 +463,6 @@ func (c *Checker) decided(d policy.Decision, err error, v *verdict, req *Request
 	}
 	res := c.result(d, v.id, req)
 	res.StaleCRL = v.staleCRL
-	if res.Allow {
-		if strip := unbelievedCertHeaders(req); len(strip) > 0 {
-			res.RemoveHeaders = append(strip, res.RemoveHeaders...)
-		}
-	}
 	return res
 }
 
@@ -502,7 +497,7 @@ func (c *Checker) result(d policy.Decision, id *identity.Identity, req *Request)
 		}
 		return res
 	}
-	set, remove, reserved := upstream(d, id, req.Headers)
+	set, remove, reserved := upstream(d, id, req.Headers, req.Trust)
 	if name, value := overridingMethod(req.Headers, req.Method); name != "" && !req.RemovesHeaders {
 		// Over gRPC the header is removed (upstream); here it would reach
 		// an upstream that may run another method than the one decided.
@@ -526,24 +521,13 @@ func (c *Checker) result(d policy.Decision, id *identity.Identity, req *Request)
 	return res
 }
 
-// unbelievedCertHeaders lists the forwarded certificate headers of req that
-// its listener does not believe from its peer: client-sent copies, which an
-// upstream must not see. The believed ones are the proxy's own (Envoy's
-// x-forwarded-client-cert under SANITIZE_SET) and stay.
-func unbelievedCertHeaders(req *Request) []string {
-	// One pass over the request's dozen headers instead of a lookup of
-	// each of the many forwarded names; the result keeps the order of
-	// identity.ForwardedCertHeaders.
-	var found [8]int
-	indexes := found[:0]
-	for name := range req.Headers {
-		if i, ok := forwardedCertIndex[name]; ok && !req.Trust.Believes(name) {
-			indexes = append(indexes, i)
-		}
-	}
-	if len(indexes) == 0 {
-		return nil
-	}
+// unbelievedCertHeaders names the forwarded certificate headers at these
+// positions of identity.ForwardedCertHeaders, in its order: the client-sent
+// copies an upstream must not see, which upstream finds among the
+// request's headers that its listener does not believe from its peer. The
+// believed ones are the proxy's own (Envoy's x-forwarded-client-cert under
+// SANITIZE_SET) and stay.
+func unbelievedCertHeaders(indexes []int) []string {
 	slices.Sort(indexes)
 	out := make([]string, len(indexes))
 	for j, i := range indexes {
@@ -565,12 +549,13 @@ var forwardedCertIndex = func() map[string]int {
 // upstream lists the headers an allowed request carries upstream, and the
 // ones to remove from it: the identity headers and the policy's headers
 // that have a value are set (certgate's identity values win over the
-// policy's); the others are removed, and so are the method override
-// headers and every other client-sent x-certgate-* header. A header is
+// policy's); the others are removed, and so are the forwarded certificate
+// headers trust does not believe (first), the method override headers and
+// every other client-sent x-certgate-* header. A header is
 // either set or removed, never both, which is correct whatever order the
 // proxy applies them in. reserved is the first (in sort order) client-sent
 // x-certgate-* header that is not an identity header, "" when there is none.
-func upstream(d policy.Decision, id *identity.Identity, sent map[string]string) (set []Header, remove []string, reserved string) {
+func upstream(d policy.Decision, id *identity.Identity, sent map[string]string, trust identity.Families) (set []Header, remove []string, reserved string) {
 	// Shared by every allow until an append copies it: nothing writes to
 	// a Result's lists once it is returned.
 	remove = methodOverrideHeaders[:len(methodOverrideHeaders):len(methodOverrideHeaders)]
@@ -607,8 +592,34 @@ func upstream(d policy.Decision, id *identity.Identity, sent map[string]string) 
 		set = append(set, Header{name, headerValue(value)})
 	}
 	sortHeaders(set[identitySet:])
+	others, unbelieved, reserved := scanSent(sent, set, others, trust)
+	if len(others) > 0 {
+		slices.Sort(others)
+		remove = append(remove, others...)
+	}
+	if len(unbelieved) > 0 {
+		remove = append(unbelieved, remove...)
+	}
+	return set, remove, reserved
+}
+
+// scanSent is upstream's one pass over the request's headers: it adds to
+// others the client-sent x-certgate-* headers (and their underscore
+// aliases) that are neither identity headers nor set, and finds the first
+// of them in sort order (reserved) and the forwarded certificate headers
+// trust does not believe (unbelievedCertHeaders).
+func scanSent(sent map[string]string, set []Header, others []string, trust identity.Families) (_ []string, unbelieved []string, reserved string) {
+	var found [8]int
+	indexes := found[:0]
 	for name := range sent {
-		if !underscoreAlias(name) && (!strings.HasPrefix(name, reservedPrefix) || isIdentityHeader(name)) {
+		alias := underscoreAlias(name)
+		if !alias && !strings.HasPrefix(name, reservedPrefix) {
+			if i, ok := forwardedCertIndex[name]; ok && !trust.Believes(name) {
+				indexes = append(indexes, i)
+			}
+			continue
+		}
+		if !alias && isIdentityHeader(name) {
 			continue
 		}
 		if reserved == "" || name < reserved {
@@ -618,11 +629,10 @@ func upstream(d policy.Decision, id *identity.Identity, sent map[string]string) 
 			others = append(others, name)
 		}
 	}
-	if len(others) > 0 {
-		slices.Sort(others)
-		remove = append(remove, others...)
+	if len(indexes) > 0 {
+		unbelieved = unbelievedCertHeaders(indexes)
 	}
-	return set, remove, reserved
+	return others, unbelieved, reserved
 }
 
 func sortHeaders(hs []Header) {
