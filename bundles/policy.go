@@ -105,13 +105,14 @@ func New(cfg *Config, log *slog.Logger) *Policy {
 // Name is the configured bundle's name.
 func (p *Policy) Name() string { return p.name }
 
-// LoadPolicy compiles the bundle on trial, or else the active one.
-func (p *Policy) LoadPolicy(ctx context.Context) (*policy.Engine, string, error) {
+// LoadPolicy compiles the bundle on trial, or else the active one, with
+// opts.
+func (p *Policy) LoadPolicy(ctx context.Context, opts ...policy.Option) (*policy.Engine, string, error) {
 	h := p.current()
 	if h == nil {
 		return nil, "", fmt.Errorf("bundle %s: %w", p.name, ErrNoBundle)
 	}
-	engine, err := policy.LoadBundle(ctx, p.name, h.b)
+	engine, err := policy.LoadBundle(ctx, p.name, h.b, opts...)
 	if err != nil {
 		return nil, "", err
 	}

@@ -376,6 +376,7 @@ func (c Config) Validate() error {
 	}
 	errs = append(errs, c.Headers.validate()...)
 	errs = append(errs, c.Cache.Verdicts.validate()...)
+	errs = append(errs, c.Cache.Decisions.validate()...)
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:

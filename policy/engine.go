@@ -201,7 +201,7 @@ func (e *Engine) index(ctx context.Context, prepare func(string) (rego.PreparedE
 	}
 	e.permissions = permissionsOf(docs[0], docs[1], docs[2])
 	if e.reads.memoizable() {
-		e.memo = newMemo(o.cacheSize)
+		e.memo = newMemo(o.cacheSize, o.cacheBytes)
 		e.routeKeyed = e.routes != nil && !authzData(data) && routeMatchOnly(parsed, compiler.Modules)
 	}
 	return nil

@@ -2,14 +2,25 @@ package policy
 
 import (
 	"crypto/sha256"
-	"hash/maphash"
-	"sync"
+	"math"
 	"sync/atomic"
+
+	"github.com/maypok86/otter/v2"
 )
 
-// DefaultDecisionCacheSize is how many decisions an Engine remembers unless
-// WithDecisionCache says otherwise.
-const DefaultDecisionCacheSize = 8192
+// Bounds of the decision cache unless WithDecisionCache and
+// WithDecisionCacheBytes say otherwise.
+const (
+	// DefaultDecisionCacheSize bounds the number of decisions: a policy that
+	// reads the user keeps one per certificate and route, so this is a
+	// fleet of some 30,000 devices on two routes.
+	DefaultDecisionCacheSize = 65_536
+	// DefaultDecisionCacheBytes bounds their estimated memory: 512 bytes a
+	// decision on average, more than a shipped-policy decision with a
+	// header or two, so that the entries bound the cache unless decisions
+	// carry large headers.
+	DefaultDecisionCacheBytes = 32 << 20
+)
 
 // maxMemoKey bounds the input a remembered decision is looked up by. A
 // longer key (a very long path) is decided every time: hashing it costs
@@ -18,10 +29,14 @@ const maxMemoKey = 1024
 
 // maxMemoDecision bounds the estimated size of a remembered decision: a
 // policy that answers with kilobytes of headers (perhaps echoing the path)
-// is evaluated every time rather than held 8,192 times. The cache then
-// holds at most its size times this, and each key is a 32-byte digest of
-// the input fields the policy reads, never the fields themselves.
+// is evaluated every time rather than held thousands of times. Each key is
+// a 32-byte digest of the input fields the policy reads, never the fields
+// themselves.
 const maxMemoDecision = 2048
+
+// memoEntryBytes is the estimated fixed cost of a remembered decision: its
+// digest, the Decision struct and the cache's node and hash table slot.
+const memoEntryBytes = 256
 
 // memoKey is the SHA-256 of a key appendKey built.
 type memoKey [sha256.Size]byte
@@ -36,69 +51,40 @@ type CacheStats struct {
 	Entries int
 }
 
-// memo is a bounded LRU cache of decisions, split into shards with a lock
-// each so that parallel requests rarely wait for one another.
+// memo is a bounded cache of decisions: a W-TinyLFU cache
+// (github.com/maypok86/otter/v2), like the server's verdict cache, so that
+// a decision is admitted over the one it would evict only when it has been
+// asked for more often, and a round robin over more keys than fit keeps
+// hitting on the ones that stayed, where an LRU would miss every time. It
+// is bounded by entries and by the estimated bytes of its decisions: an
+// entry weighs its size (memoEntrySize), and at least maxBytes/maxEntries,
+// so that the one weight bound keeps both.
 type memo struct {
-	seed   maphash.Seed
-	shards []memoShard
+	cache  *otter.Cache[memoKey, Decision]
 	hits   atomic.Uint64
 	misses atomic.Uint64
 }
 
-type memoShard struct {
-	mu    sync.Mutex
-	limit int
-	items map[memoKey]*memoEntry
-	// lru is the sentinel of a circular list, most recently used first.
-	lru memoEntry
-}
-
-type memoEntry struct {
-	key        memoKey
-	decision   Decision
-	prev, next *memoEntry
-}
-
-const maxMemoShards = 16
-
-// newMemo returns a cache of at most size decisions, or nil for size <= 0.
-func newMemo(size int) *memo {
-	if size <= 0 {
+// newMemo returns a cache of at most maxEntries decisions in maxBytes
+// estimated bytes, or nil (no cache) when either is negative or zero.
+func newMemo(maxEntries, maxBytes int) *memo {
+	if maxEntries <= 0 || maxBytes <= 0 {
 		return nil
 	}
-	n := min(size, maxMemoShards)
-	m := &memo{seed: maphash.MakeSeed(), shards: make([]memoShard, n)}
-	for i := range m.shards {
-		s := &m.shards[i]
-		s.limit = size / n
-		if i < size%n {
-			s.limit++
-		}
-		s.items = make(map[memoKey]*memoEntry)
-		s.lru.next, s.lru.prev = &s.lru, &s.lru
-	}
-	return m
+	unit := uint32(min(int64(max(maxBytes/maxEntries, 1)), math.MaxUint32))
+	return &memo{cache: otter.Must(&otter.Options[memoKey, Decision]{
+		MaximumWeight:   uint64(maxBytes),
+		InitialCapacity: min(maxEntries, 1024),
+		Weigher: func(_ memoKey, d Decision) uint32 {
+			return max(uint32(memoEntrySize(d)), unit)
+		},
+	})}
 }
 
-func (m *memo) shard(key *memoKey) *memoShard {
-	return &m.shards[maphash.Bytes(m.seed, key[:])%uint64(len(m.shards))]
-}
-
-// get returns the decision remembered for key and counts a hit or a miss.
+// get returns the decision remembered for input and counts a hit or a
+// miss.
 func (m *memo) get(input []byte) (Decision, bool) {
-	key := memoKey(sha256.Sum256(input))
-	s := m.shard(&key)
-	s.mu.Lock()
-	e, ok := s.items[key]
-	if ok {
-		s.unlink(e)
-		s.pushFront(e)
-	}
-	var d Decision
-	if ok {
-		d = e.decision
-	}
-	s.mu.Unlock()
+	d, ok := m.cache.GetIfPresent(memoKey(sha256.Sum256(input)))
 	if ok {
 		m.hits.Add(1)
 	} else {
@@ -107,35 +93,19 @@ func (m *memo) get(input []byte) (Decision, bool) {
 	return d, ok
 }
 
-// put remembers d for key, evicting the least recently used decision of
-// the shard when it is full. A decision over maxMemoDecision is not
-// remembered.
+// put remembers d for input, unless a decision is remembered for it
+// already (decided concurrently by another request: the first is kept). A
+// decision over maxMemoDecision is not remembered.
 func (m *memo) put(input []byte, d Decision) {
 	if decisionSize(d) > maxMemoDecision {
 		return
 	}
-	key := memoKey(sha256.Sum256(input))
-	s := m.shard(&key)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if e, ok := s.items[key]; ok {
-		// Decided concurrently by another request: keep the first.
-		s.unlink(e)
-		s.pushFront(e)
-		return
-	}
-	var e *memoEntry
-	if len(s.items) >= s.limit {
-		e = s.lru.prev
-		s.unlink(e)
-		delete(s.items, e.key)
-	} else {
-		e = &memoEntry{}
-	}
-	e.key, e.decision = key, d
-	s.items[e.key] = e
-	s.pushFront(e)
+	m.cache.SetIfAbsent(memoKey(sha256.Sum256(input)), d)
 }
+
+// memoEntrySize estimates the memory a remembered d keeps alive: at most
+// memoEntryBytes+maxMemoDecision.
+func memoEntrySize(d Decision) int { return memoEntryBytes + decisionSize(d) }
 
 // decisionSize estimates the bytes d's strings and maps hold.
 func decisionSize(d Decision) int {
@@ -148,23 +118,6 @@ func decisionSize(d Decision) int {
 	return n
 }
 
-func (s *memoShard) unlink(e *memoEntry) {
-	e.prev.next, e.next.prev = e.next, e.prev
-}
-
-func (s *memoShard) pushFront(e *memoEntry) {
-	e.prev, e.next = &s.lru, s.lru.next
-	s.lru.next.prev = e
-	s.lru.next = e
-}
-
 func (m *memo) stats() CacheStats {
-	st := CacheStats{Hits: m.hits.Load(), Misses: m.misses.Load()}
-	for i := range m.shards {
-		s := &m.shards[i]
-		s.mu.Lock()
-		st.Entries += len(s.items)
-		s.mu.Unlock()
-	}
-	return st
+	return CacheStats{Hits: m.hits.Load(), Misses: m.misses.Load(), Entries: m.cache.EstimatedSize()}
 }

@@ -11,46 +11,92 @@ import (
 	"github.com/certgate/certgate/identity"
 )
 
-func TestMemoEvictsTheLeastRecentlyUsed(t *testing.T) {
-	m := newMemo(2)
-	if len(m.shards) != 2 {
-		t.Fatalf("newMemo(2) has %d shards, want 2", len(m.shards))
-	}
-	// Use one shard so the order is visible.
-	m.shards = m.shards[:1]
-	m.shards[0].limit = 2
+func TestMemoRemembersAndCounts(t *testing.T) {
+	m := newMemo(16, DefaultDecisionCacheBytes)
 	d := func(s string) Decision { return Decision{Reason: s} }
 	m.put([]byte("a"), d("a"))
 	m.put([]byte("b"), d("b"))
-	if _, ok := m.get([]byte("a")); !ok { // a is now the most recent
-		t.Fatal("a was not remembered")
-	}
-	m.put([]byte("c"), d("c")) // evicts b
-	for key, want := range map[string]bool{"a": true, "b": false, "c": true} {
+	m.put([]byte("a"), d("other")) // decided concurrently: the first stays
+	for key, want := range map[string]bool{"a": true, "b": true, "c": false} {
 		got, ok := m.get([]byte(key))
 		if ok != want || (ok && got.Reason != key) {
 			t.Errorf("get(%s) = %+v, %v; want found %v", key, got, ok, want)
 		}
 	}
-	if diff := cmp.Diff(CacheStats{Hits: 3, Misses: 1, Entries: 2}, m.stats()); diff != "" {
+	if diff := cmp.Diff(CacheStats{Hits: 2, Misses: 1, Entries: 2}, m.stats()); diff != "" {
 		t.Errorf("stats mismatch (-want +got):\n%s", diff)
 	}
 }
 
 func TestMemoStaysWithinItsSize(t *testing.T) {
-	for _, size := range []int{1, 7, 16, 100} {
+	for _, size := range []int{1, 7, 16, 100, 1000} {
 		t.Run(fmt.Sprint(size), func(t *testing.T) {
-			m := newMemo(size)
+			m := newMemo(size, DefaultDecisionCacheBytes)
 			for i := range 10 * size {
-				m.put(fmt.Appendf(nil, "k%d", i), Decision{})
+				m.put(fmt.Appendf(nil, "k%d", i), Decision{Reason: "granted"})
 			}
-			if got := m.stats().Entries; got != size {
-				t.Errorf("entries = %d after %d puts, want %d", got, 10*size, size)
+			m.cache.CleanUp()
+			if got := m.stats().Entries; got > size || got == 0 {
+				t.Errorf("entries = %d after %d puts, want 1 to %d", got, 10*size, size)
 			}
 		})
 	}
-	if newMemo(0) != nil || newMemo(-1) != nil {
-		t.Error("newMemo(<=0) is not nil")
+	for _, bounds := range [][2]int{{0, 1 << 20}, {-1, 1 << 20}, {100, 0}, {100, -1}} {
+		if newMemo(bounds[0], bounds[1]) != nil {
+			t.Errorf("newMemo(%d, %d) is not nil", bounds[0], bounds[1])
+		}
+	}
+}
+
+// TestMemoStaysWithinItsBytes: decisions near maxMemoDecision are held
+// by the byte bound, far below the entry bound.
+func TestMemoStaysWithinItsBytes(t *testing.T) {
+	const maxBytes = 1 << 20
+	m := newMemo(65_536, maxBytes)
+	big := Decision{Reason: "granted", Headers: map[string]string{"x-echo": strings.Repeat("p", maxMemoDecision-100)}}
+	if decisionSize(big) > maxMemoDecision {
+		t.Fatalf("the test's decision (%d bytes) is over maxMemoDecision", decisionSize(big))
+	}
+	for i := range 10_000 {
+		m.put(fmt.Appendf(nil, "k%d", i), big)
+	}
+	m.cache.CleanUp()
+	n := m.stats().Entries
+	if n == 0 {
+		t.Fatal("no decision remembered")
+	}
+	if held := n * memoEntrySize(big); held > maxBytes {
+		t.Errorf("%d decisions of %d bytes = %d bytes, over the bound of %d", n, memoEntrySize(big), held, maxBytes)
+	}
+	if w := m.cache.WeightedSize(); w > maxBytes {
+		t.Errorf("weighted size %d over the bound of %d", w, maxBytes)
+	}
+}
+
+// TestMemoKeepsHittingUnderRoundRobin: the fleet mix asks for more keys
+// than fit, each in turn; an LRU would miss every time, W-TinyLFU keeps
+// the ones it admitted.
+func TestMemoKeepsHittingUnderRoundRobin(t *testing.T) {
+	const size, keys, rounds = 1000, 3000, 10
+	m := newMemo(size, DefaultDecisionCacheBytes)
+	for range rounds {
+		for i := range keys {
+			k := fmt.Appendf(nil, "device-%d GET /api/v1/vm", i)
+			if _, ok := m.get(k); !ok {
+				m.put(k, Decision{Allow: true, Status: 200, Reason: "granted"})
+			}
+		}
+	}
+	m.cache.CleanUp()
+	st := m.stats()
+	if st.Entries > size {
+		t.Errorf("entries = %d, over the bound of %d", st.Entries, size)
+	}
+	t.Logf("%+v", st)
+	// Under LRU every lookup misses; at least half the share that fits
+	// (size/keys) must hit.
+	if rate := float64(st.Hits) / float64(st.Hits+st.Misses); rate < 0.5*size/keys {
+		t.Errorf("hit rate %.3f (%+v) under a round robin over %d keys, %d fit", rate, st, keys, size)
 	}
 }
 
@@ -195,7 +241,7 @@ func mustLoad(tb testing.TB, policy string) *Engine {
 // TestMemoHoldsNoDecisionOverItsBound: a memo entry is a 32-byte digest
 // of the key (memoKey) and a decision of at most maxMemoDecision.
 func TestMemoHoldsNoDecisionOverItsBound(t *testing.T) {
-	m := newMemo(4)
+	m := newMemo(4, DefaultDecisionCacheBytes)
 	long := []byte(strings.Repeat("k", maxMemoKey))
 	m.put(long, Decision{Reason: "granted"})
 	if _, ok := m.get(long); !ok {

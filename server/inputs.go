@@ -50,7 +50,8 @@ func (LoadFunc) Digest(context.Context) (string, error) { return "", ErrNoDigest
 type PolicySource interface {
 	// LoadPolicy compiles the policy and returns it with the digest of
 	// what it read.
-	LoadPolicy(ctx context.Context) (*policy.Engine, string, error)
+	// opts configure the Engine (its decision cache).
+	LoadPolicy(ctx context.Context, opts ...policy.Option) (*policy.Engine, string, error)
 	// PolicyDigest is the digest LoadPolicy would return now.
 	PolicyDigest(ctx context.Context) (string, error)
 	// WatchDir is the directory whose changes should reload, "" for none.
@@ -60,11 +61,13 @@ type PolicySource interface {
 // Inputs is the Source of a snapshot whose trust store is read from the
 // files of Trust and whose policy comes from Policy (the embedded default
 // when nil), with the shadow policy of the directory Shadow ("" for none;
-// LoadShadow).
+// LoadShadow). PolicyOptions configure both policies' Engines (their
+// decision caches; DecisionCacheOptions).
 type Inputs struct {
-	Trust  trust.Config
-	Policy PolicySource
-	Shadow string
+	Trust         trust.Config
+	Policy        PolicySource
+	Shadow        string
+	PolicyOptions []policy.Option
 }
 
 // Load reads the trust files and the policy. The trust files' digest is
@@ -82,7 +85,7 @@ func (in Inputs) Load(ctx context.Context, revision uint64) (*Snapshot, error) {
 		return nil, fmt.Errorf("load trust store: %w", err)
 	}
 	ps := in.policySource()
-	engine, policyDigest, err := ps.LoadPolicy(ctx)
+	engine, policyDigest, err := ps.LoadPolicy(ctx, in.PolicyOptions...)
 	if err != nil {
 		return nil, fmt.Errorf("load policy: %w", err)
 	}
@@ -90,7 +93,7 @@ func (in Inputs) Load(ctx context.Context, revision uint64) (*Snapshot, error) {
 		Digest: joinDigests(trustDigest, policyDigest), Files: files, PolicyDir: ps.WatchDir()}
 	// A shadow that does not load is in snap.ShadowErr; snap serves
 	// either way.
-	_ = LoadShadow(ctx, snap, in.Shadow)
+	_ = LoadShadow(ctx, snap, in.Shadow, in.PolicyOptions...)
 	return snap, nil
 }
 
@@ -119,12 +122,12 @@ func (in Inputs) policySource() PolicySource {
 type PolicyDir string
 
 // LoadPolicy hashes the directory, then compiles it.
-func (d PolicyDir) LoadPolicy(ctx context.Context) (*policy.Engine, string, error) {
+func (d PolicyDir) LoadPolicy(ctx context.Context, opts ...policy.Option) (*policy.Engine, string, error) {
 	digest, err := d.PolicyDigest(ctx)
 	if err != nil {
 		return nil, "", err
 	}
-	engine, err := policy.Load(ctx, string(d))
+	engine, err := policy.Load(ctx, string(d), opts...)
 	if err != nil {
 		return nil, "", err
 	}

@@ -173,7 +173,8 @@ type serviceSource struct {
 }
 
 func (src serviceSource) inputs() Inputs {
-	return Inputs{Trust: src.s.trustConfig(), Policy: src.policy, Shadow: src.shadow}
+	return Inputs{Trust: src.s.trustConfig(), Policy: src.policy, Shadow: src.shadow,
+		PolicyOptions: DecisionCacheOptions(src.s.cfg.Cache.Decisions)}
 }
 
 // Digest hashes the inputs a Load now would read.

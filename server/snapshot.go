@@ -43,15 +43,15 @@ type Snapshot struct {
 // is not serving yet, and folds dir's files into snap.Digest
 // (ShadowDigest). A shadow that does not load leaves snap without one and
 // is returned as the error: snap serves either way, as a shadow never
-// decides anything.
-func LoadShadow(ctx context.Context, snap *Snapshot, dir string) error {
+// decides anything. opts configure the shadow's Engine.
+func LoadShadow(ctx context.Context, snap *Snapshot, dir string, opts ...policy.Option) error {
 	if dir == "" {
 		return nil
 	}
 	snap.ShadowDir = dir
 	snap.Digest = ShadowDigest(snap.Digest, dir) // taken before loading, as for the policy
 	snap.ShadowFilesDigest, _ = filesDigest(nil, nil, dir)
-	engine, err := policy.Load(ctx, dir)
+	engine, err := policy.Load(ctx, dir, opts...)
 	if err != nil {
 		snap.ShadowErr = fmt.Errorf("load shadow policy: %w", err)
 		return snap.ShadowErr
