@@ -16,9 +16,9 @@ const (
 	// fleet of some 30,000 devices on two routes.
 	DefaultDecisionCacheSize = 65_536
 	// DefaultDecisionCacheBytes bounds their estimated memory: 512 bytes a
-	// decision on average, more than a shipped-policy decision with a
-	// header or two, so that the entries bound the cache unless decisions
-	// carry large headers.
+	// decision on average. A decision without headers is estimated below
+	// that; one of the shipped policy's (a header map of one entry) at
+	// about 700 bytes, so that 32 MiB holds some 48,000 of those.
 	DefaultDecisionCacheBytes = 32 << 20
 )
 
@@ -35,8 +35,13 @@ const maxMemoKey = 1024
 const maxMemoDecision = 2048
 
 // memoEntryBytes is the estimated fixed cost of a remembered decision: its
-// digest, the Decision struct and the cache's node and hash table slot.
-const memoEntryBytes = 256
+// digest, the Decision struct and the cache's node and hash table slot;
+// memoMapBytes that of a header map besides its entries (a map's smallest
+// table). Upper bounds of what TestMemoSizeEstimate measures.
+const (
+	memoEntryBytes = 256
+	memoMapBytes   = 320
+)
 
 // memoKey is the SHA-256 of a key appendKey built.
 type memoKey [sha256.Size]byte
@@ -104,8 +109,16 @@ func (m *memo) put(input []byte, d Decision) {
 }
 
 // memoEntrySize estimates the memory a remembered d keeps alive: at most
-// memoEntryBytes+maxMemoDecision.
-func memoEntrySize(d Decision) int { return memoEntryBytes + decisionSize(d) }
+// memoEntryBytes+2*memoMapBytes+maxMemoDecision.
+func memoEntrySize(d Decision) int {
+	n := memoEntryBytes + decisionSize(d)
+	for _, h := range []map[string]string{d.Headers, d.ResponseHeaders} {
+		if h != nil {
+			n += memoMapBytes
+		}
+	}
+	return n
+}
 
 // decisionSize estimates the bytes d's strings and maps hold.
 func decisionSize(d Decision) int {

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -259,4 +260,61 @@ func TestMemoHoldsNoDecisionOverItsBound(t *testing.T) {
 	if n := decisionSize(small); n > maxMemoDecision/8 {
 		t.Errorf("the shipped policy's decision is estimated at %d bytes", n)
 	}
+}
+
+// TestMemoSizeEstimate: memoEntrySize bounds what a remembered decision
+// keeps alive (its strings, header map, digest and the cache's node), so
+// that max_bytes bounds the memory.
+func TestMemoSizeEstimate(t *testing.T) {
+	for name, headers := range map[string]int{"no headers": 0, "one header": 1, "three headers": 3, "response headers": -2} {
+		t.Run(name, func(t *testing.T) { testMemoSizeEstimate(t, headers) })
+	}
+}
+
+// testMemoSizeEstimate measures decisions with headers request headers,
+// or -headers response headers.
+func testMemoSizeEstimate(t *testing.T, headers int) {
+	const n = 4000
+	m := newMemo(DefaultDecisionCacheSize, DefaultDecisionCacheBytes)
+	inputs := make([][]byte, n)
+	for i := range n {
+		inputs[i] = fmt.Appendf(nil, "device-%d GET /api/v1/vm", i)
+	}
+	heap := func() int {
+		var ms runtime.MemStats
+		runtime.GC()
+		runtime.GC()
+		runtime.ReadMemStats(&ms)
+		return int(ms.HeapAlloc)
+	}
+	before := heap()
+	estimated := 0
+	for i := range n {
+		perm := fmt.Sprintf("list_vms_%d", i)
+		d := Decision{Allow: true, Status: 200, Reason: strings.Clone("granted"), Permission: perm}
+		if headers != 0 {
+			h := make(map[string]string)
+			for j := range max(headers, -headers) {
+				h[fmt.Sprintf("x-certgate-h%d", j)] = fmt.Sprintf("device-%d", i)
+			}
+			if headers > 0 {
+				d.Headers = h
+			} else {
+				d.ResponseHeaders = h
+			}
+		}
+		estimated += memoEntrySize(d)
+		m.put(inputs[i], d)
+	}
+	m.cache.CleanUp()
+	measured := heap() - before
+	t.Logf("%d decisions: estimated %d bytes each, measured %d", n, estimated/n, measured/n)
+	if got := m.stats().Entries; got != n {
+		t.Fatalf("%d entries, want %d", got, n)
+	}
+	if measured > estimated || estimated > 4*measured {
+		t.Errorf("estimated %d bytes, measured %d: the estimate must bound it, within 4×", estimated, measured)
+	}
+	runtime.KeepAlive(inputs)
+	runtime.KeepAlive(m)
 }
