@@ -184,58 +184,12 @@ func serveStatic(t *testing.T, dir, root string) (crlURL, server string) {
 // does) and waits until it answers.
 func startStaticNGINX(t *testing.T, bin, prefix, root string, lis net.Listener) {
 	t.Helper()
-	for _, d := range []string{"logs", "tmp"} {
-		if err := os.MkdirAll(filepath.Join(prefix, d), 0o700); err != nil {
-			t.Fatal(err)
-		}
-	}
 	addr := lis.Addr().String()
-	conf := fmt.Sprintf(`daemon off;
-worker_processes 1;
-pid %[1]s/nginx.pid;
-error_log %[1]s/logs/error.log warn;
-events { worker_connections 64; }
-http {
-    access_log off;
-    client_body_temp_path %[1]s/tmp/body;
-    proxy_temp_path %[1]s/tmp/proxy;
-    fastcgi_temp_path %[1]s/tmp/fastcgi;
-    uwsgi_temp_path %[1]s/tmp/uwsgi;
-    scgi_temp_path %[1]s/tmp/scgi;
-    types { application/pkix-crl crl; }
+	exited := launchNGINX(t, bin, prefix, fmt.Sprintf(`    types { application/pkix-crl crl; }
     server {
-        listen %[2]s;
-        root %[3]s;
-    }
-}
-`, prefix, addr, root)
-	confPath := filepath.Join(prefix, "nginx.conf")
-	if err := os.WriteFile(confPath, []byte(conf), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	f, err := lis.(*net.TCPListener).File()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "-p", prefix, "-c", confPath)
-	cmd.ExtraFiles = []*os.File{f}
-	cmd.Env = append(os.Environ(), "NGINX=3;")
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	_ = f.Close()
-	_ = lis.Close()
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-exited:
-		case <-time.After(5 * time.Second):
-			_ = cmd.Process.Kill()
-		}
-	})
+        listen %s;
+        root %s;
+    }`, addr, root), lis)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		resp, err := http.Get("http://" + addr + "/ca.crl")

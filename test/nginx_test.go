@@ -443,6 +443,15 @@ func BenchmarkThroughNGINX(b *testing.B) {
 // listening there.
 func runNGINX(t testing.TB, bin, prefix, httpBlock string, listeners ...net.Listener) {
 	t.Helper()
+	exited := launchNGINX(t, bin, prefix, httpBlock, listeners...)
+	waitNGINX(t, prefix, listeners[0].Addr().String(), exited)
+}
+
+// launchNGINX is runNGINX without the wait: it returns once NGINX has
+// started, with a channel closed when NGINX exits, for callers that wait
+// for something else than a TLS handshake (a plain HTTP file server).
+func launchNGINX(t testing.TB, bin, prefix, httpBlock string, listeners ...net.Listener) <-chan struct{} {
+	t.Helper()
 	for _, d := range []string{"logs", "tmp"} {
 		if err := os.MkdirAll(filepath.Join(prefix, d), 0o700); err != nil {
 			t.Fatal(err)
@@ -501,7 +510,7 @@ http {
 	for _, l := range listeners {
 		_ = l.Close()
 	}
-	waitNGINX(t, prefix, listeners[0].Addr().String(), exited)
+	return exited
 }
 
 // waitNGINX waits until NGINX completes a TLS handshake on addr: the
