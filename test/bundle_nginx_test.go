@@ -12,7 +12,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -116,8 +115,8 @@ func opaBuild(t *testing.T, dir, revision string, extra ...string) string {
 		t.Fatal(err)
 	}
 	out := filepath.Join(t.TempDir(), "bundle.tar.gz")
-	args := append([]string{"tool", "-modfile=tools/go.mod", "opa", "build", "-b", dir, "--revision", revision, "-o", out}, extra...)
-	cmd := exec.Command("go", args...)
+	args := append([]string{"tool", "opa", "build", "-b", dir, "--revision", revision, "-o", out}, extra...)
+	cmd := goCommand(args...)
 	cmd.Dir = repo
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("opa build: %v\n%s", err, b)

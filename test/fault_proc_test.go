@@ -37,10 +37,8 @@ var (
 )
 
 // certgateBinary builds cmd/certgate into a temporary directory that
-// TestMain removes. It builds with the environment's own settings (cgo
-// included), as `go vet` and `go build` do, so that `make test` reuses
-// the packages vet compiled instead of compiling all of certgate's
-// dependencies once more (CGO_ENABLED=0 is a build configuration of its own).
+// TestMain removes, static and -trimpath as it ships (goCommand), so that
+// `make test` reuses the packages vet compiled.
 func certgateBinary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
@@ -49,7 +47,7 @@ func certgateBinary(t testing.TB) string {
 			return
 		}
 		bin := filepath.Join(buildDir, "certgate")
-		cmd := exec.Command("go", "build", "-o", bin, "github.com/certgate/certgate/cmd/certgate")
+		cmd := goCommand("build", "-o", bin, "github.com/certgate/certgate/cmd/certgate")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			buildErr = fmt.Errorf("go build ./cmd/certgate: %w\n%s", err, out)
 			return

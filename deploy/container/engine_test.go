@@ -126,16 +126,20 @@ func modCache(t *testing.T) string {
 	return filepath.Join(strings.TrimSpace(string(out)), "cache", "download")
 }
 
-// buildCache is the image build's Go build cache, kept between runs under
-// the user's cache directory: a cold build compiles all of certgate (minutes
-// on two cores), a warm one only what changed.
+// buildCache is the image build's Go build cache: this machine's own
+// (go env GOCACHE). The image builds certgate static and -trimpath, and
+// `make test` builds vet, lint and the deploy module in that configuration
+// too (CGO_ENABLED=0, -trimpath), with the same toolchain (goImage imports
+// this machine's GOROOT), so the image build compiles nothing that make has
+// compiled already. The Go build cache is safe for concurrent use.
+// CERTGATE_TEST_GO_IMAGE's toolchain simply misses it.
 func buildCache(t *testing.T) string {
 	t.Helper()
-	dir, err := os.UserCacheDir()
-	if err != nil {
+	out, err := exec.Command("go", "env", "GOCACHE").Output()
+	dir := strings.TrimSpace(string(out))
+	if err != nil || dir == "" || dir == "off" {
 		return t.TempDir()
 	}
-	dir = filepath.Join(dir, "certgate-test-image-gocache")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
