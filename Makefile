@@ -39,13 +39,32 @@ FUZZ_TARGETS := \
 # Helm modules kept out of certgate's go.mod.
 DEPLOY_LINT := $(GO) tool -modfile=../tools/lint/go.mod golangci-lint
 
-.PHONY: build test fuzz unit rego lint proto fmt-check vet generate check-generate bench bench-load dev clean deploy-test
+.PHONY: build test lint-tool fuzz unit rego lint proto fmt-check vet generate check-generate bench bench-load dev clean deploy-test
 
 build:
 	$(GO) build -o bin/certgate ./cmd/certgate
 
 ## test: everything CI checks — formatting, vet, lint, buf lint/breaking, generated code, Go tests, Rego tests, deploy tests, fuzzing.
-test: fmt-check vet lint proto check-generate rego unit deploy-test fuzz
+## The checks run side by side, TEST_JOBS at a time (`make test TEST_JOBS=1`: one after another); each one's output is printed whole when it ends.
+TEST_JOBS ?= 8
+TEST_PARTS := unit fuzz vet lint-tool proto check-generate lint rego deploy-test
+test: fmt-check
+	@$(MAKE) --no-print-directory -j$(TEST_JOBS) --output-sync=target $(addprefix test-part/,$(TEST_PARTS))
+
+# test-part/X runs `make X`. Parts that share a compile run in order, the
+# rest side by side: vet's packages serve lint, the Rego tests' opa and the
+# deploy module (all static and -trimpath, see STATIC); the golangci-lint
+# binary (lint-tool) serves both lints; buf serves check-generate. Side by
+# side, each would compile those packages itself.
+test-part/%:
+	@$(MAKE) --no-print-directory $*
+test-part/lint test-part/deploy-test: test-part/vet test-part/lint-tool
+test-part/rego: test-part/vet
+test-part/check-generate: test-part/proto
+
+# lint-tool: build golangci-lint (in the configuration lint runs it in).
+lint-tool:
+	$(STATIC) $(LINT) version
 
 unit:
 	$(GO) test -race -count=1 $(PKGS)
