@@ -1,6 +1,11 @@
 # The documented entry points. `make test` is what CI runs.
 GO      ?= go
 TOOL    := $(GO) tool -modfile=tools/go.mod
+# buf: bufbuild's release binary from its npm package (tools/buf, installed
+# by .ci/run with `npm ci` when npm is there), else built from tools/go.mod;
+# `make proto` checks that both are the version tools/go.mod pins.
+BUF_NPM := tools/buf/node_modules/.bin/buf
+BUF     := $(if $(wildcard $(BUF_NPM)),$(BUF_NPM),$(TOOL) buf)
 # golangci-lint has its own module: its dependencies conflict with OPA's.
 LINT    := $(GO) tool -modfile=tools/lint/go.mod golangci-lint
 PKGS    := ./...
@@ -15,6 +20,9 @@ BENCHCOUNT ?= 10
 # Every package with a Benchmark function.
 BENCHPKGS = $(sort $(dir $(shell grep -rl --include='*_test.go' '^func Benchmark' . | grep -v '^./gen/')))
 FUZZTIME ?= 10s
+# Fuzzing workers per lane: two lanes of one worker keep two cores busy
+# (the default, one worker per core in each lane, would run four on two).
+FUZZ_WORKERS ?= 1
 # Every fuzz target as package:Target. `go test -fuzz` runs one target at a
 # time, for FUZZTIME each. `make fuzz` runs two lanes side by side, one per
 # core (FUZZ_LANES, packages in a lane one after another): the packages built
@@ -84,7 +92,7 @@ fuzz-lane/%:
 	@set -e; for t in $(foreach p,$(subst $(comma), ,$*),$(filter $(p):%,$(FUZZ_TARGETS))); do \
 		pkg=$${t%%:*}; name=$${t##*:}; \
 		echo "fuzz $$pkg $$name for $(FUZZTIME)"; \
-		$(GO) test -run='^$$' -fuzz="^$$name$$" -fuzztime=$(FUZZTIME) $$pkg; \
+		$(GO) test -run='^$$' -fuzz="^$$name$$" -fuzztime=$(FUZZTIME) -parallel=$(FUZZ_WORKERS) $$pkg; \
 	done
 
 ## deploy-test: vet, lint and test the deploy module (manifests, Helm chart, Dockerfile, systemd unit).
@@ -108,13 +116,15 @@ lint:
 
 ## proto: buf lint, and buf breaking against the main branch when there is one to compare with.
 proto:
-	$(TOOL) buf lint
+	@want=$$($(GO) list -modfile=tools/go.mod -m -f '{{.Version}}' github.com/bufbuild/buf); have=v$$($(BUF) --version); \
+	if [ "$$have" != "$$want" ]; then echo "$(BUF) is buf $$have; tools/go.mod pins $$want: update tools/buf/package.json (npm install --prefix tools/buf @bufbuild/buf@$${want#v})"; exit 1; fi
+	$(BUF) lint
 	@if git show-ref --verify --quiet refs/heads/main && git ls-tree -r --name-only main -- proto | grep -q '\.proto$$'; then \
-		echo "buf breaking --against .git#branch=main"; $(TOOL) buf breaking --against '.git#branch=main'; \
+		echo "buf breaking --against .git#branch=main"; $(BUF) breaking --against '.git#branch=main'; \
 	else echo "buf breaking: no main branch with proto files to compare with"; fi
 
 generate:
-	@if ls proto/*/*/*/*.proto >/dev/null 2>&1; then $(TOOL) buf generate; else echo "no .proto files yet"; fi
+	@if ls proto/*/*/*/*.proto >/dev/null 2>&1; then $(BUF) generate; else echo "no .proto files yet"; fi
 
 check-generate: generate
 	@git diff --exit-code -- gen/ || (echo "generated code in gen/ is stale: run 'make generate' and commit"; exit 1)
