@@ -47,7 +47,7 @@ FUZZ_TARGETS := \
 # Helm modules kept out of certgate's go.mod.
 DEPLOY_LINT := $(GO) tool -modfile=../tools/lint/go.mod golangci-lint
 
-.PHONY: build test lint-tool fuzz unit rego lint proto fmt-check vet generate check-generate bench bench-load dev clean deploy-test
+.PHONY: build test lint-tool fuzz fuzz-build unit rego lint proto fmt-check vet generate check-generate bench bench-load dev clean deploy-test
 
 build:
 	$(GO) build -o bin/certgate ./cmd/certgate
@@ -55,7 +55,7 @@ build:
 ## test: everything CI checks — formatting, vet, lint, buf lint/breaking, generated code, Go tests, Rego tests, deploy tests, fuzzing.
 ## The checks run side by side, TEST_JOBS at a time (`make test TEST_JOBS=1`: one after another); each one's output is printed whole when it ends.
 TEST_JOBS ?= 8
-TEST_PARTS := unit fuzz vet lint-tool proto check-generate lint rego deploy-test
+TEST_PARTS := unit fuzz-build vet lint-tool proto check-generate lint rego deploy-test fuzz
 test: fmt-check
 	@$(MAKE) --no-print-directory -j$(TEST_JOBS) --output-sync=target $(addprefix test-part/,$(TEST_PARTS))
 
@@ -65,10 +65,15 @@ test: fmt-check
 # binary (lint-tool) serves both lints; buf serves check-generate. Side by
 # side, each would compile those packages itself.
 test-part/%:
-	@$(MAKE) --no-print-directory $*
+	@start=$$(date +%s); took() { echo "== make $* $$1 after $$(( $$(date +%s) - start )) s"; }; \
+	if $(MAKE) --no-print-directory $*; then took passed; else took FAILED; exit 1; fi
 test-part/lint test-part/deploy-test: test-part/vet test-part/lint-tool
 test-part/rego: test-part/vet
 test-part/check-generate: test-part/proto
+# Fuzzing gets a core per lane for FUZZTIME only if it does not share the
+# machine with the compiles: it runs once they are done (its instrumented
+# build, fuzz-build, runs side by side like the others).
+test-part/fuzz: test-part/fuzz-build test-part/lint test-part/rego test-part/deploy-test
 
 # lint-tool: build golangci-lint (in the configuration lint runs it in).
 lint-tool:
@@ -86,6 +91,10 @@ FUZZ_UNLANED := $(filter-out $(subst $(comma), ,$(FUZZ_LANES)),$(FUZZ_PKGS))
 fuzz:
 	$(if $(FUZZ_UNLANED),$(error FUZZ_LANES lacks $(FUZZ_UNLANED): its fuzz targets would not run))
 	@$(MAKE) --no-print-directory -j$(words $(FUZZ_LANES)) --output-sync=target $(addprefix fuzz-lane/,$(FUZZ_LANES))
+
+## fuzz-build: compile each fuzz target's package instrumented, one package after another (the lanes would compile the standard library's instrumented packages twice at once).
+fuzz-build:
+	@set -e; for pkg in $(FUZZ_PKGS); do echo "go test -c -fuzz=. $$pkg"; $(GO) test -c -fuzz=. -o /dev/null $$pkg; done
 
 # fuzz-lane/./policy,./server: those packages' targets, one after another.
 fuzz-lane/%:

@@ -15,7 +15,11 @@ import (
 type Options struct {
 	// Concurrency is the number of requests in flight (default 16).
 	Concurrency int
-	Duration    time.Duration
+	// Interval, when set, paces each worker: it starts a request no sooner
+	// than Interval after it started its previous one, so that the load is
+	// a steady rate of at most Concurrency/Interval rather than flat out.
+	Interval time.Duration
+	Duration time.Duration
 	// Requests is the total number of requests (0: until Duration).
 	Requests int
 	// Warmup is sent before measuring and not counted: it opens the
@@ -155,9 +159,17 @@ func spread(ctx context.Context, target Target, mix *Mix, reqClass []int, opts O
 }
 
 func (wk *worker) run(ctx context.Context, target Target, mix *Mix, reqClass []int, opts Options, w, offset, quota int, deadline time.Time) {
+	var pace *time.Timer
+	if opts.Interval > 0 {
+		pace = time.NewTimer(0)
+		defer pace.Stop()
+	}
 	for n := 0; quota < 0 || n < quota; n++ {
-		if ctx.Err() != nil {
+		if !wait(ctx, pace) {
 			return
+		}
+		if pace != nil {
+			pace.Reset(opts.Interval)
 		}
 		i := mix.Schedule[(offset+n)%len(mix.Schedule)]
 		rctx, cancel := context.WithTimeout(ctx, opts.Timeout)
@@ -177,6 +189,20 @@ func (wk *worker) run(ctx context.Context, target Target, mix *Mix, reqClass []i
 		if !deadline.IsZero() && t1.After(deadline) {
 			return
 		}
+	}
+}
+
+// wait waits for pace to fire (nil: not at all) and reports whether the
+// run goes on, i.e. ctx has not ended.
+func wait(ctx context.Context, pace *time.Timer) bool {
+	if pace == nil {
+		return ctx.Err() == nil
+	}
+	select {
+	case <-pace.C:
+		return ctx.Err() == nil
+	case <-ctx.Done():
+		return false
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -233,4 +234,40 @@ func TestTheLookupPolicyAnswersTheMixLikeTheShippedOne(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantClasses(t, res)
+}
+
+// countingTarget answers 200 at once and counts the requests it got.
+type countingTarget struct{ n atomic.Int64 }
+
+func (c *countingTarget) Name() string            { return "counting" }
+func (c *countingTarget) Prepare([]Request) error { return nil }
+func (c *countingTarget) Close() error            { return nil }
+func (c *countingTarget) Do(context.Context, int, int) (int, error) {
+	c.n.Add(1)
+	return http.StatusOK, nil
+}
+
+func TestIntervalPacesEachWorker(t *testing.T) {
+	clients := Clients{}
+	for _, n := range mixClients {
+		clients[n] = []byte("-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n")
+	}
+	mix, err := NewMix(clients, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Flat out, a target that answers at once gets millions of requests
+	// in 300 ms; paced at 50 ms, each of 2 workers sends at most one at
+	// the start and one per 50 ms after it.
+	var tg countingTarget
+	res, err := Run(context.Background(), &tg, mix, Options{Concurrency: 2, Interval: 50 * time.Millisecond, Duration: 300 * time.Millisecond, Timeout: testTimeout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, most := tg.n.Load(), int64(2*(300/50+1)); got < 2 || got > most {
+		t.Errorf("paced run sent %d requests, want between 2 and %d", got, most)
+	}
+	if res.Requests != uint64(tg.n.Load()) {
+		t.Errorf("result counts %d requests, the target got %d", res.Requests, tg.n.Load())
+	}
 }

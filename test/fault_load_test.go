@@ -83,6 +83,14 @@ type loadReport struct {
 	unexpectedNotes map[string]int
 }
 
+// faultLoadInterval paces each load worker of the fault tests (4 workers:
+// at most 2,000 requests a second). They check the decisions made while
+// files, signals and processes fail, not throughput (the benchmarks and
+// TestFaultUnderCertgateBench measure that); flat out, the load generator
+// in this race-instrumented test binary took about a core for the whole
+// run of ./test (~7,000 requests a second).
+const faultLoadInterval = 2 * time.Millisecond
+
 // runLoad sends the target's classes round-robin from several workers
 // until ctx ends or d passes, and reports every answer. It is the only
 // seam between the fault tests and the load generator (loadgen): a
@@ -99,7 +107,7 @@ func runLoad(ctx context.Context, target loadTarget, d time.Duration) loadReport
 	if workers <= 0 {
 		workers = 4
 	}
-	return runLoadgen(ctx, tg, mix, loadgen.Options{Concurrency: workers, Duration: d, Outage: target.Outage})
+	return runLoadgen(ctx, tg, mix, loadgen.Options{Concurrency: workers, Interval: faultLoadInterval, Duration: d, Outage: target.Outage})
 }
 
 // runLoadgen runs mix against tg under opts (answers checked against
