@@ -133,7 +133,7 @@ proto:
 	else echo "buf breaking: no main branch with proto files to compare with"; fi
 
 generate:
-	@if ls proto/*/*/*/*.proto >/dev/null 2>&1; then $(BUF) generate; else echo "no .proto files yet"; fi
+	@if ls proto/*/*/*/*.proto >/dev/null 2>&1; then $(STATIC) $(BUF) generate; else echo "no .proto files yet"; fi
 
 check-generate: generate
 	@git diff --exit-code -- gen/ || (echo "generated code in gen/ is stale: run 'make generate' and commit"; exit 1)

@@ -27,7 +27,7 @@ func TestEachNewBundleBecomesTheServingPolicy(t *testing.T) {
 	srv.set(tarball(t, shippedBundle(t, "r1", "rev1"), "", ""), 0)
 	eventually(t, "bundle r1 serves", func() bool { return r.serves(t, "rev1") })
 	srv.set(tarball(t, shippedBundle(t, "r2", "rev2"), "", ""), 0)
-	eventually(t, "bundle r2 serves", func() bool { return r.serves(t, "rev2") })
+	r.activates(t, "rev2", "r2")
 	if r.serves(t, "rev1") {
 		t.Error("r1's route still serves beside r2's")
 	}
@@ -137,7 +137,7 @@ func TestABundleThatDoesNotCompileOrDecideKeepsTheServingPolicy(t *testing.T) {
 		})
 	}
 	srv.set(good, 0)
-	eventually(t, "a good bundle after the bad ones serves", func() bool { return r.serves(t, "rev3") })
+	r.activates(t, "rev3", "r3")
 	if st := r.status(); st.LastError != "" {
 		t.Errorf("last error %q after an activation, want none", st.LastError)
 	}

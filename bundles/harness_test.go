@@ -119,3 +119,14 @@ func eventually(t *testing.T, what string, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// activates waits until the replica serves perm and its bundle status
+// names revision. The Reloader publishes a bundle's snapshot before the
+// bundle's status records it (Policy.try), so a check can see the new
+// policy a moment before the status does.
+func (r *replica) activates(t *testing.T, perm, revision string) {
+	t.Helper()
+	eventually(t, "bundle "+revision+" serves "+perm, func() bool {
+		return r.serves(t, perm) && r.status().Revision == revision
+	})
+}
