@@ -129,14 +129,7 @@ func TestNoopAllowsEverythingAndMismatchesAreCounted(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = noop.Close() }()
-	clients := Clients{}
-	for _, n := range mixClients {
-		clients[n] = []byte("-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n")
-	}
-	mix, err := NewMix(clients, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	mix := placeholderMix(t)
 	for name, target := range map[string]func() (Target, error){
 		"over gRPC": func() (Target, error) { return NewGRPCTarget(noop.GRPCAddr, 2) },
 		"over HTTP": func() (Target, error) { return NewHTTPTarget(noop.HTTPAddr, 4), nil },
@@ -247,7 +240,10 @@ func (c *countingTarget) Do(context.Context, int, int) (int, error) {
 	return http.StatusOK, nil
 }
 
-func TestIntervalPacesEachWorker(t *testing.T) {
+// placeholderMix is the mix with one placeholder certificate for every
+// client: enough for targets that never verify it.
+func placeholderMix(t *testing.T) *Mix {
+	t.Helper()
 	clients := Clients{}
 	for _, n := range mixClients {
 		clients[n] = []byte("-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n")
@@ -256,6 +252,11 @@ func TestIntervalPacesEachWorker(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return mix
+}
+
+func TestIntervalPacesEachWorker(t *testing.T) {
+	mix := placeholderMix(t)
 	// Flat out, a target that answers at once gets millions of requests
 	// in 300 ms; paced at 50 ms, each of 2 workers sends at most one at
 	// the start and one per 50 ms after it.
