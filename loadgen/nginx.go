@@ -141,19 +141,7 @@ func (n *NGINX) writeConfig(cfg NGINXConfig) (string, error) {
 	if !strings.Contains(string(upstream), shippedAddr) {
 		return "", fmt.Errorf("nginx: certgate-upstream.conf does not name %s", shippedAddr)
 	}
-	conf := fmt.Sprintf(`daemon off;
-worker_processes 1;
-pid %[1]s/nginx.pid;
-error_log %[1]s/logs/error.log warn;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    client_body_temp_path %[1]s/tmp/body;
-    proxy_temp_path %[1]s/tmp/proxy;
-    fastcgi_temp_path %[1]s/tmp/fastcgi;
-    uwsgi_temp_path %[1]s/tmp/uwsgi;
-    scgi_temp_path %[1]s/tmp/scgi;
-    %[2]s
+	conf := nginx.Config(n.prefix, fmt.Sprintf(`    %[2]s
     upstream app { server %[3]s; keepalive 16; }
     server {
         listen %[4]s ssl;
@@ -169,10 +157,8 @@ http {
             proxy_set_header Connection "";
             proxy_pass http://app;
         }
-    }
-}
-`, n.prefix, strings.Replace(string(upstream), shippedAddr, cfg.AuthAddr, 1), cfg.AppAddr, n.Addr,
-		filepath.Join(cfg.PKIDir, "server.pem"), filepath.Join(cfg.PKIDir, "server-key.pem"), filepath.Join(cfg.PKIDir, "ca.pem"))
+    }`, n.prefix, strings.Replace(string(upstream), shippedAddr, cfg.AuthAddr, 1), cfg.AppAddr, n.Addr,
+		filepath.Join(cfg.PKIDir, "server.pem"), filepath.Join(cfg.PKIDir, "server-key.pem"), filepath.Join(cfg.PKIDir, "ca.pem")))
 	file := filepath.Join(n.prefix, "nginx.conf")
 	if err := os.WriteFile(file, []byte(conf), 0o600); err != nil {
 		return "", fmt.Errorf("nginx: %w", err)

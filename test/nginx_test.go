@@ -20,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/certgate/certgate/nginx"
+
 	"github.com/certgate/certgate/pki"
 	"github.com/certgate/certgate/pki/pkitest"
 	"github.com/certgate/certgate/server"
@@ -457,21 +459,7 @@ func launchNGINX(t testing.TB, bin, prefix, httpBlock string, listeners ...net.L
 			t.Fatal(err)
 		}
 	}
-	conf := fmt.Sprintf(`daemon off;
-worker_processes 1;
-pid %[1]s/nginx.pid;
-error_log %[1]s/logs/error.log warn;
-events { worker_connections 128; }
-http {
-    access_log off;
-    client_body_temp_path %[1]s/tmp/body;
-    proxy_temp_path %[1]s/tmp/proxy;
-    fastcgi_temp_path %[1]s/tmp/fastcgi;
-    uwsgi_temp_path %[1]s/tmp/uwsgi;
-    scgi_temp_path %[1]s/tmp/scgi;
-%[2]s
-}
-`, prefix, httpBlock)
+	conf := nginx.Config(prefix, httpBlock)
 	confPath := filepath.Join(prefix, "nginx.conf")
 	if err := os.WriteFile(confPath, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
